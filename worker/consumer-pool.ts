@@ -1,0 +1,139 @@
+/**
+ * Owns how messages come in. One sqs-consumer handles a batch and polls again only when the whole
+ * batch is done, so a slow file would hold back its batch-mates. Instead the pool runs one consumer
+ * per file slot, each taking one message at a time: a slow file holds only its own slot.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import { errorMessage } from './errors.ts';
+
+export interface ConsumerPoolOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly pollers: number;
+  readonly waitTimeSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly heartbeatIntervalSeconds: number;
+  readonly handleMessage: (message: Message) => Promise<Message | undefined>;
+  readonly visibilityAfterFailure: (message: Message) => number;
+  readonly events: {
+    deleted(): void;
+    receiveFailed(error: string, firstInARow: boolean): void;
+    receiveRecovered(): void;
+  };
+}
+
+const RECEIVE_BACKOFF_FIRST_MS = 250;
+const RECEIVE_BACKOFF_MAX_MS = 5_000;
+
+interface Poller {
+  readonly consumer: Consumer;
+  busy: boolean;
+  receiveFailures: number;
+}
+
+export type ReceiveHealth = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+export class ConsumerPool {
+  private readonly pollers: Poller[];
+  private readonly options: ConsumerPoolOptions;
+  private readonly stopping = new AbortController();
+  private idleWaiters: Array<() => void> = [];
+  private lastReceiveError: string | undefined;
+
+  constructor(options: ConsumerPoolOptions) {
+    this.options = options;
+    this.pollers = Array.from({ length: options.pollers }, () => this.createPoller());
+  }
+
+  start(): void {
+    for (const { consumer } of this.pollers) consumer.start();
+  }
+
+  get running(): boolean {
+    return this.pollers.every(({ consumer }) => consumer.status.isRunning);
+  }
+
+  /** Whether the last ReceiveMessage succeeded: what readiness reports as "queue reachable". */
+  get receiveHealth(): ReceiveHealth {
+    return this.lastReceiveError === undefined ? { ok: true } : { ok: false, error: this.lastReceiveError };
+  }
+
+  /**
+   * Stops receiving. An idle poller is in a long poll that can be cut at once; a busy one is not
+   * polling, and must not be aborted, since that would also cut its pending delete.
+   */
+  stop(): void {
+    this.stopping.abort();
+    for (const poller of this.pollers) poller.consumer.stop({ abort: !poller.busy });
+  }
+
+  /** Resolves when no poller holds a message any more, its delete or visibility change included. */
+  whenIdle(): Promise<void> {
+    if (this.pollers.every((poller) => !poller.busy)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private createPoller(): Poller {
+    const { options } = this;
+    const poller: Poller = {
+      consumer: Consumer.create({
+        queueUrl: options.queueUrl,
+        sqs: options.sqs,
+        batchSize: 1,
+        waitTimeSeconds: options.waitTimeSeconds,
+        visibilityTimeout: options.visibilityTimeoutSeconds,
+        heartbeatInterval: options.heartbeatIntervalSeconds,
+        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        terminateVisibilityTimeout: ([message]) => (message ? options.visibilityAfterFailure(message) : 0),
+        handleMessage: options.handleMessage,
+        preReceiveMessageCallback: () => this.backOffAfterReceiveFailures(poller),
+        strictReturn: false,
+      }),
+      busy: false,
+      receiveFailures: 0,
+    };
+    const { consumer } = poller;
+    consumer.on('message_received', () => {
+      poller.busy = true;
+      this.receiveSucceeded(poller);
+    });
+    consumer.on('empty', () => this.receiveSucceeded(poller));
+    consumer.on('message_processed', () => options.events.deleted());
+    consumer.on('response_processed', () => {
+      poller.busy = false;
+      this.notifyIfIdle();
+    });
+    consumer.on('error', (error, message) => {
+      // Errors about a message (delete, visibility) are retried by SQS itself; receive errors carry none.
+      if (message !== undefined || this.stopping.signal.aborted) return;
+      poller.receiveFailures += 1;
+      this.lastReceiveError = errorMessage(error);
+      options.events.receiveFailed(this.lastReceiveError, poller.receiveFailures === 1);
+    });
+    // A failed handler is accounted for by the message handler; listening keeps the emitter from throwing.
+    consumer.on('processing_error', () => undefined);
+    return poller;
+  }
+
+  private receiveSucceeded(poller: Poller): void {
+    if (poller.receiveFailures > 0 && this.lastReceiveError !== undefined) this.options.events.receiveRecovered();
+    poller.receiveFailures = 0;
+    this.lastReceiveError = undefined;
+  }
+
+  /** sqs-consumer re-polls at once after most errors; back off exponentially instead. */
+  private async backOffAfterReceiveFailures(poller: Poller): Promise<void> {
+    if (poller.receiveFailures === 0) return;
+    const delayMs = Math.min(RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_FIRST_MS * 2 ** (poller.receiveFailures - 1));
+    await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.pollers.some((poller) => poller.busy)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

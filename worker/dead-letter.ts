@@ -1,0 +1,52 @@
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** Message attributes that tell an operator why a message was dead-lettered by the worker itself. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'ingest-failure-reason',
+  detail: 'ingest-failure-detail',
+  sourceMessageId: 'ingest-source-message-id',
+} as const;
+
+const MAX_DETAIL_LENGTH = 1_000;
+
+export class DeadLetterQueueError extends Error {
+  override readonly name = 'DeadLetterQueueError';
+}
+
+/** Finds the DLQ from the ingest queue's redrive policy; also proves the queue is reachable at start. */
+export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
+  const policy = Attributes?.RedrivePolicy;
+  const targetArn = policy ? (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+  if (targetArn === undefined) {
+    throw new DeadLetterQueueError(`the queue ${queueUrl} has no redrive policy; give it a dead-letter queue or set DLQ_URL`);
+  }
+  const arn = /^arn:[^:]+:sqs:[^:]*:(\d*):(.+)$/.exec(targetArn);
+  if (!arn) throw new DeadLetterQueueError(`the redrive policy of ${queueUrl} names ${targetArn}, which is not an SQS queue ARN`);
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: arn[2], ...(arn[1] ? { QueueOwnerAWSAccountId: arn[1] } : {}) }));
+  if (QueueUrl === undefined) throw new DeadLetterQueueError(`no URL for the dead-letter queue ${targetArn}`);
+  return QueueUrl;
+}
+
+/** Sends a copy of `message` to the DLQ with the reason attached; the caller then deletes the original. */
+export async function sendToDeadLetterQueue(
+  sqs: SQSClient,
+  deadLetterQueueUrl: string,
+  message: Message,
+  reason: string,
+  detail: string,
+): Promise<void> {
+  const text = (value: string) => ({ DataType: 'String', StringValue: value });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deadLetterQueueUrl,
+      // An empty body cannot be sent; the attributes still say what happened.
+      MessageBody: message.Body || '(empty message body)',
+      MessageAttributes: {
+        [DEAD_LETTER_ATTRIBUTES.reason]: text(reason),
+        [DEAD_LETTER_ATTRIBUTES.detail]: text(detail.slice(0, MAX_DETAIL_LENGTH)),
+        [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: text(message.MessageId ?? 'unknown'),
+      },
+    }),
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * Turns an SQS message body into the S3 objects it announces.
+ * Accepts S3 event notifications (direct, SNS-wrapped or EventBridge-shaped) and `s3:TestEvent`;
+ * anything else is a poison message.
+ */
+
+/** One S3 object version that a message asks the worker to process. */
+export interface ObjectRef {
+  readonly bucket: string;
+  /** Decoded: exactly the key as stored in S3. */
+  readonly key: string;
+  readonly size?: number;
+  /** Without quotes, as S3 puts it in notifications. */
+  readonly eTag?: string;
+  readonly versionId?: string;
+}
+
+export type ParsedMessage =
+  | { readonly kind: 'objects'; readonly objects: readonly ObjectRef[] }
+  | { readonly kind: 'test-event'; readonly bucket: string | undefined }
+  /** A well-formed event this pipeline has nothing to do for, such as ObjectRemoved. */
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+/** A message that can never succeed, however often it is retried. */
+export class PoisonMessageError extends Error {
+  readonly reason: string;
+
+  constructor(reason: string, detail: string) {
+    super(`${reason}: ${detail}`);
+    this.name = 'PoisonMessageError';
+    this.reason = reason;
+  }
+}
+
+export const POISON_REASONS = {
+  notJson: 'not_json',
+  notAnS3Event: 'not_an_s3_event',
+  invalidRecord: 'invalid_record',
+} as const;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** S3 notifications form-encode keys: `+` is a space, everything else is %XX. */
+export function decodeS3EventKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `object key ${JSON.stringify(encoded)} is not valid URL encoding`);
+  }
+}
+
+function objectRef(bucket: unknown, object: Json, fields: { eTag: string; versionId: string }, index: number): ObjectRef {
+  if (!nonEmptyString(bucket)) {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} has no bucket name`);
+  }
+  if (!nonEmptyString(object.key)) {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} has no object key`);
+  }
+  const eTag = object[fields.eTag];
+  const versionId = object[fields.versionId];
+  return {
+    bucket,
+    key: decodeS3EventKey(object.key),
+    ...(typeof object.size === 'number' ? { size: object.size } : {}),
+    ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
+    ...(nonEmptyString(versionId) ? { versionId } : {}),
+  };
+}
+
+function parseNotificationRecords(records: unknown[]): ParsedMessage {
+  if (records.length === 0) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'Records is empty');
+  const objects: ObjectRef[] = [];
+  const ignored: string[] = [];
+  records.forEach((record, index) => {
+    if (!isObject(record) || record.eventSource !== 'aws:s3' || !isObject(record.s3)) {
+      throw new PoisonMessageError(POISON_REASONS.notAnS3Event, `record ${index} is not an S3 event record`);
+    }
+    const eventName = typeof record.eventName === 'string' ? record.eventName : '';
+    if (!eventName.startsWith('ObjectCreated:')) {
+      ignored.push(eventName || 'unnamed event');
+      return;
+    }
+    const { bucket, object } = record.s3;
+    if (!isObject(bucket) || !isObject(object)) {
+      throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} lacks s3.bucket or s3.object`);
+    }
+    objects.push(objectRef(bucket.name, object, { eTag: 'eTag', versionId: 'versionId' }, index));
+  });
+  if (objects.length === 0) return { kind: 'ignored', reason: `not an object creation: ${ignored.join(', ')}` };
+  return { kind: 'objects', objects };
+}
+
+function parseEventBridgeEvent(event: Json): ParsedMessage {
+  const detailType = event['detail-type'];
+  if (detailType !== 'Object Created') return { kind: 'ignored', reason: `not an object creation: ${String(detailType)}` };
+  const { detail } = event;
+  if (!isObject(detail) || !isObject(detail.bucket) || !isObject(detail.object)) {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, 'EventBridge event lacks detail.bucket or detail.object');
+  }
+  return { kind: 'objects', objects: [objectRef(detail.bucket.name, detail.object, { eTag: 'etag', versionId: 'version-id' }, 0)] };
+}
+
+function parseEvent(event: unknown, allowSnsEnvelope: boolean): ParsedMessage {
+  if (!isObject(event)) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'the body is not a JSON object');
+  if (Array.isArray(event.Records)) return parseNotificationRecords(event.Records);
+  if (event.Event === 's3:TestEvent') {
+    return { kind: 'test-event', bucket: typeof event.Bucket === 'string' ? event.Bucket : undefined };
+  }
+  if (event.source === 'aws.s3' && 'detail-type' in event) return parseEventBridgeEvent(event);
+  if (allowSnsEnvelope && event.Type === 'Notification' && typeof event.Message === 'string') {
+    return parseEvent(parseJson(event.Message, 'the SNS Message'), false);
+  }
+  throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'no Records, s3:TestEvent, EventBridge or SNS envelope found');
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PoisonMessageError(POISON_REASONS.notJson, `${what} is not JSON`);
+  }
+}
+
+/** Parses one SQS message body; throws `PoisonMessageError` for anything that can never be processed. */
+export function parseMessageBody(body: string | undefined): ParsedMessage {
+  if (body === undefined || body.length === 0) throw new PoisonMessageError(POISON_REASONS.notJson, 'the body is empty');
+  return parseEvent(parseJson(body, 'the body'), true);
+}

@@ -1,0 +1,79 @@
+import type { LineSink } from './line-splitter.ts';
+import { evaluateLine, rejectedLine, REJECT_REASONS, type RecordRules, type RejectReason } from './pipeline.ts';
+
+export interface FileTally {
+  processed: number;
+  filtered: number;
+  rejected: number;
+  readonly rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Processed records whose device is not in the registry. */
+  unknownDevices: number;
+}
+
+export function emptyTally(): FileTally {
+  return { processed: 0, filtered: 0, rejected: 0, rejectedByReason: {}, unknownDevices: 0 };
+}
+
+const BLANK = /^\s*$/;
+
+/**
+ * Collects the outcome of every line of one file: the processed and rejected JSON Lines
+ * (taken out in pieces by the writer) and the counts. No I/O.
+ */
+export class FileTransformer implements LineSink {
+  readonly tally: FileTally = emptyTally();
+  private readonly rules: RecordRules;
+  private processedText = '';
+  private rejectedText = '';
+
+  constructor(rules: RecordRules) {
+    this.rules = rules;
+  }
+
+  line(text: string, lineNumber: number): void {
+    if (BLANK.test(text)) return;
+    const result = evaluateLine(text, this.rules);
+    switch (result.outcome) {
+      case 'processed':
+        this.tally.processed += 1;
+        if (result.unknownDevice) this.tally.unknownDevices += 1;
+        this.processedText += result.output + '\n';
+        return;
+      case 'filtered':
+        this.tally.filtered += 1;
+        return;
+      case 'rejected':
+        this.countRejected(result.reason);
+        this.rejectedText += rejectedLine(lineNumber, result, text) + '\n';
+        return;
+    }
+  }
+
+  overlongLine(prefix: string, byteLength: number, lineNumber: number): void {
+    this.countRejected(REJECT_REASONS.lineTooLong);
+    const rejection = {
+      outcome: 'rejected',
+      reason: REJECT_REASONS.lineTooLong,
+      message: `the line is ${byteLength} bytes; text holds its first ${Buffer.byteLength(prefix)}`,
+    } as const;
+    this.rejectedText += rejectedLine(lineNumber, rejection, prefix) + '\n';
+  }
+
+  /** Output produced since the last call, ready to be written. */
+  takeProcessed(): string {
+    const text = this.processedText;
+    this.processedText = '';
+    return text;
+  }
+
+  takeRejected(): string {
+    const text = this.rejectedText;
+    this.rejectedText = '';
+    return text;
+  }
+
+  private countRejected(reason: RejectReason): void {
+    this.tally.rejected += 1;
+    this.tally.rejectedByReason[reason] = (this.tally.rejectedByReason[reason] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Splits a byte stream into lines, on bytes rather than strings: a newline byte never occurs
+ * inside a multi-byte UTF-8 character, so each line is decoded once, whole.
+ * Handles LF and CRLF, a leading BOM, and bounds the memory one line may take.
+ */
+
+export interface LineSink {
+  /** A complete line without its terminator; `lineNumber` is 1-based, counting every line. */
+  line(text: string, lineNumber: number): void;
+  /** A line longer than the limit; only its first bytes are kept. */
+  overlongLine(prefix: string, byteLength: number, lineNumber: number): void;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const BYTE_ORDER_MARK = '\uFEFF';
+/** How much of an overlong line is kept for the rejected record. */
+export const OVERLONG_PREFIX_BYTES = 1024;
+
+export class LineSplitter {
+  private readonly maxLineBytes: number;
+  private readonly sink: LineSink;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private lineNumber = 0;
+
+  constructor(maxLineBytes: number, sink: LineSink) {
+    this.maxLineBytes = maxLineBytes;
+    this.sink = sink;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    let newline = chunk.indexOf(NEWLINE, start);
+    while (newline !== -1) {
+      this.completeLine(chunk, start, newline);
+      start = newline + 1;
+      newline = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length) this.keep(chunk.subarray(start));
+  }
+
+  /** Emits the last line when the input does not end in a newline. */
+  end(): void {
+    if (this.pendingBytes > 0) this.completeLine(Buffer.alloc(0), 0, 0);
+  }
+
+  private keep(part: Buffer): void {
+    // Past the limit only the prefix is needed, so the rest of an overlong line is dropped as it arrives.
+    if (this.pendingBytes <= this.maxLineBytes) this.pending.push(part);
+    this.pendingBytes += part.length;
+  }
+
+  private completeLine(chunk: Buffer, start: number, end: number): void {
+    this.lineNumber += 1;
+    let line: Buffer;
+    if (this.pending.length === 0) {
+      line = chunk.subarray(start, end);
+    } else {
+      this.pending.push(chunk.subarray(start, end));
+      line = Buffer.concat(this.pending);
+      this.pending = [];
+    }
+    const byteLength = this.pendingBytes + (end - start);
+    this.pendingBytes = 0;
+
+    const withoutCr = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line;
+    if (byteLength > this.maxLineBytes) {
+      this.sink.overlongLine(this.decode(withoutCr.subarray(0, OVERLONG_PREFIX_BYTES)), byteLength, this.lineNumber);
+      return;
+    }
+    this.sink.line(this.decode(withoutCr), this.lineNumber);
+  }
+
+  private decode(bytes: Buffer): string {
+    const text = bytes.toString('utf8');
+    return this.lineNumber === 1 && text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
+  }
+}

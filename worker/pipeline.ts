@@ -1,0 +1,106 @@
+/**
+ * The record rules of the data contract: validate, filter, enrich, transform.
+ * Pure: a line of text in, its outcome out.
+ */
+
+export const REJECT_REASONS = {
+  invalidJson: 'invalid_json',
+  notAnObject: 'not_an_object',
+  missingField: 'missing_field',
+  invalidType: 'invalid_type',
+  outOfRange: 'out_of_range',
+  lineTooLong: 'line_too_long',
+} as const;
+
+export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
+
+export const RECORD_OUTCOMES = ['processed', 'filtered', 'rejected'] as const;
+export type RecordOutcome = (typeof RECORD_OUTCOMES)[number];
+
+export interface Rejection {
+  readonly outcome: 'rejected';
+  readonly reason: RejectReason;
+  readonly field?: string;
+  readonly message: string;
+}
+
+export type LineResult =
+  | { readonly outcome: 'processed'; readonly output: string; readonly unknownDevice: boolean }
+  | { readonly outcome: 'filtered' }
+  | Rejection;
+
+export interface RecordRules {
+  /** Records at or below this temperature are filtered out. */
+  readonly temperatureThresholdCelsius: number;
+  readonly locations: ReadonlyMap<string, string>;
+  readonly unknownLocationId: string;
+}
+
+const HUMIDITY_MIN = 0;
+const HUMIDITY_MAX = 100;
+
+function reject(reason: RejectReason, message: string, field?: string): Rejection {
+  return field === undefined ? { outcome: 'rejected', reason, message } : { outcome: 'rejected', reason, field, message };
+}
+
+function checkFiniteNumber(record: Record<string, unknown>, field: string): Rejection | number {
+  const value = record[field];
+  if (value === undefined || value === null) return reject(REJECT_REASONS.missingField, `${field} is missing`, field);
+  if (typeof value !== 'number') return reject(REJECT_REASONS.invalidType, `${field} must be a JSON number`, field);
+  // JSON has no NaN or Infinity literals, but 1e999 parses to Infinity.
+  if (!Number.isFinite(value)) return reject(REJECT_REASONS.outOfRange, `${field} must be finite`, field);
+  return value;
+}
+
+/** °C to °F, rounded half away from zero to 2 decimals. */
+export function toFahrenheit(celsius: number): number {
+  const fahrenheit = (celsius * 9) / 5 + 32;
+  // The relative epsilon lifts binary near-misses such as 1.005 * 100 = 100.49999999999999 to the decimal answer.
+  const rounded = (Math.sign(fahrenheit) * Math.round(Math.abs(fahrenheit) * 100 * (1 + Number.EPSILON))) / 100;
+  return rounded === 0 ? 0 : rounded;
+}
+
+/** Applies the contract to one non-blank line. */
+export function evaluateLine(line: string, rules: RecordRules): LineResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return reject(REJECT_REASONS.invalidJson, 'the line is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return reject(REJECT_REASONS.notAnObject, 'the line is JSON but not an object');
+  }
+  const record = parsed as Record<string, unknown>;
+
+  const deviceId = record.device_id;
+  if (deviceId === undefined || deviceId === null) return reject(REJECT_REASONS.missingField, 'device_id is missing', 'device_id');
+  if (typeof deviceId !== 'string' || deviceId.trim() === '') {
+    return reject(REJECT_REASONS.invalidType, 'device_id must be a non-empty string', 'device_id');
+  }
+  const temperature = checkFiniteNumber(record, 'temperature');
+  if (typeof temperature !== 'number') return temperature;
+  const humidity = checkFiniteNumber(record, 'humidity');
+  if (typeof humidity !== 'number') return humidity;
+  if (humidity < HUMIDITY_MIN || humidity > HUMIDITY_MAX) {
+    return reject(REJECT_REASONS.outOfRange, `humidity must be within ${HUMIDITY_MIN}..${HUMIDITY_MAX}`, 'humidity');
+  }
+
+  if (!(temperature > rules.temperatureThresholdCelsius)) return { outcome: 'filtered' };
+
+  const knownLocation = rules.locations.get(deviceId);
+  record.location_id = knownLocation ?? rules.unknownLocationId;
+  record.temp_fahrenheit = toFahrenheit(temperature);
+  return { outcome: 'processed', output: JSON.stringify(record), unknownDevice: knownLocation === undefined };
+}
+
+/** The JSON line written to the rejected output for one bad input line. */
+export function rejectedLine(lineNumber: number, rejection: Rejection, text: string): string {
+  return JSON.stringify({
+    line: lineNumber,
+    reason: rejection.reason,
+    ...(rejection.field === undefined ? {} : { field: rejection.field }),
+    message: rejection.message,
+    text,
+  });
+}

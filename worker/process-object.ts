@@ -1,0 +1,156 @@
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError } from './errors.ts';
+import type { ObjectRef } from './events.ts';
+import { FileTransformer, type FileTally } from './file-transformer.ts';
+import { LineSplitter } from './line-splitter.ts';
+import { ObjectWriter } from './object-writer.ts';
+import type { RecordRules } from './pipeline.ts';
+
+export interface OutputLocation {
+  readonly processedBucket: string;
+  readonly processedPrefix: string;
+  readonly rejectedBucket: string;
+  readonly rejectedPrefix: string;
+}
+
+export interface ObjectProcessorDeps {
+  readonly s3: S3Client;
+  readonly output: OutputLocation;
+  readonly upload: { readonly partSizeBytes: number; readonly queueSize: number };
+  readonly maxLineBytes: number;
+  /** The rules in force when a file starts; one file is processed with one registry snapshot. */
+  readonly rules: () => RecordRules;
+}
+
+export interface OutputKeys {
+  readonly processed: { readonly bucket: string; readonly key: string };
+  readonly rejected: { readonly bucket: string; readonly key: string };
+}
+
+export type FileResult =
+  | {
+      readonly outcome: 'succeeded';
+      readonly tally: FileTally;
+      readonly gzip: boolean;
+      readonly bytesRead: number;
+      readonly bytesWritten: { readonly processed: number; readonly rejected: number };
+      readonly outputs: OutputKeys;
+    }
+  /** The object or version no longer exists. */
+  | { readonly outcome: 'missing' }
+  /** The object was replaced after the event: the newer object's own event covers it. */
+  | { readonly outcome: 'stale'; readonly currentETag: string };
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Where the outputs of `key` go; refuses a key whose processed output would land among rejected output. */
+export function outputKeys(output: OutputLocation, key: string): OutputKeys {
+  const processed = { bucket: output.processedBucket, key: output.processedPrefix + key };
+  const rejected = { bucket: output.rejectedBucket, key: output.rejectedPrefix + key };
+  if (processed.bucket === rejected.bucket && processed.key.startsWith(output.rejectedPrefix)) {
+    throw new PermanentFileError(
+      PERMANENT_REASONS.outputKeyCollision,
+      `the processed output s3://${processed.bucket}/${processed.key} would land under the rejected prefix "${output.rejectedPrefix}"`,
+    );
+  }
+  return { processed, rejected };
+}
+
+function unquote(eTag: string): string {
+  return eTag.replace(/"/g, '');
+}
+
+async function getObject(s3: S3Client, ref: ObjectRef, signal: AbortSignal): Promise<GetObjectCommandOutput | undefined> {
+  try {
+    const command = new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) });
+    return await s3.send(command, { abortSignal: signal });
+  } catch (error) {
+    if (isObjectMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Yields the body's chunks as Buffers, counting the bytes, and says up front whether they are gzip. */
+async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: { bytes: number }) {
+  const iterator = body[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const firstChunk = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  const gzip = key.endsWith('.gz') || (firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]);
+
+  async function* chunks(): AsyncGenerator<Buffer> {
+    counter.bytes += firstChunk.length;
+    if (firstChunk.length > 0) yield firstChunk;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      counter.bytes += next.value.length;
+      yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    }
+  }
+
+  if (!gzip) return { gzip, decoded: chunks() };
+  const gunzip = createGunzip();
+  // pipeline destroys every stage on failure, so an error on either side ends the iteration below.
+  pipeline(Readable.from(chunks()), gunzip, () => undefined);
+  return { gzip, decoded: gunzip as AsyncIterable<Buffer> };
+}
+
+function classifyReadError(error: unknown, bytesRead: number, contentLength: number | undefined): unknown {
+  if (!isZlibDataError(error)) return error;
+  // A gzip stream cut short by the network is worth a retry; one that is short in S3 is not.
+  if (contentLength !== undefined && bytesRead < contentLength) return error;
+  return new PermanentFileError(PERMANENT_REASONS.corruptGzip, `the object is not valid gzip: ${(error as Error).message}`, { cause: error });
+}
+
+/**
+ * Processes one S3 object end to end: stream it in, run every line through the record rules,
+ * stream both outputs out. Either both outputs are stored whole, or the call throws and leaves none.
+ */
+export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, signal: AbortSignal): Promise<FileResult> {
+  const outputs = outputKeys(deps.output, ref.key);
+  const response = await getObject(deps.s3, ref, signal);
+  if (response?.Body === undefined) return { outcome: 'missing' };
+  const body = response.Body as Readable;
+  const currentETag = unquote(response.ETag ?? '');
+  if (ref.eTag !== undefined && currentETag !== '' && currentETag !== ref.eTag) {
+    body.destroy();
+    return { outcome: 'stale', currentETag };
+  }
+
+  const counter = { bytes: 0 };
+  const transformer = new FileTransformer(deps.rules());
+  const splitter = new LineSplitter(deps.maxLineBytes, transformer);
+  let writers: ObjectWriter[] = [];
+  try {
+    const { gzip, decoded } = await openBody(body, ref.key, counter);
+    const metadata = { 'source-etag': currentETag };
+    const writerOptions = { gzip, metadata, ...deps.upload };
+    const processed = new ObjectWriter(deps.s3, { ...outputs.processed, ...writerOptions });
+    const rejected = new ObjectWriter(deps.s3, { ...outputs.rejected, ...writerOptions });
+    writers = [processed, rejected];
+
+    for await (const chunk of decoded) {
+      signal.throwIfAborted();
+      splitter.push(chunk);
+      await processed.write(transformer.takeProcessed());
+      await rejected.write(transformer.takeRejected());
+    }
+    splitter.end();
+    signal.throwIfAborted();
+    await processed.write(transformer.takeProcessed());
+    await rejected.write(transformer.takeRejected());
+    const [processedBytes, rejectedBytes] = await Promise.all([processed.finish(), rejected.finish()]);
+    return {
+      outcome: 'succeeded',
+      tally: transformer.tally,
+      gzip,
+      bytesRead: counter.bytes,
+      bytesWritten: { processed: processedBytes, rejected: rejectedBytes },
+      outputs,
+    };
+  } catch (error) {
+    body.destroy();
+    await Promise.all(writers.map((writer) => writer.abort()));
+    throw classifyReadError(error, counter.bytes, response.ContentLength);
+  }
+}

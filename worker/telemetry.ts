@@ -1,0 +1,187 @@
+/**
+ * Every outcome the worker reports, each one function that both logs and counts, so logs and
+ * metrics cannot drift apart. Metrics live in a private prom-client registry.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ObjectRef } from './events.ts';
+import type { FileResult } from './process-object.ts';
+import { RECORD_OUTCOMES, REJECT_REASONS } from './pipeline.ts';
+
+export const METRIC_PREFIX = 'iot_ingest_';
+
+export const FILE_OUTCOMES = ['succeeded', 'missing', 'stale', 'failed_transient', 'failed_permanent', 'released'] as const;
+export type FileOutcome = (typeof FILE_OUTCOMES)[number];
+
+export const MESSAGE_FAILURES = ['retry', 'dead_letter', 'release'] as const;
+export type MessageFailure = (typeof MESSAGE_FAILURES)[number];
+
+/** What one file's processing ended in; handed to whoever listens (local mode prints it). */
+export interface FileReport {
+  readonly ref: ObjectRef;
+  readonly outcome: FileOutcome;
+  readonly durationSeconds: number;
+  readonly result?: FileResult;
+  readonly error?: string;
+}
+
+function createMetrics(registry: Registry) {
+  const name = (suffix: string) => METRIC_PREFIX + suffix;
+  const registers = [registry];
+  return {
+    messagesReceived: new Counter({ name: name('messages_received_total'), help: 'SQS messages received', registers }),
+    messagesDeleted: new Counter({ name: name('messages_deleted_total'), help: 'SQS messages deleted after their work was done', registers }),
+    messagesFailed: new Counter({
+      name: name('messages_failed_total'),
+      help: 'SQS messages not completed, by what happens next: retry after backoff, dead_letter now, release on shutdown',
+      labelNames: ['action'],
+      registers,
+    }),
+    messagesIgnored: new Counter({
+      name: name('messages_ignored_total'),
+      help: 'Well-formed messages with nothing to do (s3:TestEvent, events other than object creation)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    receiveErrors: new Counter({ name: name('sqs_receive_errors_total'), help: 'Failed ReceiveMessage calls', registers }),
+    files: new Counter({ name: name('files_total'), help: 'Files (S3 objects) handled, by outcome', labelNames: ['outcome'], registers }),
+    fileDuration: new Histogram({
+      name: name('file_duration_seconds'),
+      help: 'Time from the start of a file to its outputs being stored (or its failure)',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    filesInFlight: new Gauge({ name: name('files_in_flight'), help: 'Files being processed now', registers }),
+    lastSuccess: new Gauge({
+      name: name('last_success_timestamp_seconds'),
+      help: 'Unix time at which the last file was stored successfully',
+      registers,
+    }),
+    records: new Counter({ name: name('records_total'), help: 'Input lines by outcome', labelNames: ['outcome'], registers }),
+    recordsRejected: new Counter({ name: name('records_rejected_total'), help: 'Rejected lines by reason', labelNames: ['reason'], registers }),
+    unknownDevices: new Counter({
+      name: name('records_unknown_device_total'),
+      help: 'Processed records whose device_id is not in the device registry',
+      registers,
+    }),
+    bytesRead: new Counter({ name: name('bytes_read_total'), help: 'Bytes read from the raw bucket', registers }),
+    bytesWritten: new Counter({ name: name('bytes_written_total'), help: 'Bytes stored, by output', labelNames: ['output'], registers }),
+    registryDevices: new Gauge({ name: name('device_registry_devices'), help: 'Devices in the loaded device registry', registers }),
+    registryRefreshFailures: new Counter({
+      name: name('device_registry_refresh_failures_total'),
+      help: 'Failed device registry refreshes (the last good registry stays in use)',
+      registers,
+    }),
+  };
+}
+
+export type Telemetry = ReturnType<typeof createTelemetry>;
+
+export function createTelemetry(logger: Logger, options: { readonly defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const metrics = createMetrics(registry);
+  // Zeroed series, so that rates and alerts see every outcome from the first scrape on.
+  for (const outcome of FILE_OUTCOMES) metrics.files.inc({ outcome }, 0);
+  for (const action of MESSAGE_FAILURES) metrics.messagesFailed.inc({ action }, 0);
+  for (const outcome of RECORD_OUTCOMES) metrics.records.inc({ outcome }, 0);
+  for (const reason of Object.values(REJECT_REASONS)) metrics.recordsRejected.inc({ reason }, 0);
+  for (const output of ['processed', 'rejected']) metrics.bytesWritten.inc({ output }, 0);
+
+  const fileListeners: Array<(report: FileReport) => void> = [];
+
+  function fileFinished(report: FileReport): void {
+    const { ref, outcome, durationSeconds, result } = report;
+    metrics.files.inc({ outcome });
+    metrics.fileDuration.observe({ outcome }, durationSeconds);
+    const where = { bucket: ref.bucket, key: ref.key, outcome, durationMs: Math.round(durationSeconds * 1000) };
+    if (result?.outcome === 'succeeded') {
+      const { tally, bytesRead, bytesWritten } = result;
+      metrics.lastSuccess.set(Date.now() / 1000);
+      metrics.records.inc({ outcome: 'processed' }, tally.processed);
+      metrics.records.inc({ outcome: 'filtered' }, tally.filtered);
+      metrics.records.inc({ outcome: 'rejected' }, tally.rejected);
+      for (const [reason, count] of Object.entries(tally.rejectedByReason)) metrics.recordsRejected.inc({ reason }, count);
+      metrics.unknownDevices.inc(tally.unknownDevices);
+      metrics.bytesRead.inc(bytesRead);
+      metrics.bytesWritten.inc({ output: 'processed' }, bytesWritten.processed);
+      metrics.bytesWritten.inc({ output: 'rejected' }, bytesWritten.rejected);
+      logger.info(
+        {
+          ...where,
+          records: { processed: tally.processed, filtered: tally.filtered, rejected: tally.rejected },
+          rejectedByReason: tally.rejectedByReason,
+          unknownDevices: tally.unknownDevices,
+          bytesRead,
+          bytesWritten,
+          gzip: result.gzip,
+          outputs: result.outputs,
+        },
+        'file processed',
+      );
+    } else if (outcome === 'missing') {
+      logger.warn(where, 'file skipped: the object no longer exists; the message is acknowledged');
+    } else if (result?.outcome === 'stale') {
+      logger.warn(
+        { ...where, eventETag: ref.eTag, currentETag: result.currentETag },
+        'file skipped: the object changed after the event; the newer object has its own event',
+      );
+    } else {
+      logger.error({ ...where, err: report.error }, 'file failed');
+    }
+    for (const listener of fileListeners) listener(report);
+  }
+
+  return {
+    registry,
+    /** Calls `listener` after every file, whatever its outcome. */
+    onFile(listener: (report: FileReport) => void): void {
+      fileListeners.push(listener);
+    },
+    messageReceived(): void {
+      metrics.messagesReceived.inc();
+    },
+    messageDeleted(): void {
+      metrics.messagesDeleted.inc();
+    },
+    messageIgnored(messageId: string | undefined, kind: 'test_event' | 'other_event', detail: string): void {
+      metrics.messagesIgnored.inc({ kind });
+      logger.info({ messageId, kind, detail }, 'message acknowledged without work');
+    },
+    messageRetried(messageId: string | undefined, receiveCount: number, backoffSeconds: number, error: string): void {
+      metrics.messagesFailed.inc({ action: 'retry' });
+      logger.warn({ messageId, receiveCount, backoffSeconds, err: error }, 'message failed; it will be retried after the backoff');
+    },
+    messageDeadLettered(messageId: string | undefined, reason: string, detail: string): void {
+      metrics.messagesFailed.inc({ action: 'dead_letter' });
+      logger.error({ messageId, reason, detail }, 'poison message moved to the dead-letter queue');
+    },
+    messageReleased(messageId: string | undefined): void {
+      metrics.messagesFailed.inc({ action: 'release' });
+      logger.info({ messageId }, 'message released for another worker (shutting down)');
+    },
+    receiveFailed(error: string, firstInARow: boolean): void {
+      metrics.receiveErrors.inc();
+      if (firstInARow) logger.error({ err: error }, 'cannot receive from the queue; retrying with backoff');
+    },
+    receiveRecovered(): void {
+      logger.info('receiving from the queue again');
+    },
+    fileStarted(): void {
+      metrics.filesInFlight.inc();
+    },
+    fileFinished(report: FileReport): void {
+      metrics.filesInFlight.dec();
+      fileFinished(report);
+    },
+    registryLoaded(devices: number, source: string): void {
+      metrics.registryDevices.set(devices);
+      logger.info({ devices, source }, 'device registry loaded');
+    },
+    registryRefreshFailed(source: string, error: string): void {
+      metrics.registryRefreshFailures.inc();
+      logger.warn({ source, err: error }, 'device registry refresh failed; keeping the last good registry');
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Puts the worker together from its settings and the clients it is given, and runs it:
+ * the pollers, the file pipeline, the device registry and the HTTP server. The same code runs
+ * on AWS (main.ts), on the local stack (npm start) and in the tests.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import type { WorkerConfig } from './config.ts';
+import { ConsumerPool } from './consumer-pool.ts';
+import { discoverDeadLetterQueue, sendToDeadLetterQueue } from './dead-letter.ts';
+import { loadDeviceRegistry } from './device-registry.ts';
+import { createMessageHandler } from './message-handler.ts';
+import { processObject } from './process-object.ts';
+import { buildServer, type Readiness } from './server.ts';
+import { createTelemetry, type Telemetry } from './telemetry.ts';
+
+export interface WorkerDeps {
+  readonly config: WorkerConfig;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly logger: Logger;
+  readonly nowMs?: () => number;
+}
+
+export interface RunningWorker {
+  readonly telemetry: Telemetry;
+  /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
+  readonly httpAddress: string;
+  /** Stops receiving, lets files in flight finish within the grace period, releases the rest. */
+  stop(): Promise<void>;
+}
+
+/** After the grace period, how long aborted files get to abort their uploads and release their messages. */
+const RELEASE_TIMEOUT_MS = 5_000;
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([promise.then(() => true), sleep(ms, false, { signal: timer.signal })]);
+  } finally {
+    timer.abort();
+  }
+}
+
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config, s3, sqs, logger } = deps;
+  const nowMs = deps.nowMs ?? (() => performance.now());
+  const telemetry = createTelemetry(logger);
+
+  const deadLetterQueueUrl = config.deadLetterQueueUrl ?? (await discoverDeadLetterQueue(sqs, config.queueUrl));
+  const registry = await loadDeviceRegistry(config.deviceRegistry.source, s3, config.deviceRegistry.refreshSeconds, {
+    loaded: telemetry.registryLoaded,
+    refreshFailed: telemetry.registryRefreshFailed,
+  });
+
+  let draining = false;
+  const releaseController = new AbortController();
+  const { pipeline } = config;
+  const handler = createMessageHandler({
+    telemetry,
+    processFile: (ref, signal) =>
+      processObject(
+        {
+          s3,
+          output: config.output,
+          upload: config.upload,
+          maxLineBytes: pipeline.maxLineBytes,
+          rules: () => ({
+            temperatureThresholdCelsius: pipeline.temperatureThresholdCelsius,
+            unknownLocationId: pipeline.unknownLocationId,
+            locations: registry.current(),
+          }),
+        },
+        ref,
+        signal,
+      ),
+    limit: pLimit(config.consumer.maxFilesInFlight),
+    deadLetter: (message, reason, detail) => sendToDeadLetterQueue(sqs, deadLetterQueueUrl, message, reason, detail),
+    retryPolicy: { backoffBaseSeconds: config.consumer.retryBackoffBaseSeconds, backoffMaxSeconds: config.consumer.retryBackoffMaxSeconds },
+    isDraining: () => draining,
+    releaseSignal: releaseController.signal,
+    nowMs,
+  });
+
+  const pool = new ConsumerPool({
+    sqs,
+    queueUrl: config.queueUrl,
+    pollers: config.consumer.maxFilesInFlight,
+    waitTimeSeconds: config.consumer.waitTimeSeconds,
+    visibilityTimeoutSeconds: config.consumer.visibilityTimeoutSeconds,
+    heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
+    handleMessage: handler.handle,
+    visibilityAfterFailure: handler.visibilityAfterFailure,
+    events: { deleted: telemetry.messageDeleted, receiveFailed: telemetry.receiveFailed, receiveRecovered: telemetry.receiveRecovered },
+  });
+
+  const readiness = (): Readiness => {
+    if (draining) return { ready: false, reason: 'draining: shutting down' };
+    if (!pool.running) return { ready: false, reason: 'the queue consumer is not running' };
+    const receive = pool.receiveHealth;
+    if (!receive.ok) return { ready: false, reason: `the queue is not reachable: ${receive.error}` };
+    return { ready: true };
+  };
+  const server = buildServer({ logger, metrics: telemetry.registry, readiness });
+  const httpAddress = await server.listen({ host: config.http.host, port: config.http.port });
+  pool.start();
+  logger.info(
+    { queueUrl: config.queueUrl, deadLetterQueueUrl, maxFilesInFlight: config.consumer.maxFilesInFlight, httpAddress },
+    'worker started',
+  );
+
+  let stopped: Promise<void> | undefined;
+  async function drain(): Promise<void> {
+    draining = true;
+    pool.stop();
+    logger.info({ graceSeconds: config.shutdownGraceSeconds }, 'draining: no new messages; waiting for files in flight');
+    if (!(await settlesWithin(pool.whenIdle(), config.shutdownGraceSeconds * 1000))) {
+      logger.warn('grace period over: aborting files in flight and releasing their messages');
+      releaseController.abort(new Error('shutdown grace period over'));
+      await settlesWithin(pool.whenIdle(), RELEASE_TIMEOUT_MS);
+    }
+    registry.stop();
+    await server.close();
+    logger.info('worker stopped');
+  }
+
+  return {
+    telemetry,
+    httpAddress,
+    stop: () => (stopped ??= drain()),
+  };
+}
