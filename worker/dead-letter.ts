@@ -13,11 +13,19 @@ export class DeadLetterQueueError extends Error {
   override readonly name = 'DeadLetterQueueError';
 }
 
+function deadLetterTargetOf(policy: string, queueUrl: string): string | undefined {
+  try {
+    return (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+  } catch {
+    throw new DeadLetterQueueError(`the redrive policy of ${queueUrl} is not JSON: ${policy}`);
+  }
+}
+
 /** Finds the DLQ from the ingest queue's redrive policy; also proves the queue is reachable at start. */
 export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string): Promise<string> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
   const policy = Attributes?.RedrivePolicy;
-  const targetArn = policy ? (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+  const targetArn = policy === undefined ? undefined : deadLetterTargetOf(policy, queueUrl);
   if (targetArn === undefined) {
     throw new DeadLetterQueueError(`the queue ${queueUrl} has no redrive policy; give it a dead-letter queue or set DLQ_URL`);
   }

@@ -17,11 +17,21 @@ const BYTE_ORDER_MARK = '\uFEFF';
 /** How much of an overlong line is kept for the rejected record. */
 export const OVERLONG_PREFIX_BYTES = 1024;
 
+/** The largest cut at or before `limit` that does not split a UTF-8 character. */
+function characterBoundary(bytes: Buffer, limit: number): number {
+  if (bytes.length <= limit) return bytes.length;
+  let cut = limit;
+  // Continuation bytes look like 10xxxxxx; a character starts at the first byte that does not.
+  while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut -= 1;
+  return cut;
+}
+
 export class LineSplitter {
   private readonly maxLineBytes: number;
   private readonly sink: LineSink;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private pendingLastByte: number | undefined;
   private lineNumber = 0;
 
   constructor(maxLineBytes: number, sink: LineSink) {
@@ -49,27 +59,31 @@ export class LineSplitter {
     // Past the limit only the prefix is needed, so the rest of an overlong line is dropped as it arrives.
     if (this.pendingBytes <= this.maxLineBytes) this.pending.push(part);
     this.pendingBytes += part.length;
+    this.pendingLastByte = part[part.length - 1];
   }
 
   private completeLine(chunk: Buffer, start: number, end: number): void {
     this.lineNumber += 1;
+    const lastByte = end > start ? chunk[end - 1] : this.pendingLastByte;
+    const crBytes = lastByte === CARRIAGE_RETURN ? 1 : 0;
+    const byteLength = this.pendingBytes + (end - start) - crBytes;
     let line: Buffer;
     if (this.pending.length === 0) {
-      line = chunk.subarray(start, end);
+      line = chunk.subarray(start, end - crBytes);
     } else {
       this.pending.push(chunk.subarray(start, end));
       line = Buffer.concat(this.pending);
       this.pending = [];
+      if (byteLength <= this.maxLineBytes) line = line.subarray(0, byteLength);
     }
-    const byteLength = this.pendingBytes + (end - start);
     this.pendingBytes = 0;
+    this.pendingLastByte = undefined;
 
-    const withoutCr = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line;
     if (byteLength > this.maxLineBytes) {
-      this.sink.overlongLine(this.decode(withoutCr.subarray(0, OVERLONG_PREFIX_BYTES)), byteLength, this.lineNumber);
+      this.sink.overlongLine(this.decode(line.subarray(0, characterBoundary(line, OVERLONG_PREFIX_BYTES))), byteLength, this.lineNumber);
       return;
     }
-    this.sink.line(this.decode(withoutCr), this.lineNumber);
+    this.sink.line(this.decode(line), this.lineNumber);
   }
 
   private decode(bytes: Buffer): string {

@@ -52,11 +52,12 @@ function checkFiniteNumber(record: Record<string, unknown>, field: string): Reje
   return value;
 }
 
-/** °C to °F, rounded half away from zero to 2 decimals. */
+/** °C to °F, rounded half away from zero to 2 decimals, as on paper: 0.995 °F becomes 1. */
 export function toFahrenheit(celsius: number): number {
-  const fahrenheit = (celsius * 9) / 5 + 32;
-  // The relative epsilon lifts binary near-misses such as 1.005 * 100 = 100.49999999999999 to the decimal answer.
-  const rounded = (Math.sign(fahrenheit) * Math.round(Math.abs(fahrenheit) * 100 * (1 + Number.EPSILON))) / 100;
+  const hundredths = ((celsius * 9) / 5 + 32) * 100;
+  // The binary arithmetic leaves noise around 1e-12 here; rounding it off at 1e-6 first keeps an exact decimal half a half.
+  const denoised = Math.round(hundredths * 1e6) / 1e6;
+  const rounded = (Math.sign(denoised) * Math.round(Math.abs(denoised))) / 100;
   return rounded === 0 ? 0 : rounded;
 }
 
