@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from '@jest/globals';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.ts';
+import { evaluateLine, rejectedLine, toFahrenheit, type RecordRules } from '../../worker/pipeline.ts';
+
+const RULES: RecordRules = {
+  temperatureThresholdCelsius: 10,
+  locations: new Map(Object.entries(DEFAULT_DEVICE_LOCATIONS)),
+  unknownLocationId: 'unknown',
+};
+
+const SAMPLE_LINES = readFileSync(new URL('../../data/sample_data.jsonl', import.meta.url), 'utf8').trimEnd().split('\n');
+
+function line(fields: Record<string, unknown>): string {
+  return JSON.stringify({ device_id: 'sensor-alpha', temperature: 20.5, humidity: 50, ...fields });
+}
+
+describe('evaluateLine on the sample data', () => {
+  it('processes all five sample records into the exact output lines', () => {
+    expect(SAMPLE_LINES.map((text) => evaluateLine(text, RULES))).toStrictEqual([
+      '{"device_id":"sensor-alpha","location":"warehouse-A","temperature":20,"humidity":55.5,"pressure":1012.3,"timestamp":"2025-07-11T11:00:00Z","location_id":"loc-warehouse-a","temp_fahrenheit":68}',
+      '{"device_id":"sensor-beta","location":"warehouse-B","temperature":28.1,"humidity":62.1,"pressure":1010.5,"timestamp":"2025-07-11T11:01:00Z","location_id":"loc-warehouse-b","temp_fahrenheit":82.58}',
+      '{"device_id":"sensor-alpha","location":"warehouse-A","temperature":22.5,"humidity":58,"pressure":1011.8,"timestamp":"2025-07-11T11:02:00Z","location_id":"loc-warehouse-a","temp_fahrenheit":72.5}',
+      '{"device_id":"sensor-gamma","location":"server-room-1","temperature":18.7,"humidity":45,"pressure":1013,"timestamp":"2025-07-11T11:03:00Z","location_id":"loc-server-room-1","temp_fahrenheit":65.66}',
+      '{"device_id":"sensor-beta","location":"warehouse-B","temperature":26.9,"humidity":60.5,"pressure":1010.9,"timestamp":"2025-07-11T11:04:00Z","location_id":"loc-warehouse-b","temp_fahrenheit":80.42}',
+    ].map((output) => ({ outcome: 'processed', output, unknownDevice: false })));
+  });
+
+  it('gives the same output for the same line every time', () => {
+    const [first] = SAMPLE_LINES as [string];
+    expect(evaluateLine(first, RULES)).toStrictEqual(evaluateLine(first, RULES));
+  });
+});
+
+describe('evaluateLine rejections', () => {
+  it.each([
+    ['invalid_json', undefined, '{"device_id": "x",'],
+    ['invalid_json', undefined, 'not json at all'],
+    ['not_an_object', undefined, '[1, 2]'],
+    ['not_an_object', undefined, '42'],
+    ['not_an_object', undefined, 'null'],
+    ['not_an_object', undefined, '"text"'],
+    ['missing_field', 'device_id', line({ device_id: undefined })],
+    ['missing_field', 'device_id', line({ device_id: null })],
+    ['missing_field', 'temperature', line({ temperature: undefined })],
+    ['missing_field', 'temperature', line({ temperature: null })],
+    ['missing_field', 'humidity', line({ humidity: undefined })],
+    ['missing_field', 'humidity', line({ humidity: null })],
+    ['invalid_type', 'temperature', line({ temperature: '20.5' })],
+    ['invalid_type', 'temperature', line({ temperature: true })],
+    ['invalid_type', 'humidity', line({ humidity: false })],
+    ['invalid_type', 'device_id', line({ device_id: '' })],
+    ['invalid_type', 'device_id', line({ device_id: '   ' })],
+    ['invalid_type', 'device_id', line({ device_id: 42 })],
+    ['out_of_range', 'humidity', line({ humidity: -0.1 })],
+    ['out_of_range', 'humidity', line({ humidity: 100.1 })],
+    ['out_of_range', 'temperature', '{"device_id":"sensor-alpha","temperature":1e999,"humidity":50}'],
+    ['out_of_range', 'humidity', '{"device_id":"sensor-alpha","temperature":20,"humidity":-1e999}'],
+  ])('rejects with %s (field %s): %s', (reason, field, text) => {
+    const result = evaluateLine(text, RULES);
+    expect(result.outcome).toBe('rejected');
+    expect(result).toMatchObject({ reason });
+    expect('field' in result ? result.field : undefined).toBe(field);
+  });
+
+  it('checks device_id before temperature and humidity', () => {
+    expect(evaluateLine('{"temperature":"hot"}', RULES)).toStrictEqual({
+      outcome: 'rejected',
+      reason: 'missing_field',
+      field: 'device_id',
+      message: 'device_id is missing',
+    });
+  });
+});
+
+describe('evaluateLine ranges and threshold', () => {
+  it.each([0, 100])('accepts humidity %d', (humidity) => {
+    expect(evaluateLine(line({ humidity }), RULES).outcome).toBe('processed');
+  });
+
+  it('filters a temperature exactly at the threshold and processes one just above', () => {
+    expect(evaluateLine(line({ temperature: 10 }), RULES)).toStrictEqual({ outcome: 'filtered' });
+    expect(evaluateLine(line({ temperature: 10.01 }), RULES).outcome).toBe('processed');
+  });
+
+  it('applies a negative threshold the same way', () => {
+    const rules = { ...RULES, temperatureThresholdCelsius: -5 };
+    expect(evaluateLine(line({ temperature: -5 }), rules)).toStrictEqual({ outcome: 'filtered' });
+    expect(evaluateLine(line({ temperature: -5.5 }), rules)).toStrictEqual({ outcome: 'filtered' });
+    expect(evaluateLine(line({ temperature: -4.99 }), rules)).toStrictEqual({
+      outcome: 'processed',
+      output: '{"device_id":"sensor-alpha","temperature":-4.99,"humidity":50,"location_id":"loc-warehouse-a","temp_fahrenheit":23.02}',
+      unknownDevice: false,
+    });
+  });
+
+  it('gives an unknown device the unknown location id and flags it', () => {
+    expect(evaluateLine(line({ device_id: 'sensor-zeta' }), { ...RULES, unknownLocationId: 'loc-unknown' })).toStrictEqual({
+      outcome: 'processed',
+      output: '{"device_id":"sensor-zeta","temperature":20.5,"humidity":50,"location_id":"loc-unknown","temp_fahrenheit":68.9}',
+      unknownDevice: true,
+    });
+  });
+});
+
+describe('toFahrenheit', () => {
+  it.each([
+    [-40, -40],
+    [0, 32],
+    [100, 212],
+    [37.7777, 100],
+    [37.777777, 100],
+    [37.775, 100],
+    [37.225, 99.01],
+    [-273.15, -459.67],
+    [1.005, 33.81],
+    [0.025, 32.05],
+  ])('converts %d °C to %d °F', (celsius, fahrenheit) => {
+    expect(toFahrenheit(celsius)).toBe(fahrenheit);
+  });
+
+  it.each([-17.78, -17.7775, -17.7777])('returns 0, never -0, for %d °C', (celsius) => {
+    expect(Object.is(toFahrenheit(celsius), 0)).toBe(true);
+  });
+
+  // -17.225 °C is exactly 0.995 °F: every decimal rounding rule gives 1.
+  it('rounds 0.995 °F (from -17.225 °C) up to 1', () => {
+    expect(toFahrenheit(-17.225)).toBe(1);
+  });
+});
+
+describe('rejectedLine', () => {
+  it('writes line, reason, field, message and the original text, in that order', () => {
+    const rejection = { outcome: 'rejected', reason: 'invalid_type', field: 'temperature', message: 'temperature must be a JSON number' } as const;
+    expect(rejectedLine(7, rejection, '{"temperature":"x"}')).toBe(
+      '{"line":7,"reason":"invalid_type","field":"temperature","message":"temperature must be a JSON number","text":"{\\"temperature\\":\\"x\\"}"}',
+    );
+  });
+
+  it('leaves out field when the rejection has none', () => {
+    expect(rejectedLine(1, { outcome: 'rejected', reason: 'invalid_json', message: 'the line is not valid JSON' }, 'oops')).toBe(
+      '{"line":1,"reason":"invalid_json","message":"the line is not valid JSON","text":"oops"}',
+    );
+  });
+});
