@@ -27,7 +27,7 @@ interface AwsLikeError {
 }
 
 function asAwsLike(error: unknown): AwsLikeError {
-  return typeof error === 'object' && error !== null ? (error as AwsLikeError) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 /** The object (or the version the event named) is gone: a newer event, if any, covers what replaced it. */

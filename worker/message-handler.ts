@@ -46,9 +46,9 @@ class ReleaseMessage extends Error {
 }
 
 export interface MessageHandler {
-  handle(message: Message): Promise<Message | undefined>;
+  readonly handle: (message: Message) => Promise<Message | undefined>;
   /** The visibility timeout to set on a message whose handling threw; asked once per failure. */
-  visibilityAfterFailure(message: Message): number;
+  readonly visibilityAfterFailure: (message: Message) => number;
 }
 
 export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
@@ -107,7 +107,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
 
     // Permanent only when nothing else could still succeed: a transient failure next to it earns a retry.
     const transient = failures.find((failure) => !(failure instanceof PermanentFileError));
-    if (transient !== undefined) throw transient;
+    if (transient !== undefined) throw transient as Error;
     const [first] = failures as [PermanentFileError];
     return deadLetter(message, first.reason, first.message);
   }
@@ -134,7 +134,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
 
   return {
     handle,
-    visibilityAfterFailure(message: Message): number {
+    visibilityAfterFailure: (message: Message): number => {
       const id = message.MessageId ?? '';
       const seconds = visibilityAfterFailure.get(id) ?? retryDelaySeconds(receiveCountOf(message), deps.retryPolicy);
       visibilityAfterFailure.delete(id);

@@ -17,7 +17,7 @@ export function buildServer(deps: ServerDeps) {
   // Probes and scrapes arrive every few seconds; logging each would drown the file lines.
   const server = Fastify({ loggerInstance: deps.logger, logController: new LogController({ disableRequestLogging: true }) });
 
-  server.get('/healthz', async () => ({ status: 'ok' }));
+  server.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
 
   server.get('/readyz', async (_request, reply) => {
     const readiness = deps.readiness();

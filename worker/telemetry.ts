@@ -136,50 +136,50 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
   return {
     registry,
     /** Calls `listener` after every file, whatever its outcome. */
-    onFile(listener: (report: FileReport) => void): void {
+    onFile: (listener: (report: FileReport) => void): void => {
       fileListeners.push(listener);
     },
-    messageReceived(): void {
+    messageReceived: (): void => {
       metrics.messagesReceived.inc();
     },
-    messageDeleted(): void {
+    messageDeleted: (): void => {
       metrics.messagesDeleted.inc();
     },
-    messageIgnored(messageId: string | undefined, kind: 'test_event' | 'other_event', detail: string): void {
+    messageIgnored: (messageId: string | undefined, kind: 'test_event' | 'other_event', detail: string): void => {
       metrics.messagesIgnored.inc({ kind });
       logger.info({ messageId, kind, detail }, 'message acknowledged without work');
     },
-    messageRetried(messageId: string | undefined, receiveCount: number, backoffSeconds: number, error: string): void {
+    messageRetried: (messageId: string | undefined, receiveCount: number, backoffSeconds: number, error: string): void => {
       metrics.messagesFailed.inc({ action: 'retry' });
       logger.warn({ messageId, receiveCount, backoffSeconds, err: error }, 'message failed; it will be retried after the backoff');
     },
-    messageDeadLettered(messageId: string | undefined, reason: string, detail: string): void {
+    messageDeadLettered: (messageId: string | undefined, reason: string, detail: string): void => {
       metrics.messagesFailed.inc({ action: 'dead_letter' });
       logger.error({ messageId, reason, detail }, 'poison message moved to the dead-letter queue');
     },
-    messageReleased(messageId: string | undefined): void {
+    messageReleased: (messageId: string | undefined): void => {
       metrics.messagesFailed.inc({ action: 'release' });
       logger.info({ messageId }, 'message released for another worker (shutting down)');
     },
-    receiveFailed(error: string, firstInARow: boolean): void {
+    receiveFailed: (error: string, firstInARow: boolean): void => {
       metrics.receiveErrors.inc();
       if (firstInARow) logger.error({ err: error }, 'cannot receive from the queue; retrying with backoff');
     },
-    receiveRecovered(): void {
+    receiveRecovered: (): void => {
       logger.info('receiving from the queue again');
     },
-    fileStarted(): void {
+    fileStarted: (): void => {
       metrics.filesInFlight.inc();
     },
-    fileFinished(report: FileReport): void {
+    fileFinished: (report: FileReport): void => {
       metrics.filesInFlight.dec();
       fileFinished(report);
     },
-    registryLoaded(devices: number, source: string): void {
+    registryLoaded: (devices: number, source: string): void => {
       metrics.registryDevices.set(devices);
       logger.info({ devices, source }, 'device registry loaded');
     },
-    registryRefreshFailed(source: string, error: string): void {
+    registryRefreshFailed: (source: string, error: string): void => {
       metrics.registryRefreshFailures.inc();
       logger.warn({ source, err: error }, 'device registry refresh failed; keeping the last good registry');
     },

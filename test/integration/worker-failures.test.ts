@@ -24,9 +24,10 @@ async function setUp(
 ): Promise<{ clients: AwsClients; resources: PipelineResources; harness: TestWorker }> {
   const clients = testClients();
   running.push({
-    stop: async () => {
+    stop: () => {
       clients.s3.destroy();
       clients.sqs.destroy();
+      return Promise.resolve();
     },
   });
   const resources = await createTestPipeline(clients, { maxReceiveCount: options.maxReceiveCount ?? 3 });
@@ -123,7 +124,7 @@ describe('failures', () => {
     await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'retried.jsonl', Body: RECORD }));
     const dead = await receiveOne(clients, resources.dlqUrl);
 
-    expect(JSON.parse(dead.Body ?? '{}').Records[0].s3.object.key).toBe('retried.jsonl');
+    expect(dead.Body).toContain('"key":"retried.jsonl"');
     expect(harness.reports.filter((report) => report.ref.key === 'retried.jsonl').map((report) => report.outcome)).toEqual([
       'failed_transient',
       'failed_transient',

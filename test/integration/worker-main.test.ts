@@ -47,10 +47,10 @@ describe('worker/main.ts', () => {
     const clients = testClients();
     const resources = await createTestPipeline(clients);
     const { child, output, exited } = startMain(testEnvironment(resources, { LOG_LEVEL: 'info' }));
-    await waitFor(async () => (output.stdout.includes('"worker started"') ? true : undefined), { what: 'the worker to start' });
+    await waitFor(() => Promise.resolve(output.stdout.includes('"worker started"') ? true : undefined), { what: 'the worker to start' });
 
     await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'main.jsonl', Body: '{"device_id":"x","temperature":11,"humidity":1}\n' }));
-    await waitFor(async () => (output.stdout.includes('"file processed"') ? true : undefined), { what: 'the file to be processed' });
+    await waitFor(() => Promise.resolve(output.stdout.includes('"file processed"') ? true : undefined), { what: 'the file to be processed' });
     child.kill('SIGTERM');
     const code = await exited;
 

@@ -23,9 +23,10 @@ async function setUp(
 ): Promise<{ clients: AwsClients; resources: PipelineResources; harness: TestWorker }> {
   const clients = testClients();
   running.push({
-    stop: async () => {
+    stop: () => {
       clients.s3.destroy();
       clients.sqs.destroy();
+      return Promise.resolve();
     },
   });
   const resources = await createTestPipeline(clients);
@@ -60,18 +61,18 @@ const RECORD = '{"device_id":"sensor-alpha","temperature":20,"humidity":55.5}\n'
 describe('files in flight', () => {
   it('never has more files in flight than MAX_FILES_IN_FLIGHT, and uses all of them', async () => {
     const samples: number[] = [];
-    let harnessRef: TestWorker | undefined;
+    const seen: { harness?: TestWorker } = {};
     const { clients, resources, harness } = await setUp(
       { MAX_FILES_IN_FLIGHT: '3' },
       slowGetObject(300, () => {
-        void harnessRef?.metric('iot_ingest_files_in_flight').then((value) => samples.push(value));
+        void seen.harness?.metric('iot_ingest_files_in_flight').then((value) => samples.push(value));
       }),
     );
-    harnessRef = harness;
+    seen.harness = harness;
 
     const keys = Array.from({ length: 9 }, (_, index) => `bound/${index}.jsonl`);
     await Promise.all(keys.map((key) => clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: key, Body: RECORD }))));
-    await waitFor(async () => (harness.reports.length >= keys.length ? true : undefined), { what: 'all nine files', timeoutMs: 20_000 });
+    await waitFor(() => Promise.resolve(harness.reports.length >= keys.length ? true : undefined), { what: 'all nine files', timeoutMs: 20_000 });
 
     expect(harness.reports.map((report) => report.outcome)).toEqual(Array(9).fill('succeeded'));
     expect(Math.max(...samples)).toBe(3);
@@ -100,6 +101,23 @@ describe('files in flight', () => {
     await harness.waitForReport((report) => report.ref.key === 'slow.jsonl', 'the slow file');
 
     expect(harness.reports.map((report) => report.ref.key)).toEqual(['fast-1.jsonl', 'fast-2.jsonl', 'fast-3.jsonl', 'slow.jsonl']);
+  });
+});
+
+describe('visibility', () => {
+  it('keeps extending the visibility of a file that outlasts the visibility timeout, so it is delivered once', async () => {
+    const { clients, resources, harness } = await setUp(
+      { VISIBILITY_TIMEOUT_SECONDS: '2', HEARTBEAT_INTERVAL_SECONDS: '1', MAX_FILES_IN_FLIGHT: '2' },
+      slowGetObject(5_000, () => undefined),
+    );
+
+    await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'long.jsonl', Body: RECORD }));
+    await harness.waitForReport((report) => report.ref.key === 'long.jsonl', 'the long file');
+    await sleep(2_500);
+
+    expect(harness.reports.map((report) => [report.ref.key, report.outcome])).toEqual([['long.jsonl', 'succeeded']]);
+    expect(await harness.metric('iot_ingest_messages_received_total')).toBe(2);
+    expect(await queueCounts(clients, resources.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 });
 
