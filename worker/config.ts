@@ -230,7 +230,7 @@ export function parseConfig(env: Environment): WorkerConfig {
       ),
     },
     upload: {
-      partSizeBytes: read.integer('UPLOAD_PART_SIZE_MIB', 8, 5, 512, ' of MiB') * MEBIBYTE,
+      partSizeBytes: read.integer('UPLOAD_PART_SIZE_MIB', 5, 5, 512, ' of MiB') * MEBIBYTE,
       queueSize: read.integer('UPLOAD_QUEUE_SIZE', 2, 1, 16),
     },
     shutdownGraceSeconds: read.integer('SHUTDOWN_GRACE_SECONDS', 25, 0, 3_600, ' of seconds'),

@@ -31,7 +31,7 @@ describe('parseConfig', () => {
         retryBackoffBaseSeconds: 10,
         retryBackoffMaxSeconds: 300,
       },
-      upload: { partSizeBytes: 8 * 1024 * 1024, queueSize: 2 },
+      upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
       shutdownGraceSeconds: 25,
       http: { host: '0.0.0.0', port: 8080 },
       logLevel: 'info',
