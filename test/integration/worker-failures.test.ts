@@ -7,9 +7,8 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { Upload } from '@aws-sdk/lib-storage';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../worker/aws-clients.ts';
-import type { PipelineResources } from '../../ops/local-resources.ts';
-import { createTestPipeline, readObjectText, testClients, waitFor } from '../support/emulator.ts';
-import { startTestWorker, type TestWorker } from '../support/worker-harness.ts';
+import { readObjectText, waitFor } from '../support/emulator.ts';
+import { startPipelineWithWorker, type PipelineWithWorker } from '../support/worker-harness.ts';
 
 const RECORD = '{"device_id":"sensor-alpha","temperature":20,"humidity":55.5}\n';
 
@@ -19,21 +18,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.stop()));
 });
 
-async function setUp(
-  options: { maxReceiveCount?: number; env?: Record<string, string>; prepareS3?: (s3: S3Client) => void } = {},
-): Promise<{ clients: AwsClients; resources: PipelineResources; harness: TestWorker }> {
-  const clients = testClients();
-  running.push({
-    stop: () => {
-      clients.s3.destroy();
-      clients.sqs.destroy();
-      return Promise.resolve();
-    },
-  });
-  const resources = await createTestPipeline(clients, { maxReceiveCount: options.maxReceiveCount ?? 3 });
-  const harness = await startTestWorker(resources, options.env, options.prepareS3);
-  running.unshift(harness);
-  return { clients, resources, harness };
+async function setUp(options: Parameters<typeof startPipelineWithWorker>[0] = {}): Promise<PipelineWithWorker> {
+  const pipeline = await startPipelineWithWorker(options);
+  running.push(pipeline);
+  return pipeline;
 }
 
 async function receiveOne(clients: AwsClients, queueUrl: string) {

@@ -7,9 +7,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../worker/aws-clients.ts';
-import type { PipelineResources } from '../../ops/local-resources.ts';
-import { createTestPipeline, readObjectText, testClients, waitFor } from '../support/emulator.ts';
-import { startTestWorker, type TestWorker } from '../support/worker-harness.ts';
+import { readObjectText, waitFor } from '../support/emulator.ts';
+import { startPipelineWithWorker, type PipelineWithWorker, type TestWorker } from '../support/worker-harness.ts';
 
 const running: Array<{ stop(): Promise<void> }> = [];
 
@@ -17,22 +16,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.stop()));
 });
 
-async function setUp(
-  env: Record<string, string> = {},
-  prepareS3?: (s3: S3Client) => void,
-): Promise<{ clients: AwsClients; resources: PipelineResources; harness: TestWorker }> {
-  const clients = testClients();
-  running.push({
-    stop: () => {
-      clients.s3.destroy();
-      clients.sqs.destroy();
-      return Promise.resolve();
-    },
-  });
-  const resources = await createTestPipeline(clients);
-  const harness = await startTestWorker(resources, env, prepareS3);
-  running.unshift(harness);
-  return { clients, resources, harness };
+async function setUp(env: Record<string, string> = {}, prepareS3?: (s3: S3Client) => void): Promise<PipelineWithWorker> {
+  const pipeline = await startPipelineWithWorker({ maxReceiveCount: 5, env, prepareS3 });
+  running.push(pipeline);
+  return pipeline;
 }
 
 /** Slows every GetObject down so that files overlap, and samples the files-in-flight gauge as each starts. */

@@ -10,7 +10,7 @@ import { parseConfig, type Environment, type WorkerConfig } from '../../worker/c
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import type { PipelineResources } from '../../ops/local-resources.ts';
-import { waitFor } from './emulator.ts';
+import { createTestPipeline, testClients, waitFor } from './emulator.ts';
 
 function testEndpoint(): string {
   const endpoint = process.env.IOT_TEST_ENDPOINT;
@@ -100,4 +100,37 @@ export async function startTestWorker(
       clients.sqs.destroy();
     },
   };
+}
+
+export interface PipelineWithWorker {
+  readonly clients: AwsClients;
+  readonly resources: PipelineResources;
+  readonly harness: TestWorker;
+  /** Stops the worker, then closes the test's own clients. */
+  stop(): Promise<void>;
+}
+
+/** A fresh pipeline (unique buckets and queues) with a worker on it. */
+export async function startPipelineWithWorker(
+  options: { maxReceiveCount?: number; env?: Environment; prepareS3?: (s3: S3Client) => void } = {},
+): Promise<PipelineWithWorker> {
+  const clients = testClients();
+  try {
+    const resources = await createTestPipeline(clients, { maxReceiveCount: options.maxReceiveCount ?? 3 });
+    const harness = await startTestWorker(resources, options.env, options.prepareS3);
+    return {
+      clients,
+      resources,
+      harness,
+      async stop() {
+        await harness.stop();
+        clients.s3.destroy();
+        clients.sqs.destroy();
+      },
+    };
+  } catch (error) {
+    clients.s3.destroy();
+    clients.sqs.destroy();
+    throw error;
+  }
 }
