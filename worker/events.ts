@@ -1,8 +1,9 @@
 /**
  * Turns an SQS message body into the S3 objects it announces.
- * Accepts S3 event notifications (direct, SNS-wrapped or EventBridge-shaped) and `s3:TestEvent`;
- * anything else is a poison message.
+ * Accepts the trigger's own object message, S3 event notifications (direct, SNS-wrapped or
+ * EventBridge-shaped) and `s3:TestEvent`; anything else is a poison message.
  */
+import { OBJECT_MESSAGE_TYPE, OBJECT_MESSAGE_VERSION } from './object-message.ts';
 
 /** One S3 object version that a message asks the worker to process. */
 export interface ObjectRef {
@@ -108,8 +109,31 @@ function parseEventBridgeEvent(event: Json): ParsedMessage {
   return { kind: 'objects', objects: [objectRef(detail.bucket.name, detail.object, { eTag: 'etag', versionId: 'version-id' }, 0)] };
 }
 
+function parseObjectMessage(message: Json): ParsedMessage {
+  if (message.version !== OBJECT_MESSAGE_VERSION) {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} version ${String(message.version)} is not supported`);
+  }
+  if (!nonEmptyString(message.bucket) || !nonEmptyString(message.key)) {
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} needs a bucket and a key`);
+  }
+  const { bucket, key, size, eTag, versionId } = message;
+  return {
+    kind: 'objects',
+    objects: [
+      {
+        bucket,
+        key,
+        ...(typeof size === 'number' ? { size } : {}),
+        ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
+        ...(nonEmptyString(versionId) ? { versionId } : {}),
+      },
+    ],
+  };
+}
+
 function parseEvent(event: unknown, allowSnsEnvelope: boolean): ParsedMessage {
   if (!isObject(event)) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'the body is not a JSON object');
+  if (event.type === OBJECT_MESSAGE_TYPE) return parseObjectMessage(event);
   if (Array.isArray(event.Records)) return parseNotificationRecords(event.Records);
   if (event.Event === 's3:TestEvent') {
     return { kind: 'test-event', bucket: typeof event.Bucket === 'string' ? event.Bucket : undefined };

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { decodeS3EventKey, parseMessageBody, PoisonMessageError } from '../../worker/events.ts';
+import { objectMessage } from '../../worker/object-message.ts';
 
 function s3Record(key: string, eventName = 'ObjectCreated:Put', object: Record<string, unknown> = {}) {
   return {
@@ -123,5 +124,26 @@ describe('parseMessageBody: poison messages', () => {
 
   it('quotes the malformed key in the message', () => {
     expect(poisonOf(notification(s3Record('%E0%A4%A'))).message).toBe('invalid_record: object key "%E0%A4%A" is not valid URL encoding');
+  });
+});
+
+describe('the trigger object message', () => {
+  it('yields its object with the key exactly as written, not URL-decoded', () => {
+    const body = JSON.stringify(
+      objectMessage({ bucket: 'raw', key: 'site 1/a+b%20.jsonl', size: 12, eTag: '"abc"', versionId: 'v1', sequencer: '01' }),
+    );
+
+    expect(parseMessageBody(body)).toEqual({
+      kind: 'objects',
+      objects: [{ bucket: 'raw', key: 'site 1/a+b%20.jsonl', size: 12, eTag: 'abc', versionId: 'v1' }],
+    });
+  });
+
+  it.each([
+    [{ type: 'iot-ingest.object', version: 2, bucket: 'raw', key: 'k' }, /version 2 is not supported/],
+    [{ type: 'iot-ingest.object', version: 1, bucket: 'raw' }, /needs a bucket and a key/],
+    [{ type: 'iot-ingest.object', version: 1, bucket: '', key: 'k' }, /needs a bucket and a key/],
+  ])('refuses %j as a poison message', (message, detail) => {
+    expect(() => parseMessageBody(JSON.stringify(message))).toThrow(detail);
   });
 });
