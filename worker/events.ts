@@ -139,6 +139,8 @@ function parseEvent(event: unknown, allowSnsEnvelope: boolean): ParsedMessage {
     return { kind: 'test-event', bucket: typeof event.Bucket === 'string' ? event.Bucket : undefined };
   }
   if (event.source === 'aws.s3' && 'detail-type' in event) return parseEventBridgeEvent(event);
+  // The trigger Lambda's on-failure destination record: the S3 event it could not forward.
+  if (isObject(event.requestContext) && isObject(event.requestPayload)) return parseEvent(event.requestPayload, false);
   if (allowSnsEnvelope && event.Type === 'Notification' && typeof event.Message === 'string') {
     return parseEvent(parseJson(event.Message, 'the SNS Message'), false);
   }

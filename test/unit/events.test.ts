@@ -147,3 +147,18 @@ describe('the trigger object message', () => {
     expect(() => parseMessageBody(JSON.stringify(message))).toThrow(detail);
   });
 });
+
+describe("the trigger Lambda's on-failure destination record", () => {
+  it('yields the objects of the S3 event it carries, so a DLQ redrive reaches the worker', () => {
+    const record = {
+      version: '1.0',
+      requestContext: { requestId: 'r', functionArn: 'arn:aws:lambda:eu-west-1:1:function:trigger', condition: 'RetriesExhausted' },
+      requestPayload: {
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' }, object: { key: 'a+b.jsonl' } } }],
+      },
+      responsePayload: { errorMessage: 'boom' },
+    };
+
+    expect(parseMessageBody(JSON.stringify(record))).toEqual({ kind: 'objects', objects: [{ bucket: 'raw', key: 'a b.jsonl' }] });
+  });
+});
