@@ -1,0 +1,36 @@
+import { App, Validations } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IngestStack } from './ingest-stack.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import { readSettings } from './settings.ts';
+
+/** Behaviour switches this app relies on, whatever the cdk.json next to it says. */
+const FEATURE_FLAGS = {
+  // Access logs are delivered under a bucket policy instead of the legacy log-delivery ACL.
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+} as const;
+
+export interface BuildOptions {
+  readonly context?: Record<string, unknown>;
+  readonly outdir?: string;
+  /** Tests pass a registry image so that synth needs no Docker build context. */
+  readonly workerImage?: ecs.ContainerImage;
+}
+
+/** The app with its stack and cdk-nag's AwsSolutions checks, as `cdk synth` and the tests build it. */
+export function buildApp(options: BuildOptions = {}): { app: App; stack: IngestStack } {
+  const app = new App({ context: { ...FEATURE_FLAGS, ...options.context }, ...(options.outdir ? { outdir: options.outdir } : {}) });
+  const settings = readSettings((key) => app.node.tryGetContext(key) as unknown);
+  const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'IotIngest';
+  const stack = new IngestStack(app, stackName, {
+    settings,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    description: 'IoT sensor file ingestion: S3 -> SQS -> ECS Fargate workers -> S3',
+    ...(options.workerImage ? { workerImage: options.workerImage } : {}),
+    prometheusCollectorImage: app.node.tryGetContext('prometheusCollectorImage') as string | undefined,
+  });
+  acknowledgeNagFindings(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

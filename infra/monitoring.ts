@@ -1,0 +1,145 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { ONE_MINUTE, type PipelineMetrics } from './metrics.ts';
+
+export interface MonitoringProps {
+  readonly metrics: PipelineMetrics;
+  readonly service: ecs.FargateService;
+  readonly oldestMessageAlarmSeconds: number;
+  readonly noProgressAlarmMinutes: number;
+  readonly alarmEmail: string | undefined;
+}
+
+const TASKS_NOT_STARTING_MINUTES = 10;
+
+/** The operator's alarms (to an SNS topic) and a CloudWatch dashboard of the pipeline. */
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: {
+    readonly deadLetterQueueNotEmpty: cloudwatch.Alarm;
+    readonly oldestMessageTooOld: cloudwatch.Alarm;
+    readonly backlogWithoutProgress: cloudwatch.Alarm;
+    readonly tasksNotStarting: cloudwatch.Alarm;
+  };
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { metrics } = props;
+    this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'IoT ingest alarms', enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    this.alarms = {
+      deadLetterQueueNotEmpty: new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
+        alarmDescription: 'Messages in the dead-letter queue: see "DLQ is not empty" in the README runbook.',
+        metric: metrics.deadLetterVisible,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      oldestMessageTooOld: new cloudwatch.Alarm(this, 'OldestMessageTooOld', {
+        alarmDescription: `A message has waited over ${props.oldestMessageAlarmSeconds} s: the workers are behind or stuck.`,
+        metric: metrics.oldestMessageAgeSeconds,
+        threshold: props.oldestMessageAlarmSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      backlogWithoutProgress: new cloudwatch.Alarm(this, 'BacklogWithoutProgress', {
+        alarmDescription: `Messages waiting and none deleted (no file finished) for ${props.noProgressAlarmMinutes} minutes.`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(FILL(visible, 0) > 0 AND FILL(deleted, 0) == 0, 1, 0)',
+          usingMetrics: { visible: metrics.visible, deleted: metrics.deleted },
+          period: ONE_MINUTE,
+          label: 'Backlog with no file finished',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: props.noProgressAlarmMinutes,
+        datapointsToAlarm: props.noProgressAlarmMinutes,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      tasksNotStarting: new cloudwatch.Alarm(this, 'TasksNotStarting', {
+        alarmDescription: `Fewer worker tasks running than desired for ${TASKS_NOT_STARTING_MINUTES} minutes: tasks fail to start or keep crashing.`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(desired, 0) - FILL(running, 0)',
+          usingMetrics: { desired: metrics.desiredTasks, running: metrics.runningTasks },
+          period: ONE_MINUTE,
+          label: 'Tasks desired but not running',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: TASKS_NOT_STARTING_MINUTES,
+        datapointsToAlarm: TASKS_NOT_STARTING_MINUTES,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    };
+    const action = new cwActions.SnsAction(this.topic);
+    for (const alarm of Object.values(this.alarms)) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+
+    this.dashboard = this.createDashboard(props);
+  }
+
+  private createDashboard(props: MonitoringProps): cloudwatch.Dashboard {
+    const { metrics, service } = props;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Queue depth',
+        left: [metrics.visible.with({ label: 'visible' }), metrics.inFlight.with({ label: 'in flight' })],
+        right: [metrics.deadLetterVisible.with({ label: 'dead-letter queue' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Age of oldest message (s)',
+        left: [metrics.oldestMessageAgeSeconds],
+        leftAnnotations: [{ value: props.oldestMessageAlarmSeconds, label: 'alarm' }],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Worker tasks',
+        left: [metrics.runningTasks.with({ label: 'running' }), metrics.desiredTasks.with({ label: 'desired' })],
+        width: 8,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Throughput (messages per minute)',
+        left: [metrics.received.with({ label: 'received' }), metrics.deleted.with({ label: 'done (deleted)' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Errors',
+        left: [metrics.deadLetterVisible.with({ label: 'dead-letter queue depth' })],
+        right: [
+          new cloudwatch.MathExpression({
+            expression: 'FILL(received, 0) - FILL(deleted, 0)',
+            usingMetrics: { received: metrics.received, deleted: metrics.deleted },
+            period: ONE_MINUTE,
+            label: 'received but not deleted (retries)',
+          }),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Worker CPU and memory (%)',
+        left: [service.metricCpuUtilization({ period: ONE_MINUTE }), service.metricMemoryUtilization({ period: ONE_MINUTE })],
+        width: 8,
+      }),
+    );
+    return dashboard;
+  }
+}

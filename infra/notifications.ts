@@ -1,0 +1,59 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination as LambdaSqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { NotificationMode } from './settings.ts';
+import { projectPath } from './project-path.ts';
+
+export interface NotificationsProps {
+  readonly mode: NotificationMode;
+  readonly rawBucket: s3.Bucket;
+  readonly queue: sqs.Queue;
+  /** Where the trigger's events go when Lambda's own retries are exhausted; the worker reads them after a redrive. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly suffixes: readonly string[];
+  readonly logRetentionDays: number;
+}
+
+/** Announces every new raw object on the queue: directly (S3 → SQS) or through the trigger Lambda. */
+export class Notifications extends Construct {
+  readonly trigger: NodejsFunction | undefined;
+
+  constructor(scope: Construct, id: string, props: NotificationsProps) {
+    super(scope, id);
+    let destination: s3.IBucketNotificationDestination;
+    if (props.mode === 'direct') {
+      destination = new s3n.SqsDestination(props.queue);
+    } else {
+      this.trigger = this.createTrigger(props);
+      destination = new s3n.LambdaDestination(this.trigger);
+    }
+    for (const suffix of props.suffixes) {
+      props.rawBucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { suffix });
+    }
+  }
+
+  private createTrigger(props: NotificationsProps): NodejsFunction {
+    const trigger = new NodejsFunction(this, 'Trigger', {
+      entry: projectPath('trigger/handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { QUEUE_URL: props.queue.queueUrl, SUFFIXES: props.suffixes.join(',') },
+      bundling: { format: OutputFormat.ESM, target: 'node24', minify: true, sourceMap: true },
+      logGroup: new logs.LogGroup(this, 'TriggerLogs', { retention: props.logRetentionDays as logs.RetentionDays }),
+      retryAttempts: 2,
+      onFailure: new LambdaSqsDestination(props.deadLetterQueue),
+      description: `Forwards S3 notifications from the raw bucket to the ingest queue (${Stack.of(this).stackName})`,
+    });
+    props.queue.grantSendMessages(trigger);
+    return trigger;
+  }
+}

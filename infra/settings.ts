@@ -1,0 +1,172 @@
+/**
+ * What a deployment can choose, with its defaults, read from CDK context (`cdk.json` or `-c key=value`).
+ * Pure: context values in, validated settings out; a bad value throws naming the key.
+ */
+
+export const NOTIFICATION_MODES = ['direct', 'trigger'] as const;
+export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
+
+export const ARCHITECTURES = ['arm64', 'x86_64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export interface IngestSettings {
+  /** direct: S3 → SQS; trigger: S3 → Lambda → SQS. */
+  readonly notificationMode: NotificationMode;
+  readonly suffixes: readonly string[];
+  readonly architecture: Architecture;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly maxFilesInFlight: number;
+  /** Target tracking keeps (visible messages ÷ running tasks) near this. */
+  readonly backlogPerTaskTarget: number;
+  /** The longest a file is expected to take; the queue's visibility timeout is at least this. */
+  readonly longestFileSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly shutdownGraceSeconds: number;
+  readonly rejectedRetentionDays: number;
+  readonly logRetentionDays: number;
+  readonly oldestMessageAlarmSeconds: number;
+  readonly noProgressAlarmMinutes: number;
+  readonly alarmEmail: string | undefined;
+  /** Scrape /metrics with an ADOT collector sidecar into a new Amazon Managed Service for Prometheus workspace. */
+  readonly managedPrometheus: boolean;
+  /** S3 URI of a device registry JSON object, or unset for the built-in one. */
+  readonly deviceRegistryUri: string | undefined;
+  readonly natGateways: number;
+}
+
+export const DEFAULT_SETTINGS: IngestSettings = {
+  notificationMode: 'direct',
+  suffixes: ['.jsonl', '.jsonl.gz'],
+  architecture: 'arm64',
+  cpu: 1024,
+  memoryMiB: 2048,
+  minTasks: 1,
+  maxTasks: 10,
+  maxFilesInFlight: 8,
+  backlogPerTaskTarget: 100,
+  longestFileSeconds: 900,
+  maxReceiveCount: 5,
+  shutdownGraceSeconds: 25,
+  rejectedRetentionDays: 30,
+  logRetentionDays: 30,
+  oldestMessageAlarmSeconds: 900,
+  noProgressAlarmMinutes: 15,
+  alarmEmail: undefined,
+  managedPrometheus: false,
+  deviceRegistryUri: undefined,
+  natGateways: 1,
+};
+
+/** Fargate's valid CPU units and, for each, the memory range in MiB. */
+const FARGATE_MEMORY_MIB: Readonly<Record<number, readonly [number, number]>> = {
+  256: [512, 2048],
+  512: [1024, 4096],
+  1024: [2048, 8192],
+  2048: [4096, 16384],
+  4096: [8192, 30720],
+};
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+
+  constructor(key: string, expectation: string, value: unknown) {
+    super(`context value ${key} must be ${expectation}; got ${JSON.stringify(value)}`);
+  }
+}
+
+type Context = (key: string) => unknown;
+
+function integer(context: Context, key: string, fallback: number, min: number, max: number): number {
+  const value = context(key);
+  if (value === undefined) return fallback;
+  const parsed = typeof value === 'string' ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new SettingsError(key, `a whole number from ${min} to ${max}`, value);
+  }
+  return parsed;
+}
+
+function oneOf<T extends string>(context: Context, key: string, fallback: T, allowed: readonly T[]): T {
+  const value = context(key);
+  if (value === undefined) return fallback;
+  const match = allowed.find((candidate) => candidate === value);
+  if (match === undefined) throw new SettingsError(key, `one of ${allowed.join(', ')}`, value);
+  return match;
+}
+
+function flag(context: Context, key: string, fallback: boolean): boolean {
+  const value = context(key);
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingsError(key, 'true or false', value);
+}
+
+function optionalString(context: Context, key: string, pattern: RegExp, expectation: string): string | undefined {
+  const value = context(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) throw new SettingsError(key, expectation, value);
+  return value;
+}
+
+function suffixes(context: Context): readonly string[] {
+  const value = context('suffixes');
+  if (value === undefined) return DEFAULT_SETTINGS.suffixes;
+  const list = typeof value === 'string' ? value.split(',').map((suffix) => suffix.trim()) : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((suffix) => typeof suffix === 'string' && suffix.length > 0)) {
+    throw new SettingsError('suffixes', 'a non-empty list of key suffixes such as .jsonl,.jsonl.gz', value);
+  }
+  const sorted = [...(list as string[])].sort((a, b) => a.length - b.length);
+  // S3 refuses overlapping filter rules for the same event, and `.gz` would overlap `.jsonl.gz`.
+  sorted.forEach((suffix, index) => {
+    if (sorted.slice(index + 1).some((longer) => longer.endsWith(suffix))) {
+      throw new SettingsError('suffixes', `suffixes that do not end one another (${suffix} overlaps)`, value);
+    }
+  });
+  return list as string[];
+}
+
+/** The retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+function logRetention(context: Context): number {
+  const value = integer(context, 'logRetentionDays', DEFAULT_SETTINGS.logRetentionDays, 1, 3653);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
+    throw new SettingsError('logRetentionDays', `one of ${LOG_RETENTION_DAYS.join(', ')}`, value);
+  }
+  return value;
+}
+
+export function readSettings(context: Context): IngestSettings {
+  const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 256, 4096);
+  const memoryRange = FARGATE_MEMORY_MIB[cpu];
+  if (memoryRange === undefined) throw new SettingsError('cpu', `one of ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`, cpu);
+  const memoryMiB = integer(context, 'memoryMiB', Math.max(memoryRange[0], DEFAULT_SETTINGS.memoryMiB), memoryRange[0], memoryRange[1]);
+  const minTasks = integer(context, 'minTasks', DEFAULT_SETTINGS.minTasks, 0, 1000);
+  const shutdownGraceSeconds = integer(context, 'shutdownGraceSeconds', DEFAULT_SETTINGS.shutdownGraceSeconds, 0, 110);
+  return {
+    notificationMode: oneOf(context, 'notificationMode', DEFAULT_SETTINGS.notificationMode, NOTIFICATION_MODES),
+    suffixes: suffixes(context),
+    architecture: oneOf(context, 'architecture', DEFAULT_SETTINGS.architecture, ARCHITECTURES),
+    cpu,
+    memoryMiB,
+    minTasks,
+    maxTasks: integer(context, 'maxTasks', Math.max(minTasks, DEFAULT_SETTINGS.maxTasks), Math.max(1, minTasks), 1000),
+    maxFilesInFlight: integer(context, 'maxFilesInFlight', DEFAULT_SETTINGS.maxFilesInFlight, 1, 256),
+    backlogPerTaskTarget: integer(context, 'backlogPerTaskTarget', DEFAULT_SETTINGS.backlogPerTaskTarget, 1, 100_000),
+    longestFileSeconds: integer(context, 'longestFileSeconds', DEFAULT_SETTINGS.longestFileSeconds, 60, 43_200),
+    maxReceiveCount: integer(context, 'maxReceiveCount', DEFAULT_SETTINGS.maxReceiveCount, 1, 1000),
+    shutdownGraceSeconds,
+    rejectedRetentionDays: integer(context, 'rejectedRetentionDays', DEFAULT_SETTINGS.rejectedRetentionDays, 1, 3650),
+    logRetentionDays: logRetention(context),
+    oldestMessageAlarmSeconds: integer(context, 'oldestMessageAlarmSeconds', DEFAULT_SETTINGS.oldestMessageAlarmSeconds, 60, 1_209_600),
+    noProgressAlarmMinutes: integer(context, 'noProgressAlarmMinutes', DEFAULT_SETTINGS.noProgressAlarmMinutes, 1, 1440),
+    alarmEmail: optionalString(context, 'alarmEmail', /^[^@\s]+@[^@\s]+$/, 'an e-mail address'),
+    managedPrometheus: flag(context, 'managedPrometheus', DEFAULT_SETTINGS.managedPrometheus),
+    deviceRegistryUri: optionalString(context, 'deviceRegistryUri', /^s3:\/\/[^/]+\/.+$/, 's3://bucket/key'),
+    natGateways: integer(context, 'natGateways', DEFAULT_SETTINGS.natGateways, 0, 3),
+  };
+}

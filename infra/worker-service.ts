@@ -1,0 +1,177 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { Construct } from 'constructs';
+import { nodeOptionsFor } from '../ops/production-runtime.ts';
+import { projectPath } from './project-path.ts';
+import type { IngestSettings } from './settings.ts';
+
+export const WORKER_HTTP_PORT = 8080;
+export const REJECTED_PREFIX = 'rejected/';
+
+export interface WorkerServiceProps {
+  readonly settings: IngestSettings;
+  readonly rawBucket: s3.IBucket;
+  readonly processedBucket: s3.IBucket;
+  readonly accessLogsBucket: s3.IBucket;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Overrides the container image (tests use a registry image so that they need no Docker build context). */
+  readonly image?: ecs.ContainerImage;
+}
+
+const HEALTH_CHECK_SCRIPT = `fetch('http://127.0.0.1:${WORKER_HTTP_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+
+/** The network, the cluster and the Fargate service of workers, with exactly the permissions the worker uses. */
+export class WorkerService extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly cluster: ecs.Cluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly service: ecs.FargateService;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkerServiceProps) {
+    super(scope, id);
+    const { settings } = props;
+    const privateSubnets = settings.natGateways > 0;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: settings.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        ...(privateSubnets ? [{ name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 }] : []),
+      ],
+      // Free, and keeps the bulk of the traffic (S3) off the NAT gateway.
+      gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
+      flowLogs: {
+        rejected: {
+          destination: ec2.FlowLogDestination.toS3(props.accessLogsBucket, 'vpc-flow-logs/'),
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+        },
+      },
+    });
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: settings.cpu,
+      memoryLimitMiB: settings.memoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: settings.architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: settings.logRetentionDays as logs.RetentionDays });
+    const image =
+      props.image ??
+      ecs.ContainerImage.fromAsset(projectPath(''), {
+        platform: settings.architecture === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+      });
+
+    this.container = this.taskDefinition.addContainer('worker', {
+      image,
+      essential: true,
+      environment: {
+        AWS_REGION: Stack.of(this).region,
+        QUEUE_URL: props.queue.queueUrl,
+        DLQ_URL: props.deadLetterQueue.queueUrl,
+        PROCESSED_BUCKET: props.processedBucket.bucketName,
+        REJECTED_PREFIX,
+        MAX_FILES_IN_FLIGHT: String(settings.maxFilesInFlight),
+        SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),
+        HTTP_PORT: String(WORKER_HTTP_PORT),
+        NODE_OPTIONS: nodeOptionsFor(settings.memoryMiB),
+        ...(settings.deviceRegistryUri ? { DEVICE_REGISTRY: settings.deviceRegistryUri } : {}),
+      },
+      portMappings: [{ containerPort: WORKER_HTTP_PORT, name: 'http' }],
+      healthCheck: {
+        command: ['CMD', 'node', '-e', HEALTH_CHECK_SCRIPT],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+      // SIGTERM, then the worker's grace period, then a margin before ECS sends SIGKILL.
+      stopTimeout: Duration.seconds(Math.min(120, settings.shutdownGraceSeconds + 5)),
+      readonlyRootFilesystem: true,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: this.logGroup }),
+    });
+
+    this.grantWorkerPermissions(props);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Iot ingest workers: no inbound traffic; outbound to AWS APIs',
+      allowAllOutbound: true,
+    });
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: settings.minTasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      vpcSubnets: { subnetType: privateSubnets ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
+      assignPublicIp: !privateSubnets,
+      securityGroups: [securityGroup],
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+    });
+  }
+
+  /**
+   * Written out rather than with grant* helpers, which add listing and bucket-level actions the worker
+   * never uses: read raw objects, write output objects, consume the queue, dead-letter poison messages,
+   * and protect its own task from scale-in while it holds messages.
+   */
+  private grantWorkerPermissions(props: WorkerServiceProps): void {
+    const role = this.taskDefinition.taskRole;
+    const stack = Stack.of(this);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ReadRawObjects',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [props.rawBucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteOutputObjects',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [props.processedBucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ConsumeIngestQueue',
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        resources: [props.queue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DeadLetterPoisonMessages',
+        actions: ['sqs:SendMessage'],
+        resources: [props.deadLetterQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ProtectOwnTaskFromScaleIn',
+        actions: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
+        resources: [`arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task/${this.cluster.clusterName}/*`],
+      }),
+    ];
+    const registry = props.settings.deviceRegistryUri?.match(/^s3:\/\/([^/]+)\/(.+)$/);
+    if (registry) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReadDeviceRegistry',
+          actions: ['s3:GetObject'],
+          resources: [`arn:${stack.partition}:s3:::${registry[1]}/${registry[2]}`],
+        }),
+      );
+    }
+    for (const statement of statements) role.addToPrincipalPolicy(statement);
+  }
+}
