@@ -46,6 +46,12 @@ export interface WorkerConfig {
     readonly queueSize: number;
   };
   readonly shutdownGraceSeconds: number;
+  /** ECS task scale-in protection while messages are held; off outside ECS (no agent URI). */
+  readonly taskProtection: {
+    readonly agentUri: string | undefined;
+    readonly expiresInMinutes: number;
+    readonly releaseDelaySeconds: number;
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -234,6 +240,11 @@ export function parseConfig(env: Environment): WorkerConfig {
       queueSize: read.integer('UPLOAD_QUEUE_SIZE', 2, 1, 16),
     },
     shutdownGraceSeconds: read.integer('SHUTDOWN_GRACE_SECONDS', 25, 0, 3_600, ' of seconds'),
+    taskProtection: {
+      agentUri: read.optionalUrl('ECS_AGENT_URI', 'the ECS container agent URI (set by ECS)'),
+      expiresInMinutes: read.integer('TASK_PROTECTION_EXPIRES_MINUTES', 60, 1, 2_880, ' of minutes'),
+      releaseDelaySeconds: read.integer('TASK_PROTECTION_RELEASE_DELAY_SECONDS', 10, 0, 3_600, ' of seconds'),
+    },
     http: {
       host: read.string('HTTP_HOST', '0.0.0.0'),
       port: read.integer('HTTP_PORT', 8080, 0, 65_535),

@@ -15,6 +15,7 @@ import { loadDeviceRegistry } from './device-registry.ts';
 import { createMessageHandler } from './message-handler.ts';
 import { processObject } from './process-object.ts';
 import { buildServer, type Readiness } from './server.ts';
+import { createTaskProtection } from './task-protection.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface WorkerDeps {
@@ -85,6 +86,22 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     nowMs,
   });
 
+  // While any message is held, ECS must not pick this task to stop when the service scales in.
+  const protection = createTaskProtection({
+    agentUri: config.taskProtection.agentUri,
+    expiresInMinutes: config.taskProtection.expiresInMinutes,
+    releaseDelayMs: config.taskProtection.releaseDelaySeconds * 1000,
+    logger,
+  });
+  const handleMessage: typeof handler.handle = async (message) => {
+    protection.acquire();
+    try {
+      return await handler.handle(message);
+    } finally {
+      protection.release();
+    }
+  };
+
   const pool = new ConsumerPool({
     sqs,
     queueUrl: config.queueUrl,
@@ -92,7 +109,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     waitTimeSeconds: config.consumer.waitTimeSeconds,
     visibilityTimeoutSeconds: config.consumer.visibilityTimeoutSeconds,
     heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
-    handleMessage: handler.handle,
+    handleMessage,
     visibilityAfterFailure: handler.visibilityAfterFailure,
     events: { deleted: telemetry.messageDeleted, receiveFailed: telemetry.receiveFailed, receiveRecovered: telemetry.receiveRecovered },
   });
@@ -122,6 +139,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       releaseController.abort(new Error('shutdown grace period over'));
       await settlesWithin(pool.whenIdle(), RELEASE_TIMEOUT_MS);
     }
+    await protection.stop();
     registry.stop();
     await server.close();
     logger.info('worker stopped');
