@@ -1,0 +1,484 @@
+/**
+ * The synthesized CloudFormation of the ingest stack: every resource and property the deployment relies
+ * on, the exact IAM statements, the scaling steps and the alarm thresholds. Each synth also runs
+ * cdk-nag's AwsSolutions checks, which fail the synth on any finding not acknowledged with a reason.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { buildApp } from '../../infra/build-app.ts';
+import type { IngestStack } from '../../infra/ingest-stack.ts';
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const REGISTRY_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim');
+
+function synth(context: Record<string, unknown> = {}): { template: Template; stack: IngestStack } {
+  const outdir = mkdtempSync(join(tmpdir(), 'iot-ingest-cdk-'));
+  outdirs.push(outdir);
+  const { app, stack } = buildApp({ context, outdir, workerImage: REGISTRY_IMAGE });
+  app.synth();
+  return { template: Template.fromStack(stack), stack };
+}
+
+function logicalId(stack: IngestStack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+const direct = synth();
+const trigger = synth({ notificationMode: 'trigger', managedPrometheus: true, minTasks: 0, alarmEmail: 'ops@example.com' });
+
+describe('buckets', () => {
+  it('encrypts, blocks public access and enforces TLS on every bucket', () => {
+    const buckets = direct.template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(3);
+    for (const bucket of Object.values(buckets)) {
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.DeletionPolicy).toBe('Retain');
+    }
+    const policies = Object.values(direct.template.findResources('AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(3);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  it('versions the raw bucket and expires rejected output after 30 days', () => {
+    const { stack, template } = direct;
+    const raw = template.findResources('AWS::S3::Bucket')[logicalId(stack, stack.storage.rawBucket)];
+    expect(raw?.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const processed = template.findResources('AWS::S3::Bucket')[logicalId(stack, stack.storage.processedBucket)];
+    expect(processed?.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([{ Id: 'expire-rejected', Prefix: 'rejected/', ExpirationInDays: 30, Status: 'Enabled' }]),
+    );
+  });
+});
+
+describe('queues', () => {
+  it('has an encrypted ingest queue whose redrive policy sends to a 14-day DLQ after 5 receives', () => {
+    const { stack, template } = direct;
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 900,
+      ReceiveMessageWaitTimeSeconds: 20,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    for (const policy of Object.values(template.findResources('AWS::SQS::QueuePolicy'))) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+    }
+  });
+});
+
+describe('notifications', () => {
+  it('in direct mode, sends object creations with each suffix from the raw bucket to the queue', () => {
+    const { stack, template } = direct;
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: logicalId(stack, stack.storage.rawBucket) },
+      NotificationConfiguration: {
+        QueueConfigurations: ['.jsonl', '.jsonl.gz'].map((suffix) => ({
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
+          QueueArn: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] },
+        })),
+      },
+    });
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+  });
+
+  it('in trigger mode, sends them to the trigger Lambda, which forwards to the queue and fails over to the DLQ', () => {
+    const { stack, template } = trigger;
+    const triggerFunction = stack.notifications.trigger!;
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: ['.jsonl', '.jsonl.gz'].map((suffix) => ({
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
+          LambdaFunctionArn: { 'Fn::GetAtt': [logicalId(stack, triggerFunction), 'Arn'] },
+        })),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Environment: { Variables: { QUEUE_URL: { Ref: logicalId(stack, stack.queues.queue) }, SUFFIXES: '.jsonl,.jsonl.gz' } },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Resource: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the worker service', () => {
+  it('runs the worker on Fargate with the configured architecture, CPU and memory, its health check and stop timeout', () => {
+    const { stack, template } = direct;
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '2048',
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'worker',
+          Essential: true,
+          ReadonlyRootFilesystem: true,
+          StopTimeout: 30,
+          HealthCheck: {
+            Command: ['CMD', 'node', '-e', Match.stringLikeRegexp('127\\.0\\.0\\.1:8080/healthz')],
+            Interval: 30,
+            Timeout: 5,
+            Retries: 3,
+            StartPeriod: 30,
+          },
+          Environment: Match.arrayWith([
+            { Name: 'QUEUE_URL', Value: { Ref: logicalId(stack, stack.queues.queue) } },
+            { Name: 'DLQ_URL', Value: { Ref: logicalId(stack, stack.queues.deadLetterQueue) } },
+            { Name: 'PROCESSED_BUCKET', Value: { Ref: logicalId(stack, stack.storage.processedBucket) } },
+            { Name: 'REJECTED_PREFIX', Value: 'rejected/' },
+            { Name: 'MAX_FILES_IN_FLIGHT', Value: '8' },
+            { Name: 'SHUTDOWN_GRACE_SECONDS', Value: '25' },
+            { Name: 'HTTP_PORT', Value: '8080' },
+            { Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=1 --max-old-space-size=1536' },
+          ]),
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 1,
+      DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+  });
+
+  it('takes architecture, CPU, memory and grace period from context', () => {
+    const { template } = synth({ architecture: 'x86_64', cpu: 2048, memoryMiB: 4096, shutdownGraceSeconds: 100, natGateways: 0 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '2048',
+      Memory: '4096',
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          StopTimeout: 105,
+          Environment: Match.arrayWith([{ Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=1 --max-old-space-size=3072' }]),
+        }),
+      ],
+    });
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+  });
+
+  it('gives the task role exactly: read raw objects, write output objects, consume the queue, dead-letter, protect its task', () => {
+    const { stack, template } = direct;
+    const taskRole = stack.workers.taskDefinition.taskRole;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === logicalId(stack, taskRole)),
+    );
+    expect(policies).toHaveLength(1);
+    const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, construct), 'Arn'] });
+    expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'ReadRawObjects',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: { 'Fn::Join': ['', [arnOf(stack.storage.rawBucket), '/*']] },
+      },
+      {
+        Sid: 'WriteOutputObjects',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: { 'Fn::Join': ['', [arnOf(stack.storage.processedBucket), '/*']] },
+      },
+      {
+        Sid: 'ConsumeIngestQueue',
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        Resource: arnOf(stack.queues.queue),
+      },
+      { Sid: 'DeadLetterPoisonMessages', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(stack.queues.deadLetterQueue) },
+      {
+        Sid: 'ProtectOwnTaskFromScaleIn',
+        Effect: 'Allow',
+        Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ecs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':task/',
+              { Ref: logicalId(stack, stack.workers.cluster) },
+              '/*',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('adds reading the device registry object when one is configured, and nothing broader', () => {
+    const { template } = synth({ deviceRegistryUri: 's3://config-bucket/devices/registry.json' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'ReadDeviceRegistry',
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::config-bucket/devices/registry.json']] },
+          },
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ Environment: Match.arrayWith([{ Name: 'DEVICE_REGISTRY', Value: 's3://config-bucket/devices/registry.json' }]) }),
+      ],
+    });
+  });
+});
+
+describe('scaling on queue depth', () => {
+  it('tracks visible messages per running task by metric math, scaling out only', () => {
+    const { stack, template } = direct;
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 1,
+      MaxCapacity: 10,
+      ScalableDimension: 'ecs:service:DesiredCount',
+      ServiceNamespace: 'ecs',
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 100,
+        DisableScaleIn: true,
+        ScaleOutCooldown: 60,
+        CustomizedMetricSpecification: {
+          Metrics: [
+            {
+              Id: 'visible',
+              ReturnData: false,
+              MetricStat: {
+                Metric: {
+                  Namespace: 'AWS/SQS',
+                  MetricName: 'ApproximateNumberOfMessagesVisible',
+                  Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'QueueName'] } }],
+                },
+                Stat: 'Maximum',
+              },
+            },
+            {
+              Id: 'running',
+              ReturnData: false,
+              MetricStat: {
+                Metric: {
+                  Namespace: 'ECS/ContainerInsights',
+                  MetricName: 'RunningTaskCount',
+                  Dimensions: [
+                    { Name: 'ClusterName', Value: { Ref: logicalId(stack, stack.workers.cluster) } },
+                    { Name: 'ServiceName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.workers.service), 'Name'] } },
+                  ],
+                },
+                Stat: 'Average',
+              },
+            },
+            {
+              Id: 'backlogPerTask',
+              Label: 'Visible messages per running task',
+              Expression: 'visible / IF(FILL(running, 0) > 0, running, 1)',
+              ReturnData: true,
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it('shrinks to the minimum only after 10 minutes with nothing visible or in flight', () => {
+    const { template } = direct;
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'ExactCapacity',
+        Cooldown: 300,
+        StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 1 }],
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 10,
+      DatapointsToAlarm: 10,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(visible, 0) + FILL(inFlight, 0)' })]),
+    });
+  });
+
+  it('starts one task from zero when messages wait and none runs, only when the minimum is zero', () => {
+    direct.template.resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', { StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity' }) }, 0);
+    const { template } = trigger;
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 10 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'ChangeInCapacity',
+        Cooldown: 120,
+        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+      },
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }] }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(visible > 0 AND FILL(running, 0) < 1, 1, 0)' })]),
+    });
+  });
+});
+
+describe('alarms and dashboard', () => {
+  function alarmWith(template: Template, properties: Record<string, unknown>): void {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...properties,
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('AlarmTopic') })],
+    });
+  }
+
+  it('alarms when the DLQ is not empty', () => {
+    const { stack, template } = direct;
+    alarmWith(template, {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
+  it('alarms when the oldest message is older than the threshold for 3 minutes', () => {
+    alarmWith(direct.template, {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+    });
+  });
+
+  it('alarms when messages wait but no file finished for 15 minutes', () => {
+    alarmWith(direct.template, {
+      Threshold: 1,
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(FILL(visible, 0) > 0 AND FILL(deleted, 0) == 0, 1, 0)' })]),
+    });
+  });
+
+  it('alarms when fewer tasks run than desired for 10 minutes', () => {
+    alarmWith(direct.template, {
+      Threshold: 1,
+      EvaluationPeriods: 10,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(desired, 0) - FILL(running, 0)' })]),
+    });
+  });
+
+  it('subscribes the alarm e-mail when one is given, and draws a dashboard', () => {
+    trigger.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    direct.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    const dashboards = Object.values(direct.template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const title of ['Queue depth', 'Worker tasks', 'Throughput', 'Errors', 'Age of oldest message']) expect(body).toContain(title);
+  });
+});
+
+describe('Prometheus', () => {
+  it('is off by default', () => {
+    direct.template.resourceCountIs('AWS::APS::Workspace', 0);
+  });
+
+  it('adds a managed Prometheus workspace and a non-essential collector sidecar allowed only to remote-write to it', () => {
+    const { stack, template } = trigger;
+    template.resourceCountIs('AWS::APS::Workspace', 1);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Name: 'metrics-collector',
+          Essential: false,
+          Environment: [{ Name: 'AOT_CONFIG_CONTENT', Value: Match.anyValue() }],
+        }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'WriteWorkerMetrics', Effect: 'Allow', Action: 'aps:RemoteWrite', Resource: { 'Fn::GetAtt': [stack.getLogicalId(stack.prometheus!.workspace), 'Arn'] } },
+        ]),
+      },
+    });
+  });
+});
+
+describe('npm run synth', () => {
+  it('stages the worker image from the Dockerfile and bundles the trigger with local esbuild, without Docker or credentials', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'iot-ingest-cdk-'));
+    outdirs.push(outdir);
+    const { app } = buildApp({ context: { notificationMode: 'trigger' }, outdir });
+
+    const assembly = app.synth();
+
+    const manifest = JSON.parse(readFileSync(join(outdir, `${assembly.stacks[0]!.stackName}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string } }>;
+      files: Record<string, { source: { path: string; packaging?: string } }>;
+    };
+    const [image] = Object.values(manifest.dockerImages);
+    expect(image).toBeDefined();
+    expect(readdirSync(join(outdir, image!.source.directory)).sort()).toEqual(
+      expect.arrayContaining(['Dockerfile', 'package-lock.json', 'package.json', 'tsconfig.build.json', 'worker']),
+    );
+    expect(readdirSync(join(outdir, image!.source.directory))).not.toContain('node_modules');
+    const bundles = Object.values(manifest.files).filter((file) => file.source.packaging === 'zip');
+    expect(bundles.some((bundle) => readdirSync(join(outdir, bundle.source.path)).includes('index.mjs'))).toBe(true);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_SETTINGS, readSettings } from '../../infra/settings.ts';
+
+function settingsFrom(context: Record<string, unknown>) {
+  return readSettings((key) => context[key]);
+}
+
+describe('deployment settings from CDK context', () => {
+  it('defaults to direct notifications, arm64, 1 vCPU / 2 GiB, 1 to 10 tasks', () => {
+    expect(settingsFrom({})).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS).toMatchObject({ notificationMode: 'direct', architecture: 'arm64', cpu: 1024, memoryMiB: 2048, minTasks: 1, maxTasks: 10 });
+  });
+
+  it('reads strings as -c key=value gives them', () => {
+    expect(settingsFrom({ minTasks: '0', maxTasks: '4', managedPrometheus: 'true', suffixes: '.json, .ndjson' })).toMatchObject({
+      minTasks: 0,
+      maxTasks: 4,
+      managedPrometheus: true,
+      suffixes: ['.json', '.ndjson'],
+    });
+  });
+
+  it('derives the memory default from the CPU', () => {
+    expect(settingsFrom({ cpu: 4096 }).memoryMiB).toBe(8192);
+  });
+
+  it.each([
+    [{ notificationMode: 'sns' }, 'notificationMode must be one of direct, trigger'],
+    [{ cpu: 768 }, 'cpu must be one of 256, 512, 1024, 2048, 4096'],
+    [{ cpu: 512, memoryMiB: 8192 }, 'memoryMiB must be a whole number from 1024 to 4096'],
+    [{ minTasks: -1 }, 'minTasks must be a whole number from 0 to 1000'],
+    [{ minTasks: 5, maxTasks: 2 }, 'maxTasks must be a whole number from 5 to 1000'],
+    [{ suffixes: '.gz,.jsonl.gz' }, 'suffixes must be suffixes that do not end one another (.gz overlaps)'],
+    [{ suffixes: '' }, 'suffixes must be a non-empty list'],
+    [{ logRetentionDays: 10 }, 'logRetentionDays must be one of 1, 3, 5'],
+    [{ alarmEmail: 'ops' }, 'alarmEmail must be an e-mail address'],
+    [{ deviceRegistryUri: 'https://x/y' }, 'deviceRegistryUri must be s3://bucket/key'],
+    [{ managedPrometheus: 'yes' }, 'managedPrometheus must be true or false'],
+  ])('refuses %j, naming the key', (context, message) => {
+    expect(() => settingsFrom(context)).toThrow(message);
+  });
+});
