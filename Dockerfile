@@ -1,0 +1,65 @@
+# syntax=docker/dockerfile:1
+#
+# The worker's container image (ECS Fargate). Three stages: `build` compiles the TypeScript with every
+# dependency, `prod-deps` installs the production dependencies only, `runtime` gets nothing but
+# package.json, those node_modules and the compiled worker.
+#
+# This file cannot be built on the project's machines (no Docker engine), so `npm run check:artifact`
+# (ops/check-production-artifact.ts) reads it and replays its stages in a temporary folder: each
+# WORKDIR, COPY and RUN below, then the runtime stage's ENV and CMD against the local stack. A RUN it
+# does not know makes the check fail, so change both together.
+
+# Node.js major of the `node` devDependency (package.json), i.e. what the tests and the check run on.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- build: all dependencies, `npm run build` (tsconfig.build.json) -> /app/dist ----------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+# Only the worker: it imports nothing from ops/ or trigger/, and a build without them proves it.
+COPY worker ./worker
+RUN npm run build
+
+# ---- prod-deps: production dependencies only --------------------------------------------------------
+# --ignore-scripts: no production dependency needs an install script. `node` is a devDependency, so it
+# is not installed here: the image's own Node runs the worker.
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime ----------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+# Init process: tini, in the image, as PID 1. It forwards SIGTERM (ECS's stop signal) to Node and reaps
+# zombies whatever the task definition says, and a SIGTERM that arrives before the worker has installed
+# its handlers still stops it (Node as PID 1 would ignore it: the kernel drops default-action signals
+# to PID 1). So the task definition leaves linuxParameters.initProcessEnabled off: one init is enough.
+# npm, npx and corepack are removed: the worker never runs them, and they only add code to patch.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+
+ENV NODE_ENV=production
+# = PRODUCTION_NODE_OPTIONS in ops/production-runtime.ts (a test compares them). The old-space limit
+# suits a 2 GiB task; the task definition overrides NODE_OPTIONS from the task's memory.
+ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=1536"
+
+WORKDIR /app
+# Owned by root and only readable by `node`: the worker cannot change its own code.
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/worker ./dist/worker
+
+USER node
+EXPOSE 8080
+# For `docker run` and local use; ECS ignores HEALTHCHECK, its task definition declares the same
+# command. Node itself (no curl in slim images), on HTTP_PORT when it is set.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/worker/main.js"]
