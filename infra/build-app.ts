@@ -3,6 +3,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IngestStack } from './ingest-stack.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import { PipelineStack, readPipelineSettings } from './pipeline-stack.ts';
 import { readSettings } from './settings.ts';
 
 /** Behaviour switches this app relies on, whatever the cdk.json next to it says. */
@@ -22,10 +23,18 @@ export interface BuildOptions {
 export function buildApp(options: BuildOptions = {}): { app: App; stack: IngestStack } {
   const app = new App({ context: { ...FEATURE_FLAGS, ...options.context }, ...(options.outdir ? { outdir: options.outdir } : {}) });
   const settings = readSettings((key) => app.node.tryGetContext(key) as unknown);
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  const pipelineSettings = readPipelineSettings((key) => app.node.tryGetContext(key) as unknown);
+  if (pipelineSettings) {
+    // The pipeline's stage holds the ingest stack: the app contains only the pipeline.
+    const pipeline = new PipelineStack(app, 'IotIngestPipeline', { ...pipelineSettings, settings, env });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    return { app, stack: pipeline.stage.stack };
+  }
   const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'IotIngest';
   const stack = new IngestStack(app, stackName, {
     settings,
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env,
     description: 'IoT sensor file ingestion: S3 -> SQS -> ECS Fargate workers -> S3',
     ...(options.workerImage ? { workerImage: options.workerImage } : {}),
     prometheusCollectorImage: app.node.tryGetContext('prometheusCollectorImage') as string | undefined,
