@@ -14,18 +14,19 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../worker/aws-clients.ts';
-import { createPipelineResources } from './local-resources.ts';
+import { isRunning, killTrackedChildren, killTrackedChildrenOnExit, stopChild, tailLines, trackChild, withTimeout } from './child-processes.ts';
+import { startEmulatorProcess } from './emulator-process.ts';
 import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from './production-runtime.ts';
+import { createScratchPipeline, scratchWorkerSettings } from './scratch-pipeline.ts';
 import { generateLines } from './synthetic-data.ts';
+import { followWorkerLog, type LogEntry, type LogLine } from './worker-log.ts';
 
-const EMULATOR_SCRIPT = fileURLToPath(new URL('./emulator.ts', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER_SCRIPT = fileURLToPath(new URL(`../${COMPILED_WORKER_ENTRY}`, import.meta.url));
 const TSC = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
@@ -43,7 +44,6 @@ const WORKER_START_TIMEOUT_MS = 20_000;
 const UPLOAD_TIMEOUT_MS = 300_000;
 const WORKER_STOP_TIMEOUT_MS = 40_000; // above the worker's default 25 s shutdown grace
 const EMULATOR_STOP_TIMEOUT_MS = 15_000;
-const KILL_WAIT_MS = 5_000;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -95,133 +95,16 @@ function parseOptions(argv: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: tracked so that every exit path kills them
-
-const children = new Set<ChildProcess>();
-
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-function killAllNow(): void {
-  for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-}
-
-process.on('exit', killAllNow);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the worker and the emulator\n`);
-    killAllNow();
-    process.exit(130);
-  });
-}
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** The child's exit, or undefined if it is still running after timeoutMs. */
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<Exit | undefined> {
-  if (!isRunning(child)) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(undefined);
-    }, timeoutMs);
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    };
-    child.once('exit', onExit);
-  });
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within timeoutMs. */
-async function stopChild(child: ChildProcess, timeoutMs: number): Promise<{ exit: Exit | undefined; killed: boolean }> {
-  if (!isRunning(child)) return { exit: { code: child.exitCode, signal: child.signalCode }, killed: false };
-  child.kill('SIGTERM');
-  const exit = await waitForExit(child, timeoutMs);
-  if (exit !== undefined) return { exit, killed: false };
-  child.kill('SIGKILL');
-  return { exit: await waitForExit(child, KILL_WAIT_MS), killed: true };
-}
-
-/** Keeps the last lines a child wrote on stderr, for the error report. */
-function stderrTail(child: ChildProcess, keep = 20): () => string {
-  const lines: string[] = [];
-  if (child.stderr) {
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      lines.push(line);
-      if (lines.length > keep) lines.shift();
-    });
-  }
-  return () => lines.join('\n');
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The emulator
-
-interface Emulator {
-  readonly child: ChildProcess;
-  readonly endpoint: string;
-  readonly region: string;
-  readonly stderr: () => string;
-}
-
-function assertLoopback(endpoint: string): void {
-  const host = new URL(endpoint).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) throw new Error(`the emulator listens on ${endpoint}, not on loopback`);
-}
-
-async function startEmulator(): Promise<Emulator> {
-  const child = spawn(process.execPath, [EMULATOR_SCRIPT], {
-    env: { ...process.env, LOCAL_EMULATOR_PORT: '0', LOCAL_EMULATOR_STOP_ON_STDIN_END: '1' },
-    // stdin stays open: if this process dies without cleaning up, the emulator sees its end and stops.
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const stderr = stderrTail(child);
-  const stdout = child.stdout;
-  if (stdout === null) throw new Error('the emulator has no stdout');
-  const lines = createInterface({ input: stdout });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`the emulator exited before listening (code ${code}, signal ${signal})\n${stderr()}`)));
-  });
-  try {
-    const line = await withTimeout(firstLine, EMULATOR_START_TIMEOUT_MS, 'emulator start');
-    const { endpoint, region } = JSON.parse(line) as { endpoint?: unknown; region?: unknown };
-    if (typeof endpoint !== 'string' || typeof region !== 'string') throw new Error(`the emulator printed an unexpected line: ${line}`);
-    assertLoopback(endpoint);
-    return { child, endpoint, region, stderr };
-  } finally {
-    lines.close();
-    stdout.resume(); // keep draining, so the emulator never blocks on a full pipe
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The worker
-
-type LogLine = Record<string, unknown> & { msg?: unknown; time?: unknown };
 
 interface WorkerProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly stderr: () => string;
   /** Resolves with the first log line (and the monotonic time it arrived) that matches; rejects if the worker exits first. */
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<{ line: LogLine; atMs: number }>;
-  readonly warnings: LogLine[];
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string): Promise<LogEntry>;
+  /** Its warn and error log lines so far. */
+  warnings(): LogLine[];
 }
 
 function startWorkerProcess(env: Record<string, string>): WorkerProcess {
@@ -229,51 +112,16 @@ function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     env: { ...env, NODE_OPTIONS: PRODUCTION_NODE_OPTIONS },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  trackChild(child);
   if (child.pid === undefined) throw new Error('the worker process did not start');
-  const stderr = stderrTail(child);
-  const seen: Array<{ line: LogLine; atMs: number }> = [];
-  const waiters = new Set<(entry: { line: LogLine; atMs: number }) => void>();
-  const warnings: LogLine[] = [];
-  if (child.stdout) {
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      const atMs = performance.now();
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text, unparsed: true };
-      }
-      if (typeof line['level'] === 'number' && line['level'] >= 40) warnings.push(line);
-      const entry = { line, atMs };
-      seen.push(entry);
-      for (const waiter of waiters) waiter(entry);
-    });
-  }
+  const stderr = tailLines(child.stderr, 20);
+  const log = followWorkerLog(child, child.stdout, stderr);
   return {
     child,
     pid: child.pid,
     stderr,
-    warnings,
-    waitForLog(predicate, timeoutMs, what) {
-      const earlier = seen.find((entry) => predicate(entry.line));
-      if (earlier) return Promise.resolve(earlier);
-      let waiter: ((entry: { line: LogLine; atMs: number }) => void) | undefined;
-      let onExit: (() => void) | undefined;
-      const found = new Promise<{ line: LogLine; atMs: number }>((resolve, reject) => {
-        waiter = (entry) => {
-          if (predicate(entry.line)) resolve(entry);
-        };
-        waiters.add(waiter);
-        onExit = () => reject(new Error(`the worker exited (code ${child.exitCode}, signal ${child.signalCode}) while waiting for ${what}\n${stderr()}`));
-        if (!isRunning(child)) onExit();
-        else child.once('exit', onExit);
-      });
-      return withTimeout(found, timeoutMs, `waiting for ${what}`).finally(() => {
-        if (waiter) waiters.delete(waiter);
-        if (onExit) child.off('exit', onExit);
-      });
-    },
+    waitForLog: (predicate, timeoutMs, what) => log.waitFor(predicate, timeoutMs, what),
+    warnings: () => log.entries.map((entry) => entry.line).filter((line) => typeof line['level'] === 'number' && line['level'] >= 40),
   };
 }
 
@@ -389,31 +237,15 @@ async function measure(options: Options): Promise<Figures> {
   process.stderr.write(`compiling the worker (${COMPILED_WORKER_ENTRY}), as the container does...\n`);
   execFileSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'inherit', timeout: 120_000 });
   process.stderr.write('starting the emulator...\n');
-  const emulator = await startEmulator();
+  const emulator = await startEmulatorProcess({ env: process.env, startTimeoutMs: EMULATOR_START_TIMEOUT_MS, stderrLines: 20 });
   const clients = createAwsClients({ region: emulator.region, endpoint: emulator.endpoint });
   let worker: WorkerProcess | undefined;
   try {
     const suffix = uniqueSuffix();
-    const resources = await withTimeout(
-      createPipelineResources(
-        clients,
-        { rawBucket: `measure-raw-${suffix}`, processedBucket: `measure-out-${suffix}`, queueName: `measure-q-${suffix}`, dlqName: `measure-dlq-${suffix}` },
-        { maxReceiveCount: 3 },
-      ),
-      30_000,
-      'creating the pipeline resources',
-    );
+    const resources = await createScratchPipeline(clients, 'measure', suffix, 30_000);
 
     process.stderr.write('starting the worker...\n');
-    worker = startWorkerProcess({
-      AWS_REGION: emulator.region,
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      QUEUE_URL: resources.queueUrl,
-      PROCESSED_BUCKET: resources.processedBucket,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-    });
+    worker = startWorkerProcess({ ...scratchWorkerSettings(emulator, resources), LOG_LEVEL: 'info' });
     await worker.waitForLog((line) => line.msg === 'worker started', WORKER_START_TIMEOUT_MS, "the worker's 'worker started' line");
     const rssAfterStart = statusBytes(worker.pid, 'VmRSS');
 
@@ -506,7 +338,7 @@ async function measure(options: Options): Promise<Figures> {
       outputBytes,
       outputObjectBytes,
       workerExitCode,
-      workerWarnings: worker.warnings.length,
+      workerWarnings: worker.warnings().length,
       rssTargetMet: peakRss === undefined ? null : peakRss < RSS_TARGET_MB * 1000 * 1000,
     };
   } catch (error) {
@@ -564,6 +396,7 @@ function report(figures: Figures): string {
 
 // ---------------------------------------------------------------------------------------------
 
+killTrackedChildrenOnExit('stopping the worker and the emulator');
 const options = parseOptions(process.argv.slice(2));
 try {
   const figures = await measure(options);
@@ -572,6 +405,6 @@ try {
   if (!figures.countsAddUp) process.exitCode = 1;
 } catch (error) {
   process.stderr.write(`measure-large-file failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  killAllNow();
+  killTrackedChildren();
   process.exitCode = 1;
 }

@@ -9,18 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import {
-  execForm,
-  isDockerIgnored,
-  parseCopy,
-  parseHealthCheck,
-  readDockerfile,
-  readDockerignore,
-  runtimeStage,
-  scanImports,
-  stageEnv,
-  type Stage,
-} from '../../ops/check-production-artifact.ts';
+import { execForm, parseCopy, parseHealthCheck, readDockerfile, runtimeStage, stageEnv, type Stage } from '../../ops/artifact-check/dockerfile.ts';
+import { isDockerIgnored, readDockerignore } from '../../ops/artifact-check/dockerignore.ts';
+import { scanImports } from '../../ops/artifact-check/import-scan.ts';
 import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../../ops/production-runtime.ts';
 
 const CHECK_SCRIPT = fileURLToPath(new URL('../../ops/check-production-artifact.ts', import.meta.url));
@@ -102,7 +93,7 @@ describe('.dockerignore', () => {
   });
 });
 
-describe('the import scan of ops/check-production-artifact.ts', () => {
+describe('the import scan of ops/artifact-check/import-scan.ts', () => {
   it('reports an import of a devDependency, an undeclared package and a missing file; accepts builtins and dependencies', () => {
     const folder = mkdtempSync(join(tmpdir(), 'iot-ingest-scan-'));
     try {
