@@ -130,7 +130,7 @@ export class WorkerService extends Construct {
   /**
    * Written out rather than with grant* helpers, which add listing and bucket-level actions the worker
    * never uses: read raw objects, write output objects, consume the queue, dead-letter poison messages,
-   * and protect its own task from scale-in while it holds messages.
+   * report both queues' depth as metrics, and protect its own task from scale-in while it holds messages.
    */
   private grantWorkerPermissions(props: WorkerServiceProps): void {
     const role = this.taskDefinition.taskRole;
@@ -155,6 +155,11 @@ export class WorkerService extends Construct {
         sid: 'DeadLetterPoisonMessages',
         actions: ['sqs:SendMessage'],
         resources: [props.deadLetterQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReportQueueDepth',
+        actions: ['sqs:GetQueueAttributes'],
+        resources: [props.queue.queueArn, props.deadLetterQueue.queueArn],
       }),
       new iam.PolicyStatement({
         sid: 'ProtectOwnTaskFromScaleIn',

@@ -40,6 +40,8 @@ export interface WorkerConfig {
     readonly heartbeatIntervalSeconds: number;
     readonly retryBackoffBaseSeconds: number;
     readonly retryBackoffMaxSeconds: number;
+    /** How often the queue and DLQ depth gauges are refreshed; 0 turns them off. */
+    readonly queueMetricsIntervalSeconds: number;
   };
   readonly upload: {
     readonly partSizeBytes: number;
@@ -234,6 +236,7 @@ export function parseConfig(env: Environment): WorkerConfig {
         43_200,
         ' of seconds (at least RETRY_BACKOFF_BASE_SECONDS)',
       ),
+      queueMetricsIntervalSeconds: read.integer('QUEUE_METRICS_INTERVAL_SECONDS', 30, 0, 3_600, ' of seconds (0 = off)'),
     },
     upload: {
       partSizeBytes: read.integer('UPLOAD_PART_SIZE_MIB', 5, 5, 512, ' of MiB') * MEBIBYTE,

@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from 'pino';
 import type { ObjectRef } from './events.ts';
 import type { FileResult } from './process-object.ts';
+import type { QueueDepth, QueueRole } from './queue-depth.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './pipeline.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
@@ -67,6 +68,18 @@ function createMetrics(registry: Registry) {
     }),
     bytesRead: new Counter({ name: name('bytes_read_total'), help: 'Bytes read from the raw bucket', registers }),
     bytesWritten: new Counter({ name: name('bytes_written_total'), help: 'Bytes stored, by output', labelNames: ['output'], registers }),
+    queueMessages: new Gauge({
+      name: name('queue_messages'),
+      help: 'Messages in the ingest queue and its DLQ by state, as SQS last reported them (the same from every worker: use max())',
+      labelNames: ['queue', 'state'],
+      registers,
+    }),
+    queueSampleFailures: new Counter({
+      name: name('queue_depth_sample_failures_total'),
+      help: 'Failed GetQueueAttributes calls for the queue depth gauges',
+      labelNames: ['queue'],
+      registers,
+    }),
     registryDevices: new Gauge({ name: name('device_registry_devices'), help: 'Devices in the loaded device registry', registers }),
     registryRefreshFailures: new Counter({
       name: name('device_registry_refresh_failures_total'),
@@ -174,6 +187,15 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     fileFinished: (report: FileReport): void => {
       metrics.filesInFlight.dec();
       fileFinished(report);
+    },
+    queueDepthSampled: (queue: QueueRole, depth: QueueDepth): void => {
+      metrics.queueMessages.set({ queue, state: 'visible' }, depth.visible);
+      metrics.queueMessages.set({ queue, state: 'in_flight' }, depth.inFlight);
+      metrics.queueMessages.set({ queue, state: 'delayed' }, depth.delayed);
+    },
+    queueDepthSampleFailed: (queue: QueueRole, error: string): void => {
+      metrics.queueSampleFailures.inc({ queue });
+      logger.debug({ queue, err: error }, 'queue depth sample failed');
     },
     registryLoaded: (devices: number, source: string): void => {
       metrics.registryDevices.set(devices);

@@ -15,6 +15,7 @@ import { loadDeviceRegistry } from './device-registry.ts';
 import { createMessageHandler } from './message-handler.ts';
 import { processObject } from './process-object.ts';
 import { buildServer, type Readiness } from './server.ts';
+import { startQueueDepthSampler } from './queue-depth.ts';
 import { createTaskProtection } from './task-protection.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 
@@ -124,6 +125,16 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const server = buildServer({ logger, metrics: telemetry.registry, readiness });
   const httpAddress = await server.listen({ host: config.http.host, port: config.http.port });
   pool.start();
+  const stopQueueDepthSampler =
+    config.consumer.queueMetricsIntervalSeconds > 0
+      ? startQueueDepthSampler({
+          sqs,
+          queues: { ingest: config.queueUrl, dead_letter: deadLetterQueueUrl },
+          intervalSeconds: config.consumer.queueMetricsIntervalSeconds,
+          report: telemetry.queueDepthSampled,
+          failed: telemetry.queueDepthSampleFailed,
+        })
+      : () => undefined;
   logger.info(
     { queueUrl: config.queueUrl, deadLetterQueueUrl, maxFilesInFlight: config.consumer.maxFilesInFlight, httpAddress },
     'worker started',
@@ -140,6 +151,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await settlesWithin(pool.whenIdle(), RELEASE_TIMEOUT_MS);
     }
     await protection.stop();
+    stopQueueDepthSampler();
     registry.stop();
     await server.close();
     logger.info('worker stopped');

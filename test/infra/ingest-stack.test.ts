@@ -205,7 +205,7 @@ describe('the worker service', () => {
     });
   });
 
-  it('gives the task role exactly: read raw objects, write output objects, consume the queue, dead-letter, protect its task', () => {
+  it('gives the task role exactly: read raw objects, write output objects, consume the queue, dead-letter, read queue depth, protect its task', () => {
     const { stack, template } = direct;
     const taskRole = stack.workers.taskDefinition.taskRole;
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
@@ -233,6 +233,12 @@ describe('the worker service', () => {
         Resource: arnOf(stack.queues.queue),
       },
       { Sid: 'DeadLetterPoisonMessages', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(stack.queues.deadLetterQueue) },
+      {
+        Sid: 'ReportQueueDepth',
+        Effect: 'Allow',
+        Action: 'sqs:GetQueueAttributes',
+        Resource: [arnOf(stack.queues.queue), arnOf(stack.queues.deadLetterQueue)],
+      },
       {
         Sid: 'ProtectOwnTaskFromScaleIn',
         Effect: 'Allow',

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../worker/aws-clients.ts';
 import { readObjectText, waitFor } from '../support/emulator.ts';
 import { startPipelineWithWorker, type PipelineWithWorker, type TestWorker } from '../support/worker-harness.ts';
@@ -133,6 +133,23 @@ describe('HTTP endpoints', () => {
     expect(metrics).toMatch(/iot_ingest_last_success_timestamp_seconds \d{10}/);
     expect(metrics).toContain('process_cpu_seconds_total');
     expect((await fetch(`${base}/anything-else`)).status).toBe(404);
+  });
+
+  it('reports the depth of the ingest queue and of the DLQ as gauges', async () => {
+    const { clients, resources, harness } = await setUp({ QUEUE_METRICS_INTERVAL_SECONDS: '1' });
+
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: 'left for an operator' }));
+    // The ingest queue's s3:TestEvent is consumed meanwhile, so its gauge settles at 0.
+    const depths = await waitFor(
+      async () => {
+        const deadLetter = await harness.metric('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' });
+        const ingest = await harness.metric('iot_ingest_queue_messages', { queue: 'ingest', state: 'visible' });
+        return deadLetter === 1 && ingest === 0 ? { deadLetter, ingest } : undefined;
+      },
+      { what: 'the DLQ gauge at one message and the ingest gauge at none', timeoutMs: 10_000 },
+    );
+
+    expect(depths).toEqual({ deadLetter: 1, ingest: 0 });
   });
 
   it('logs one line per file with its key, counts, bytes and duration', async () => {

@@ -30,6 +30,7 @@ describe('parseConfig', () => {
         heartbeatIntervalSeconds: 20,
         retryBackoffBaseSeconds: 10,
         retryBackoffMaxSeconds: 300,
+        queueMetricsIntervalSeconds: 30,
       },
       upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
       shutdownGraceSeconds: 25,
