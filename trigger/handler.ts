@@ -6,6 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { errorMessage } from '../worker/errors.ts';
 import { hasEndpointOverride, parseTriggerConfig, type TriggerSettings } from './config.ts';
 import { noneSkipped, selectObjects, type SkippedCounts, type TriggerEvent } from './select-objects.ts';
 import { SendBatchesError, sendObjectMessages, type BatchSender, type RetryOptions, type SendResult } from './send-batches.ts';
@@ -42,10 +43,6 @@ export const DEFAULT_RETRY: RetryOptions = {
 
 function logJsonLine(line: LogLine): void {
   console.log(JSON.stringify(line));
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export function createHandler(dependencies: TriggerDependencies): TriggerHandler {
