@@ -217,7 +217,8 @@ export function parseConfig(env: Environment): WorkerConfig {
     pipeline: {
       temperatureThresholdCelsius: read.number('TEMPERATURE_THRESHOLD_CELSIUS', 10),
       unknownLocationId: read.string('UNKNOWN_LOCATION_ID', 'unknown'),
-      maxLineBytes: read.integer('MAX_LINE_BYTES', MEBIBYTE, 64, 256 * MEBIBYTE, ' of bytes'),
+      // At least the 1 KiB prefix an overlong line keeps in its rejected record.
+      maxLineBytes: read.integer('MAX_LINE_BYTES', MEBIBYTE, 1024, 256 * MEBIBYTE, ' of bytes'),
     },
     deviceRegistry: {
       source: read.registrySource('DEVICE_REGISTRY'),

@@ -6,6 +6,7 @@
 export const PERMANENT_REASONS = {
   corruptGzip: 'corrupt_gzip',
   outputKeyCollision: 'output_key_collision',
+  outputKeyTooLong: 'output_key_too_long',
 } as const;
 
 export type PermanentReason = (typeof PERMANENT_REASONS)[keyof typeof PERMANENT_REASONS];

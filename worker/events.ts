@@ -45,6 +45,11 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** For messages: any JSON value, even one whose toString is not callable. */
+function describe(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+}
+
 function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
@@ -101,7 +106,7 @@ function parseNotificationRecords(records: unknown[]): ParsedMessage {
 
 function parseEventBridgeEvent(event: Json): ParsedMessage {
   const detailType = event['detail-type'];
-  if (detailType !== 'Object Created') return { kind: 'ignored', reason: `not an object creation: ${String(detailType)}` };
+  if (detailType !== 'Object Created') return { kind: 'ignored', reason: `not an object creation: ${describe(detailType)}` };
   const { detail } = event;
   if (!isObject(detail) || !isObject(detail.bucket) || !isObject(detail.object)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, 'EventBridge event lacks detail.bucket or detail.object');
@@ -111,7 +116,7 @@ function parseEventBridgeEvent(event: Json): ParsedMessage {
 
 function parseObjectMessage(message: Json): ParsedMessage {
   if (message.version !== OBJECT_MESSAGE_VERSION) {
-    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} version ${String(message.version)} is not supported`);
+    throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} version ${describe(message.version)} is not supported`);
   }
   if (!nonEmptyString(message.bucket) || !nonEmptyString(message.key)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} needs a bucket and a key`);
@@ -131,7 +136,8 @@ function parseObjectMessage(message: Json): ParsedMessage {
   };
 }
 
-function parseEvent(event: unknown, allowSnsEnvelope: boolean): ParsedMessage {
+/** `allowEnvelope`: one SNS or on-failure wrapper is unwrapped, never a wrapper inside it. */
+function parseEvent(event: unknown, allowEnvelope: boolean): ParsedMessage {
   if (!isObject(event)) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'the body is not a JSON object');
   if (event.type === OBJECT_MESSAGE_TYPE) return parseObjectMessage(event);
   if (Array.isArray(event.Records)) return parseNotificationRecords(event.Records);
@@ -140,8 +146,8 @@ function parseEvent(event: unknown, allowSnsEnvelope: boolean): ParsedMessage {
   }
   if (event.source === 'aws.s3' && 'detail-type' in event) return parseEventBridgeEvent(event);
   // The trigger Lambda's on-failure destination record: the S3 event it could not forward.
-  if (isObject(event.requestContext) && isObject(event.requestPayload)) return parseEvent(event.requestPayload, false);
-  if (allowSnsEnvelope && event.Type === 'Notification' && typeof event.Message === 'string') {
+  if (allowEnvelope && isObject(event.requestContext) && isObject(event.requestPayload)) return parseEvent(event.requestPayload, false);
+  if (allowEnvelope && event.Type === 'Notification' && typeof event.Message === 'string') {
     return parseEvent(parseJson(event.Message, 'the SNS Message'), false);
   }
   throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'no Records, s3:TestEvent, EventBridge or SNS envelope found');

@@ -14,7 +14,8 @@ export function emptyTally(): FileTally {
   return { processed: 0, filtered: 0, rejected: 0, rejectedByReason: {}, unknownDevices: 0 };
 }
 
-const BLANK = /^\s*$/;
+/** JSON's own whitespace: a line of nothing else holds no record. Other Unicode spaces are not blank. */
+const BLANK = /^[ \t\r\n]*$/;
 
 /**
  * Collects the outcome of every line of one file: the processed and rejected JSON Lines

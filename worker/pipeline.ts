@@ -55,8 +55,9 @@ function checkFiniteNumber(record: Record<string, unknown>, field: string): Reje
 /** °C to °F, rounded half away from zero to 2 decimals, as on paper: 0.995 °F becomes 1. */
 export function toFahrenheit(celsius: number): number {
   const hundredths = ((celsius * 9) / 5 + 32) * 100;
-  // The binary arithmetic leaves noise around 1e-12 here; rounding it off at 1e-6 first keeps an exact decimal half a half.
-  const denoised = Math.round(hundredths * 1e6) / 1e6;
+  // The binary arithmetic leaves noise around 1e-12 here; rounding it off at 1e-6 first keeps an exact
+  // decimal half a half. Past 1e15 every double is a whole number of hundredths and there is nothing to do.
+  const denoised = Math.abs(hundredths) < 1e15 ? Math.round(hundredths * 1e6) / 1e6 : hundredths;
   const rounded = (Math.sign(denoised) * Math.round(Math.abs(denoised))) / 100;
   return rounded === 0 ? 0 : rounded;
 }
@@ -89,9 +90,13 @@ export function evaluateLine(line: string, rules: RecordRules): LineResult {
 
   if (!(temperature > rules.temperatureThresholdCelsius)) return { outcome: 'filtered' };
 
+  const tempFahrenheit = toFahrenheit(temperature);
+  if (!Number.isFinite(tempFahrenheit)) {
+    return reject(REJECT_REASONS.outOfRange, 'temperature is too large to convert to °F', 'temperature');
+  }
   const knownLocation = rules.locations.get(deviceId);
   record.location_id = knownLocation ?? rules.unknownLocationId;
-  record.temp_fahrenheit = toFahrenheit(temperature);
+  record.temp_fahrenheit = tempFahrenheit;
   return { outcome: 'processed', output: JSON.stringify(record), unknownDevice: knownLocation === undefined };
 }
 

@@ -44,8 +44,12 @@ export type FileResult =
   | { readonly outcome: 'stale'; readonly currentETag: string };
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const MAX_S3_KEY_BYTES = 1024;
 
-/** Where the outputs of `key` go; refuses a key whose processed output would land among rejected output. */
+/**
+ * Where the outputs of `key` go; refuses a key whose processed output would land among rejected output,
+ * or whose output key would be longer than S3 allows (the prefixes add to the raw key).
+ */
 export function outputKeys(output: OutputLocation, key: string): OutputKeys {
   const processed = { bucket: output.processedBucket, key: output.processedPrefix + key };
   const rejected = { bucket: output.rejectedBucket, key: output.rejectedPrefix + key };
@@ -54,6 +58,14 @@ export function outputKeys(output: OutputLocation, key: string): OutputKeys {
       PERMANENT_REASONS.outputKeyCollision,
       `the processed output s3://${processed.bucket}/${processed.key} would land under the rejected prefix "${output.rejectedPrefix}"`,
     );
+  }
+  for (const output of [processed, rejected]) {
+    if (Buffer.byteLength(output.key) > MAX_S3_KEY_BYTES) {
+      throw new PermanentFileError(
+        PERMANENT_REASONS.outputKeyTooLong,
+        `the output key ${output.key.slice(0, 80)}… is ${Buffer.byteLength(output.key)} bytes; S3 allows ${MAX_S3_KEY_BYTES}`,
+      );
+    }
   }
   return { processed, rejected };
 }
@@ -139,7 +151,10 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
     signal.throwIfAborted();
     await processed.write(transformer.takeProcessed());
     await rejected.write(transformer.takeRejected());
-    const [processedBytes, rejectedBytes] = await Promise.all([processed.finish(), rejected.finish()]);
+    // The rejected output first: if it fails, the processed output is still an unfinished upload and is
+    // aborted with it, so the main output never appears without its rejected lines.
+    const rejectedBytes = await rejected.finish();
+    const processedBytes = await processed.finish();
     return {
       outcome: 'succeeded',
       tally: transformer.tally,
