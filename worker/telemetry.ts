@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from 'pino';
 import type { ObjectRef } from './events.ts';
 import type { FileResult } from './process-object.ts';
-import type { QueueDepth, QueueRole } from './queue-depth.ts';
+import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue-depth.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './pipeline.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
@@ -101,6 +101,7 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
   for (const outcome of RECORD_OUTCOMES) metrics.records.inc({ outcome }, 0);
   for (const reason of Object.values(REJECT_REASONS)) metrics.recordsRejected.inc({ reason }, 0);
   for (const output of ['processed', 'rejected']) metrics.bytesWritten.inc({ output }, 0);
+  for (const queue of QUEUE_ROLES) metrics.queueSampleFailures.inc({ queue }, 0);
 
   const fileListeners: Array<(report: FileReport) => void> = [];
 
