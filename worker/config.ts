@@ -28,6 +28,10 @@ export interface WorkerConfig {
     readonly unknownLocationId: string;
     /** A longer line is rejected as line_too_long; bounds the memory one line can take. */
     readonly maxLineBytes: number;
+    /** A larger object (stored, or decompressed) fails for good as object_too_large. */
+    readonly maxObjectBytes: number;
+    /** A file with more non-blank lines fails for good as too_many_records. */
+    readonly maxRecordsPerFile: number;
   };
   readonly deviceRegistry: {
     readonly source: RegistrySource;
@@ -219,6 +223,8 @@ export function parseConfig(env: Environment): WorkerConfig {
       unknownLocationId: read.string('UNKNOWN_LOCATION_ID', 'unknown'),
       // At least the 1 KiB prefix an overlong line keeps in its rejected record.
       maxLineBytes: read.integer('MAX_LINE_BYTES', MEBIBYTE, 1024, 256 * MEBIBYTE, ' of bytes'),
+      maxObjectBytes: read.integer('MAX_OBJECT_BYTES', 10 * 1024 * MEBIBYTE, 1, Number.MAX_SAFE_INTEGER, ' of bytes'),
+      maxRecordsPerFile: read.integer('MAX_RECORDS_PER_FILE', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
     },
     deviceRegistry: {
       source: read.registrySource('DEVICE_REGISTRY'),

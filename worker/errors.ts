@@ -7,6 +7,8 @@ export const PERMANENT_REASONS = {
   corruptGzip: 'corrupt_gzip',
   outputKeyCollision: 'output_key_collision',
   outputKeyTooLong: 'output_key_too_long',
+  objectTooLarge: 'object_too_large',
+  tooManyRecords: 'too_many_records',
 } as const;
 
 export type PermanentReason = (typeof PERMANENT_REASONS)[keyof typeof PERMANENT_REASONS];

@@ -20,8 +20,17 @@ export interface ObjectProcessorDeps {
   readonly output: OutputLocation;
   readonly upload: { readonly partSizeBytes: number; readonly queueSize: number };
   readonly maxLineBytes: number;
+  readonly limits: FileLimits;
   /** The rules in force when a file starts; one file is processed with one registry snapshot. */
   readonly rules: () => RecordRules;
+}
+
+/** Past these a file fails for good, with a reason, instead of running on: see MAX_OBJECT_BYTES and MAX_RECORDS_PER_FILE. */
+export interface FileLimits {
+  /** Applies to the stored object and, for gzip, to what it decompresses to. */
+  readonly maxObjectBytes: number;
+  /** Non-blank lines. */
+  readonly maxRecordsPerFile: number;
 }
 
 export interface OutputKeys {
@@ -107,6 +116,23 @@ async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: {
   return { gzip, decoded: gunzip as AsyncIterable<Buffer> };
 }
 
+function tooLarge(bytes: number, limits: FileLimits, what = 'is'): PermanentFileError {
+  return new PermanentFileError(
+    PERMANENT_REASONS.objectTooLarge,
+    `the object ${what} ${bytes} bytes; MAX_OBJECT_BYTES is ${limits.maxObjectBytes}`,
+  );
+}
+
+function checkRecordLimit(tally: FileTally, limits: FileLimits): void {
+  const records = tally.processed + tally.filtered + tally.rejected;
+  if (records > limits.maxRecordsPerFile) {
+    throw new PermanentFileError(
+      PERMANENT_REASONS.tooManyRecords,
+      `the object has more than ${limits.maxRecordsPerFile} records (MAX_RECORDS_PER_FILE)`,
+    );
+  }
+}
+
 function classifyReadError(error: unknown, bytesRead: number, contentLength: number | undefined): unknown {
   if (!isZlibDataError(error)) return error;
   // A gzip stream cut short by the network is worth a retry; one that is short in S3 is not.
@@ -129,7 +155,13 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
     return { outcome: 'stale', currentETag };
   }
 
+  if (response.ContentLength !== undefined && response.ContentLength > deps.limits.maxObjectBytes) {
+    body.destroy();
+    throw tooLarge(response.ContentLength, deps.limits);
+  }
+
   const counter = { bytes: 0 };
+  let decodedBytes = 0;
   const transformer = new FileTransformer(deps.rules());
   const splitter = new LineSplitter(deps.maxLineBytes, transformer);
   let writers: ObjectWriter[] = [];
@@ -143,11 +175,15 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
 
     for await (const chunk of decoded) {
       signal.throwIfAborted();
+      decodedBytes += chunk.length;
+      if (decodedBytes > deps.limits.maxObjectBytes) throw tooLarge(decodedBytes, deps.limits, 'decompresses to more than');
       splitter.push(chunk);
+      checkRecordLimit(transformer.tally, deps.limits);
       await processed.write(transformer.takeProcessed());
       await rejected.write(transformer.takeRejected());
     }
     splitter.end();
+    checkRecordLimit(transformer.tally, deps.limits);
     signal.throwIfAborted();
     await processed.write(transformer.takeProcessed());
     await rejected.write(transformer.takeRejected());

@@ -70,6 +70,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
           output: config.output,
           upload: config.upload,
           maxLineBytes: pipeline.maxLineBytes,
+          limits: { maxObjectBytes: pipeline.maxObjectBytes, maxRecordsPerFile: pipeline.maxRecordsPerFile },
           rules: () => ({
             temperatureThresholdCelsius: pipeline.temperatureThresholdCelsius,
             unknownLocationId: pipeline.unknownLocationId,

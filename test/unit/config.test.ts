@@ -21,7 +21,13 @@ describe('parseConfig', () => {
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: undefined,
       output: { processedBucket: 'processed', processedPrefix: '', rejectedBucket: 'processed', rejectedPrefix: 'rejected/' },
-      pipeline: { temperatureThresholdCelsius: 10, unknownLocationId: 'unknown', maxLineBytes: 1024 * 1024 },
+      pipeline: {
+        temperatureThresholdCelsius: 10,
+        unknownLocationId: 'unknown',
+        maxLineBytes: 1024 * 1024,
+        maxObjectBytes: 10 * 1024 * 1024 * 1024,
+        maxRecordsPerFile: 100_000_000,
+      },
       deviceRegistry: { source: { kind: 'builtin' }, refreshSeconds: 300 },
       consumer: {
         maxFilesInFlight: 8,
