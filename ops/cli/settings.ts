@@ -1,0 +1,146 @@
+/**
+ * Where a command works: endpoint, region, queues and buckets, from flags or the worker's
+ * environment variables, or the `npm start` stack with `--local`. Pure: the environment is passed in,
+ * and a missing or malformed setting is a `UsageError` naming both the flag and the variable.
+ */
+import type { AwsClientOptions } from '../../worker/aws-clients.ts';
+import type { OutputLocation } from '../../worker/process-object.ts';
+import { DEFAULT_PIPELINE_NAMES } from '../local-resources.ts';
+import type { Environment } from './context.ts';
+import { UsageError } from './exit-codes.ts';
+
+/** Each setting's flag and variable; a flag wins over its variable. */
+export const SETTINGS = {
+  endpoint: { flag: '--endpoint', variable: 'AWS_ENDPOINT_URL', what: 'endpoint URL' },
+  region: { flag: '--region', variable: 'AWS_REGION', what: 'AWS region' },
+  queueUrl: { flag: '--queue-url', variable: 'QUEUE_URL', what: 'ingest queue URL' },
+  dlqUrl: { flag: '--dlq-url', variable: 'DLQ_URL', what: 'dead-letter queue URL' },
+  rawBucket: { flag: '--raw-bucket', variable: 'RAW_BUCKET', what: 'raw bucket' },
+  processedBucket: { flag: '--processed-bucket', variable: 'PROCESSED_BUCKET', what: 'processed bucket' },
+  processedPrefix: { flag: '--processed-prefix', variable: 'PROCESSED_PREFIX', what: 'processed key prefix' },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export type ConnectionFlags = { readonly local?: boolean } & { readonly [name in SettingName]?: string };
+
+export const LOCAL_DEFAULTS = { port: 4566, region: 'us-east-1', portVariable: 'LOCAL_EMULATOR_PORT' } as const;
+
+/** A queue given by URL, or (with --local) by name, to be looked up with GetQueueUrl. */
+export type QueueLocator = { readonly url: string } | { readonly name: string };
+
+/** The DLQ named directly, or to be read from the ingest queue's redrive policy. */
+export type DeadLetterQueueLocator = QueueLocator | { readonly fromRedrivePolicyOf: QueueLocator };
+
+export interface Connection {
+  readonly aws: AwsClientOptions;
+  readonly local: boolean;
+}
+
+const LOCAL_HINT = ' (or pass --local for the npm start stack)';
+
+function envValue(env: Environment, variable: string): string | undefined {
+  const value = env[variable]?.trim();
+  return value === '' ? undefined : value;
+}
+
+/**
+ * What `npm start` sets for its worker whatever the environment says; the output settings
+ * (PROCESSED_BUCKET, the prefixes) it takes from the environment, and so does --local.
+ */
+const FIXED_BY_LOCAL_STACK: ReadonlySet<SettingName> = new Set(['endpoint', 'region', 'queueUrl', 'dlqUrl', 'rawBucket']);
+
+/** The flag's value, else the variable's (unless --local fixes the setting). */
+function lookup(flags: ConnectionFlags, env: Environment, name: SettingName): string | undefined {
+  const flagged = flags[name]?.trim();
+  if (flagged !== undefined && flagged !== '') return flagged;
+  if (flags.local === true && FIXED_BY_LOCAL_STACK.has(name)) return undefined;
+  return envValue(env, SETTINGS[name].variable);
+}
+
+function missing(name: SettingName, alternative = ''): UsageError {
+  const { flag, variable, what } = SETTINGS[name];
+  return new UsageError(`no ${what}: pass ${flag} or set ${variable}${alternative}${LOCAL_HINT}`);
+}
+
+function checkHttpUrl(name: SettingName, value: string): string {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return value;
+  const { flag, variable, what } = SETTINGS[name];
+  throw new UsageError(`${flag} / ${variable} must be an http(s) URL (the ${what}); got ${JSON.stringify(value)}`);
+}
+
+function localEndpoint(env: Environment): string {
+  const raw = envValue(env, LOCAL_DEFAULTS.portVariable) ?? String(LOCAL_DEFAULTS.port);
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new UsageError(`${LOCAL_DEFAULTS.portVariable} must be a port number from 1 to 65535; got ${JSON.stringify(raw)}`);
+  }
+  return `http://127.0.0.1:${port}`;
+}
+
+function forcePathStyle(env: Environment, endpoint: string | undefined): boolean {
+  const value = envValue(env, 'S3_FORCE_PATH_STYLE')?.toLowerCase();
+  if (value === undefined) return endpoint !== undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new UsageError(`S3_FORCE_PATH_STYLE must be "true" or "false"; got ${JSON.stringify(value)}`);
+}
+
+/** Endpoint and region; on AWS the endpoint stays unset so the SDK picks the real ones. */
+export function resolveConnection(flags: ConnectionFlags, env: Environment): Connection {
+  const local = flags.local === true;
+  const flaggedEndpoint = lookup(flags, env, 'endpoint');
+  const endpoint = flaggedEndpoint !== undefined ? checkHttpUrl('endpoint', flaggedEndpoint) : local ? localEndpoint(env) : undefined;
+  const region = lookup(flags, env, 'region') ?? (local ? LOCAL_DEFAULTS.region : envValue(env, 'AWS_DEFAULT_REGION'));
+  if (region === undefined) throw missing('region');
+  return { aws: { region, endpoint, forcePathStyle: forcePathStyle(env, endpoint) }, local };
+}
+
+export function resolveQueue(flags: ConnectionFlags, env: Environment): QueueLocator {
+  const url = lookup(flags, env, 'queueUrl');
+  if (url !== undefined) return { url: checkHttpUrl('queueUrl', url) };
+  if (flags.local === true) return { name: DEFAULT_PIPELINE_NAMES.queueName };
+  throw missing('queueUrl');
+}
+
+/** The DLQ by URL; else found through the ingest queue's redrive policy, as the worker does. */
+export function resolveDeadLetterQueue(flags: ConnectionFlags, env: Environment): DeadLetterQueueLocator {
+  const url = lookup(flags, env, 'dlqUrl');
+  if (url !== undefined) return { url: checkHttpUrl('dlqUrl', url) };
+  if (flags.local === true) return { name: DEFAULT_PIPELINE_NAMES.dlqName };
+  const queueUrl = lookup(flags, env, 'queueUrl');
+  if (queueUrl !== undefined) return { fromRedrivePolicyOf: { url: checkHttpUrl('queueUrl', queueUrl) } };
+  throw missing('dlqUrl', ', or give the ingest queue (--queue-url or QUEUE_URL) to find it from its redrive policy');
+}
+
+export function resolveBucket(flags: ConnectionFlags, env: Environment, name: 'rawBucket' | 'processedBucket'): string {
+  const bucket = lookup(flags, env, name);
+  if (bucket !== undefined) return bucket;
+  if (flags.local === true) return DEFAULT_PIPELINE_NAMES[name];
+  throw missing(name);
+}
+
+function prefixSetting(value: string | undefined, label: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (value.startsWith('/')) throw new UsageError(`${label} must be an S3 key prefix that does not start with "/"; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Where the worker writes a raw key's outputs, with the worker's defaults (README: Running the worker). */
+export function resolveOutputLocation(flags: ConnectionFlags, env: Environment): OutputLocation {
+  const processedBucket = resolveBucket(flags, env, 'processedBucket');
+  // Unlike other settings an empty prefix is a real choice, so only an absent one takes the default.
+  const processedPrefix = flags.processedPrefix ?? env[SETTINGS.processedPrefix.variable];
+  return {
+    processedBucket,
+    processedPrefix: prefixSetting(processedPrefix, `${SETTINGS.processedPrefix.flag} / PROCESSED_PREFIX`, ''),
+    rejectedBucket: envValue(env, 'REJECTED_BUCKET') ?? processedBucket,
+    rejectedPrefix: prefixSetting(env['REJECTED_PREFIX'], 'REJECTED_PREFIX', 'rejected/'),
+  };
+}
