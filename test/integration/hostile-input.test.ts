@@ -298,12 +298,26 @@ describe('hostile input through the real worker', () => {
       expect(await io.rejected('hostile/empty.jsonl')).toBe('');
     });
 
-    it('writes both outputs, empty, for a file of blank lines only (spaces, tabs, CRLF, NBSP, ideographic space)', async () => {
-      await io.put('hostile/blank.jsonl', '\n\n   \r\n\t\n\u00A0\u3000\n\r\n\uFEFF\n   ');
+    it('writes both outputs, empty, for a file of blank lines only (spaces, tabs, CRLF: JSON whitespace)', async () => {
+      await io.put('hostile/blank.jsonl', '\n\n   \r\n\t\n\r\n \t \n   ');
 
       expect(tallyOf(await io.outcomeOf('hostile/blank.jsonl'))).toEqual(TALLY_ZERO);
       expect(await io.processed('hostile/blank.jsonl')).toBe('');
       expect(await io.rejected('hostile/blank.jsonl')).toBe('');
+    });
+
+    it('rejects lines of other Unicode spaces (NBSP, ideographic space, a BOM after line 1) as invalid_json, since JSON does not count them as whitespace', async () => {
+      await io.put('hostile/unicode-spaces.jsonl', '\n\u00A0\u3000\n\uFEFF\n');
+
+      expect(tallyOf(await io.outcomeOf('hostile/unicode-spaces.jsonl'))).toEqual({
+        ...TALLY_ZERO,
+        rejected: 2,
+        rejectedByReason: { invalid_json: 2 },
+      });
+      expect(jsonLines(await io.rejected('hostile/unicode-spaces.jsonl')).map((line) => [line.line, line.reason])).toEqual([
+        [2, 'invalid_json'],
+        [3, 'invalid_json'],
+      ]);
     });
   });
 
