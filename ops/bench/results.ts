@@ -1,0 +1,145 @@
+/** The figures each scenario produces: what the table shows, the targets judge and the JSON keeps. */
+import type { ProfileSummary } from './profiling.ts';
+import type { ObjectDigest } from './s3-objects.ts';
+
+export interface RecordCounts {
+  readonly processed: number;
+  readonly filtered: number;
+  readonly rejected: number;
+}
+
+export interface ComputeFloorFigures {
+  readonly records: number;
+  readonly inputBytes: number;
+  readonly outputBytes: { readonly processed: number; readonly rejected: number };
+  /** Every pass, the first one cold; the fastest is the floor. */
+  readonly passes: ReadonlyArray<{ readonly wallSeconds: number; readonly cpuSeconds: number }>;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly cpuSecondsPerMillionRecords: number;
+}
+
+export interface IoFloorFigures {
+  readonly readBytes: number;
+  readonly writtenBytes: number;
+  /** GetObject and the upload run at once, as the worker runs them; each one's time from the common start. */
+  readonly readSeconds: number;
+  readonly writeSeconds: number;
+  readonly seconds: number;
+  /** (read + written) / seconds. */
+  readonly megabytesPerSecond: number;
+  readonly partSizeBytes: number;
+  readonly uploadQueueSize: number;
+  /** The bench process's CPU for the I/O: what the SDK costs without any processing. */
+  readonly clientCpuSeconds: number;
+  readonly emulatorCpuSeconds: number | null;
+}
+
+export interface WorkerFileFigures {
+  readonly records: number;
+  readonly inputBytes: number;
+  /** From the put completing to the 'file processed' line arriving. */
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  /** durationMs from the worker's own log line. */
+  readonly workerDurationMs: number;
+  readonly workerCpuSeconds: number | null;
+  readonly cpuSecondsPerMillionRecords: number | null;
+  readonly peakRssBytes: number | null;
+  readonly idleRssBytes: number | null;
+  readonly emulatorCpuSeconds: number | null;
+  readonly counts: RecordCounts;
+  readonly countsAddUp: boolean;
+  readonly warningLines: number;
+}
+
+export interface LargeFileFigures extends WorkerFileFigures {
+  readonly outputs: { readonly processed: ObjectDigest; readonly rejected: ObjectDigest };
+  /** Set when the worker ran under --cpu-prof: its figures then include the profiler's cost. */
+  readonly cpuProfile?: ProfileSummary;
+}
+
+export interface NaiveFigures {
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly cpuSeconds: number | null;
+  readonly cpuSecondsPerMillionRecords: number | null;
+  readonly peakRssBytes: number | null;
+  readonly counts: RecordCounts;
+  readonly outputs: { readonly processed: ObjectDigest; readonly rejected: ObjectDigest };
+  /** Same processed and rejected bytes as the worker's (size and SHA-256); null when the worker did not run. */
+  readonly matchesWorker: boolean | null;
+}
+
+export interface SmallFilesRun {
+  readonly label: string;
+  /** Settings changed from production defaults for this run. */
+  readonly settings: Readonly<Record<string, string>>;
+  readonly workers: number;
+  readonly files: number;
+  /** From the first put to the last 'file processed' line. */
+  readonly seconds: number;
+  readonly filesPerSecond: number;
+  /** How long the puts took (they run while the workers do). */
+  readonly putSeconds: number;
+  readonly filesPerWorker: readonly number[];
+  readonly workerCpuSeconds: number | null;
+  readonly emulatorCpuSeconds: number | null;
+  readonly benchCpuSeconds: number;
+  readonly warningLines: number;
+  /** Set when the worker ran under --cpu-prof: its figures then include the profiler's cost. */
+  readonly cpuProfile?: ProfileSummary;
+}
+
+export interface SmallFilesFigures {
+  readonly oneAtATime: SmallFilesRun;
+  readonly defaultBound: SmallFilesRun;
+  readonly speedup: number;
+}
+
+export interface ScaleOutFigures {
+  readonly oneProcess: SmallFilesRun;
+  readonly twoProcesses: SmallFilesRun;
+  readonly speedup: number;
+}
+
+export interface LatencyFigures {
+  readonly files: number;
+  readonly filesPerSecond: number;
+  /** Put completed → 'file processed' line arrived. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  /** The worker's own durationMs for the file (receive to outputs stored), p50. */
+  readonly workerDurationP50Ms: number;
+}
+
+export interface MemoryGrowthFigures {
+  readonly small: WorkerFileFigures;
+  readonly large: WorkerFileFigures;
+  /** Peak RSS on the large file ÷ on the small one. */
+  readonly growth: number | null;
+}
+
+export interface BenchResults {
+  computeFloor?: ComputeFloorFigures;
+  ioFloor?: IoFloorFigures;
+  largeFile?: LargeFileFigures;
+  naive?: NaiveFigures;
+  smallFiles?: SmallFilesFigures;
+  scaleOut?: ScaleOutFigures;
+  latency?: LatencyFigures;
+  memoryGrowth?: MemoryGrowthFigures;
+}
+
+/** How busy the rest of the machine was while a scenario ran: figures taken meanwhile are only as good as this is small. */
+export interface ScenarioLoad {
+  readonly scenario: string;
+  readonly wallSeconds: number;
+  readonly otherCpuSeconds: number | null;
+  /** otherCpuSeconds ÷ (wall × cores). */
+  readonly otherShare: number | null;
+  readonly stealSeconds: number | null;
+}

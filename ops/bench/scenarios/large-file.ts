@@ -1,0 +1,37 @@
+/** Scenario 3: the production worker on the large file; its outputs' digests are kept for scenario 4's check. */
+import type { BenchContext } from '../context.ts';
+import { profiling } from '../profiling.ts';
+import type { LargeFileFigures } from '../results.ts';
+import { objectDigest } from '../s3-objects.ts';
+import { runWorkerOnOneFile } from './worker-file-run.ts';
+
+function outputLocation(outcome: Record<string, unknown>, output: 'processed' | 'rejected'): { bucket: string; key: string } {
+  const location = (outcome['outputs'] as Record<string, { bucket?: unknown; key?: unknown }> | undefined)?.[output];
+  if (typeof location?.bucket !== 'string' || typeof location.key !== 'string') {
+    throw new Error(`the 'file processed' line does not say where the ${output} output went`);
+  }
+  return { bucket: location.bucket, key: location.key };
+}
+
+export async function measureLargeFile(context: BenchContext): Promise<LargeFileFigures> {
+  const input = context.largeInput();
+  const profile = profiling(context.cpuProfileDir, 'large-file', 'the large-file worker (scenario 3)');
+  context.progress(`3 worker, one large file: ${input.records.toLocaleString('en-US')} records${profile.nodeFlags.length > 0 ? ' (under --cpu-prof)' : ''}`);
+  const timeoutMs = 60_000 + input.records / 2;
+  const { figures, outcome } = await runWorkerOnOneFile(context, {
+    pipelineName: 'large',
+    key: `bench/large-${input.records}.jsonl`,
+    input: { kind: 'buffer', body: input.body, records: input.records },
+    timeoutMs,
+    nodeFlags: profile.nodeFlags,
+  });
+  if (!figures.countsAddUp) throw new Error(`the worker's counts ${JSON.stringify(figures.counts)} do not add up to the ${input.records} lines`);
+  const processed = outputLocation(outcome, 'processed');
+  const rejected = outputLocation(outcome, 'rejected');
+  const outputs = {
+    processed: await objectDigest(context.clients, processed.bucket, processed.key, timeoutMs),
+    rejected: await objectDigest(context.clients, rejected.bucket, rejected.key, timeoutMs),
+  };
+  const cpuProfile = profile.collect();
+  return { ...figures, outputs, ...(cpuProfile ? { cpuProfile } : {}) };
+}

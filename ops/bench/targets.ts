@@ -1,0 +1,127 @@
+/**
+ * The issue's targets, judged on one run's figures: met, not met, or n/a when a scenario they need
+ * did not run (or /proc was missing). Pure.
+ */
+import type { BenchResults } from './results.ts';
+import type { ScenarioId } from './options.ts';
+import { ratio } from './statistics.ts';
+
+export type TargetUnit = 'ratio' | 'ms' | 'MB';
+export type TargetStatus = 'met' | 'not met' | 'n/a';
+
+export interface TargetResult {
+  readonly id: string;
+  readonly description: string;
+  readonly scenarios: readonly ScenarioId[];
+  readonly measured: number | null;
+  readonly bound: 'at most' | 'at least';
+  readonly required: number;
+  readonly unit: TargetUnit;
+  readonly status: TargetStatus;
+}
+
+type TargetDefinition = Omit<TargetResult, 'measured' | 'status'> & { readonly measure: (results: BenchResults) => number | null | undefined };
+
+/** Seconds the slower floor takes for the large file: the worker reads, processes and writes at once, so the slower one bounds it. */
+export function floorSeconds(results: BenchResults): number | null {
+  const { computeFloor, ioFloor } = results;
+  if (computeFloor === undefined || ioFloor === undefined) return null;
+  return Math.max(computeFloor.seconds, ioFloor.seconds);
+}
+
+/** Records/s the slower floor allows for the large file. */
+export function floorRecordsPerSecond(results: BenchResults): number | null {
+  const seconds = floorSeconds(results);
+  return seconds === null || results.computeFloor === undefined ? null : ratio(results.computeFloor.records, seconds);
+}
+
+const MB = 1e6;
+
+export const TARGETS: readonly TargetDefinition[] = [
+  {
+    id: 'worker-cpu-vs-compute-floor',
+    description: 'worker CPU s per 1M records ÷ compute floor’s',
+    scenarios: [1, 3],
+    bound: 'at most',
+    required: 1.15,
+    unit: 'ratio',
+    measure: (r) => ratio(r.largeFile?.cpuSecondsPerMillionRecords, r.computeFloor?.cpuSecondsPerMillionRecords),
+  },
+  {
+    id: 'large-file-vs-floors',
+    description: 'large-file records/s ÷ what the slower floor allows',
+    scenarios: [1, 2, 3],
+    bound: 'at least',
+    required: 0.8,
+    unit: 'ratio',
+    measure: (r) => ratio(r.largeFile?.recordsPerSecond, floorRecordsPerSecond(r)),
+  },
+  {
+    id: 'throughput-vs-naive',
+    description: 'large-file records/s ÷ naive baseline’s',
+    scenarios: [3, 4],
+    bound: 'at least',
+    required: 2,
+    unit: 'ratio',
+    measure: (r) => ratio(r.largeFile?.recordsPerSecond, r.naive?.recordsPerSecond),
+  },
+  {
+    id: 'memory-vs-naive',
+    description: 'large-file peak RSS ÷ naive baseline’s',
+    scenarios: [3, 4],
+    bound: 'at most',
+    required: 0.2,
+    unit: 'ratio',
+    measure: (r) => ratio(r.largeFile?.peakRssBytes, r.naive?.peakRssBytes),
+  },
+  {
+    id: 'small-files-bound',
+    description: 'small files/s, default bound ÷ one at a time',
+    scenarios: [5],
+    bound: 'at least',
+    required: 6,
+    unit: 'ratio',
+    measure: (r) => r.smallFiles?.speedup,
+  },
+  {
+    id: 'scale-out',
+    description: 'small files/s, 2 worker processes ÷ 1',
+    scenarios: [6],
+    bound: 'at least',
+    required: 1.6,
+    unit: 'ratio',
+    measure: (r) => r.scaleOut?.speedup,
+  },
+  { id: 'latency-p50', description: 'put → output latency, p50', scenarios: [7], bound: 'at most', required: 150, unit: 'ms', measure: (r) => r.latency?.p50Ms },
+  { id: 'latency-p99', description: 'put → output latency, p99', scenarios: [7], bound: 'at most', required: 500, unit: 'ms', measure: (r) => r.latency?.p99Ms },
+  {
+    id: 'rss-large-file',
+    description: 'worker peak RSS on the 1 GB file',
+    scenarios: [8],
+    bound: 'at most',
+    required: 200,
+    unit: 'MB',
+    measure: (r) => {
+      const bytes = r.memoryGrowth?.large.peakRssBytes;
+      return bytes === undefined || bytes === null ? null : bytes / MB;
+    },
+  },
+  {
+    id: 'rss-growth',
+    description: 'peak RSS, 1 GB file ÷ 10 MB file',
+    scenarios: [8],
+    bound: 'at most',
+    required: 1.3,
+    unit: 'ratio',
+    measure: (r) => r.memoryGrowth?.growth,
+  },
+];
+
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  return TARGETS.map(({ measure, ...target }) => {
+    const measured = measure(results) ?? null;
+    const status: TargetStatus =
+      measured === null ? 'n/a' : (target.bound === 'at most' ? measured <= target.required : measured >= target.required) ? 'met' : 'not met';
+    return { ...target, measured, status };
+  });
+}
