@@ -16,14 +16,41 @@ function line(fields: Record<string, unknown>): string {
 }
 
 describe('evaluateLine on the sample data', () => {
-  it('processes all five sample records into the exact output lines', () => {
-    expect(SAMPLE_LINES.map((text) => evaluateLine(text, RULES))).toStrictEqual([
-      '{"device_id":"sensor-alpha","location":"warehouse-A","temperature":20,"humidity":55.5,"pressure":1012.3,"timestamp":"2025-07-11T11:00:00Z","location_id":"loc-warehouse-a","temp_fahrenheit":68}',
-      '{"device_id":"sensor-beta","location":"warehouse-B","temperature":28.1,"humidity":62.1,"pressure":1010.5,"timestamp":"2025-07-11T11:01:00Z","location_id":"loc-warehouse-b","temp_fahrenheit":82.58}',
-      '{"device_id":"sensor-alpha","location":"warehouse-A","temperature":22.5,"humidity":58,"pressure":1011.8,"timestamp":"2025-07-11T11:02:00Z","location_id":"loc-warehouse-a","temp_fahrenheit":72.5}',
-      '{"device_id":"sensor-gamma","location":"server-room-1","temperature":18.7,"humidity":45,"pressure":1013,"timestamp":"2025-07-11T11:03:00Z","location_id":"loc-server-room-1","temp_fahrenheit":65.66}',
-      '{"device_id":"sensor-beta","location":"warehouse-B","temperature":26.9,"humidity":60.5,"pressure":1010.9,"timestamp":"2025-07-11T11:04:00Z","location_id":"loc-warehouse-b","temp_fahrenheit":80.42}',
-    ].map((output) => ({ outcome: 'processed', output, unknownDevice: false })));
+  it('processes all five sample records into the exact output lines: the input as written, two fields appended', () => {
+    const added = [
+      ['loc-warehouse-a', 68],
+      ['loc-warehouse-b', 82.58],
+      ['loc-warehouse-a', 72.5],
+      ['loc-server-room-1', 65.66],
+      ['loc-warehouse-b', 80.42],
+    ] as const;
+
+    const results = SAMPLE_LINES.map((text) => evaluateLine(text, RULES));
+
+    expect(results.map((result) => (result.outcome === 'processed' ? result.output : result.outcome))).toStrictEqual(
+      SAMPLE_LINES.map((text, index) => `${text.slice(0, -1)},"location_id":"${added[index]![0]}","temp_fahrenheit":${added[index]![1]}}`),
+    );
+    expect(results.map((result) => result.outcome === 'processed' && result.unknownDevice)).toStrictEqual([false, false, false, false, false]);
+    expect(results[0]).toMatchObject({
+      record: {
+        device_id: 'sensor-alpha',
+        location: 'warehouse-A',
+        temperature: 20,
+        humidity: 55.5,
+        pressure: 1012.3,
+        timestamp: '2025-07-11T11:00:00Z',
+        location_id: 'loc-warehouse-a',
+        temp_fahrenheit: 68,
+      },
+    });
+  });
+
+  it('re-serialises a record that already has location_id or temp_fahrenheit, overwriting them in place', () => {
+    const result = evaluateLine('{"location_id":"mine","device_id":"sensor-alpha","temperature":20,"humidity":50,"temp_fahrenheit":0}', RULES);
+
+    expect(result).toMatchObject({
+      output: '{"location_id":"loc-warehouse-a","device_id":"sensor-alpha","temperature":20,"humidity":50,"temp_fahrenheit":68}',
+    });
   });
 
   it('gives the same output for the same line every time', () => {
@@ -87,7 +114,7 @@ describe('evaluateLine ranges and threshold', () => {
     const rules = { ...RULES, temperatureThresholdCelsius: -5 };
     expect(evaluateLine(line({ temperature: -5 }), rules)).toStrictEqual({ outcome: 'filtered' });
     expect(evaluateLine(line({ temperature: -5.5 }), rules)).toStrictEqual({ outcome: 'filtered' });
-    expect(evaluateLine(line({ temperature: -4.99 }), rules)).toStrictEqual({
+    expect(evaluateLine(line({ temperature: -4.99 }), rules)).toMatchObject({
       outcome: 'processed',
       output: '{"device_id":"sensor-alpha","temperature":-4.99,"humidity":50,"location_id":"loc-warehouse-a","temp_fahrenheit":23.02}',
       unknownDevice: false,
@@ -95,7 +122,7 @@ describe('evaluateLine ranges and threshold', () => {
   });
 
   it('gives an unknown device the unknown location id and flags it', () => {
-    expect(evaluateLine(line({ device_id: 'sensor-zeta' }), { ...RULES, unknownLocationId: 'loc-unknown' })).toStrictEqual({
+    expect(evaluateLine(line({ device_id: 'sensor-zeta' }), { ...RULES, unknownLocationId: 'loc-unknown' })).toMatchObject({
       outcome: 'processed',
       output: '{"device_id":"sensor-zeta","temperature":20.5,"humidity":50,"location_id":"loc-unknown","temp_fahrenheit":68.9}',
       unknownDevice: true,
