@@ -5,6 +5,9 @@
 
 import { parseRegistrySource, type RegistrySource } from './device-registry.ts';
 
+export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface WorkerConfig {
@@ -22,6 +25,9 @@ export interface WorkerConfig {
     readonly processedPrefix: string;
     readonly rejectedBucket: string;
     readonly rejectedPrefix: string;
+    /** jsonl: processed records as JSON Lines under PROCESSED_PREFIX; parquet: Parquet under PARQUET_PREFIX/dt=…/. */
+    readonly format: OutputFormat;
+    readonly parquetPrefix: string;
   };
   readonly pipeline: {
     readonly temperatureThresholdCelsius: number;
@@ -192,7 +198,12 @@ export function parseConfig(env: Environment): WorkerConfig {
     processedPrefix: read.prefix('PROCESSED_PREFIX', ''),
     rejectedBucket: read.string('REJECTED_BUCKET', processedBucket),
     rejectedPrefix: read.prefix('REJECTED_PREFIX', 'rejected/'),
+    format: read.oneOf('OUTPUT_FORMAT', 'jsonl', OUTPUT_FORMATS),
+    parquetPrefix: read.prefix('PARQUET_PREFIX', 'parquet/'),
   };
+  if (output.format === 'parquet' && output.processedBucket === output.rejectedBucket && output.parquetPrefix.startsWith(output.rejectedPrefix)) {
+    throw new ConfigError('PARQUET_PREFIX', 'a prefix that does not start with REJECTED_PREFIX when both outputs share a bucket', output.parquetPrefix);
+  }
   // Sharing a bucket, rejected output needs a key space of its own; raw keys that would still
   // land in it are refused one by one (see outputKeys).
   if (output.processedBucket === output.rejectedBucket && output.processedPrefix.startsWith(output.rejectedPrefix)) {

@@ -24,11 +24,14 @@ const BLANK = /^[ \t\r\n]*$/;
 export class FileTransformer implements LineSink {
   readonly tally: FileTally = emptyTally();
   private readonly rules: RecordRules;
+  private readonly onProcessedRecord: ((record: Readonly<Record<string, unknown>>) => void) | undefined;
   private processedText = '';
   private rejectedText = '';
 
-  constructor(rules: RecordRules) {
+  /** With `onProcessedRecord`, processed records go there (e.g. a Parquet writer) instead of to JSON Lines text. */
+  constructor(rules: RecordRules, onProcessedRecord?: (record: Readonly<Record<string, unknown>>) => void) {
     this.rules = rules;
+    this.onProcessedRecord = onProcessedRecord;
   }
 
   line(text: string, lineNumber: number): void {
@@ -38,7 +41,8 @@ export class FileTransformer implements LineSink {
       case 'processed':
         this.tally.processed += 1;
         if (result.unknownDevice) this.tally.unknownDevices += 1;
-        this.processedText += result.output + '\n';
+        if (this.onProcessedRecord) this.onProcessedRecord(result.record);
+        else this.processedText += result.output + '\n';
         return;
       case 'filtered':
         this.tally.filtered += 1;

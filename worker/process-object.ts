@@ -1,11 +1,13 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError } from './errors.ts';
 import type { ObjectRef } from './events.ts';
 import { FileTransformer, type FileTally } from './file-transformer.ts';
 import { LineSplitter } from './line-splitter.ts';
 import { ObjectWriter } from './object-writer.ts';
+import { PartitionedParquetWriter, type ParquetObjectSummary } from './parquet/partitioned-writer.ts';
+import { S3ObjectSink } from './parquet/s3-object-sink.ts';
 import type { RecordRules } from './pipeline.ts';
 
 export interface OutputLocation {
@@ -13,6 +15,9 @@ export interface OutputLocation {
   readonly processedPrefix: string;
   readonly rejectedBucket: string;
   readonly rejectedPrefix: string;
+  /** Default jsonl. */
+  readonly format?: 'jsonl' | 'parquet';
+  readonly parquetPrefix?: string;
 }
 
 export interface ObjectProcessorDeps {
@@ -46,6 +51,8 @@ export type FileResult =
       readonly bytesRead: number;
       readonly bytesWritten: { readonly processed: number; readonly rejected: number };
       readonly outputs: OutputKeys;
+      /** With OUTPUT_FORMAT=parquet: the Parquet objects written, one or more per dt= partition. */
+      readonly parquetObjects?: readonly ParquetObjectSummary[];
     }
   /** The object or version no longer exists. */
   | { readonly outcome: 'missing' }
@@ -116,6 +123,16 @@ async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: {
   return { gzip, decoded: gunzip as AsyncIterable<Buffer> };
 }
 
+/**
+ * A partition closed early is already stored when a later one fails; remove it so that a failed file
+ * leaves no Parquet behind (a retry writes the same keys again).
+ */
+async function removeStoredParquet(s3: S3Client, bucket: string, parquet: PartitionedParquetWriter): Promise<void> {
+  const keys = await parquet.abort();
+  if (keys.length === 0) return;
+  await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })).catch(() => undefined);
+}
+
 function tooLarge(bytes: number, limits: FileLimits, what = 'is'): PermanentFileError {
   return new PermanentFileError(
     PERMANENT_REASONS.objectTooLarge,
@@ -162,16 +179,29 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
 
   const counter = { bytes: 0 };
   let decodedBytes = 0;
-  const transformer = new FileTransformer(deps.rules());
+  const metadata = { 'source-etag': currentETag };
+  const parquet =
+    deps.output.format === 'parquet'
+      ? new PartitionedParquetWriter({
+          inputKey: ref.key,
+          prefix: deps.output.parquetPrefix ?? 'parquet/',
+          openObject: (key) => new S3ObjectSink(deps.s3, { bucket: outputs.processed.bucket, key, metadata, ...deps.upload }),
+        })
+      : undefined;
+  const transformer = new FileTransformer(deps.rules(), parquet && ((record) => parquet.add(record)));
   const splitter = new LineSplitter(deps.maxLineBytes, transformer);
   let writers: ObjectWriter[] = [];
   try {
     const { gzip, decoded } = await openBody(body, ref.key, counter);
-    const metadata = { 'source-etag': currentETag };
     const writerOptions = { gzip, metadata, ...deps.upload };
-    const processed = new ObjectWriter(deps.s3, { ...outputs.processed, ...writerOptions });
+    const processed = parquet ? undefined : new ObjectWriter(deps.s3, { ...outputs.processed, ...writerOptions });
     const rejected = new ObjectWriter(deps.s3, { ...outputs.rejected, ...writerOptions });
-    writers = [processed, rejected];
+    writers = processed ? [processed, rejected] : [rejected];
+    const flush = async () => {
+      if (processed) await processed.write(transformer.takeProcessed());
+      else await parquet?.drain();
+      await rejected.write(transformer.takeRejected());
+    };
 
     for await (const chunk of decoded) {
       signal.throwIfAborted();
@@ -179,18 +209,17 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
       if (decodedBytes > deps.limits.maxObjectBytes) throw tooLarge(decodedBytes, deps.limits, 'decompresses to more than');
       splitter.push(chunk);
       checkRecordLimit(transformer.tally, deps.limits);
-      await processed.write(transformer.takeProcessed());
-      await rejected.write(transformer.takeRejected());
+      await flush();
     }
     splitter.end();
     checkRecordLimit(transformer.tally, deps.limits);
     signal.throwIfAborted();
-    await processed.write(transformer.takeProcessed());
-    await rejected.write(transformer.takeRejected());
+    await flush();
     // The rejected output first: if it fails, the processed output is still an unfinished upload and is
     // aborted with it, so the main output never appears without its rejected lines.
     const rejectedBytes = await rejected.finish();
-    const processedBytes = await processed.finish();
+    const parquetObjects = parquet ? await parquet.finish() : undefined;
+    const processedBytes = processed ? await processed.finish() : (parquetObjects ?? []).reduce((sum, object) => sum + object.bytes, 0);
     return {
       outcome: 'succeeded',
       tally: transformer.tally,
@@ -198,10 +227,11 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
       bytesRead: counter.bytes,
       bytesWritten: { processed: processedBytes, rejected: rejectedBytes },
       outputs,
+      ...(parquetObjects ? { parquetObjects } : {}),
     };
   } catch (error) {
     body.destroy();
-    await Promise.all(writers.map((writer) => writer.abort()));
+    await Promise.all([...writers.map((writer) => writer.abort()), parquet && removeStoredParquet(deps.s3, outputs.processed.bucket, parquet)]);
     throw classifyReadError(error, counter.bytes, response.ContentLength);
   }
 }

@@ -20,7 +20,14 @@ describe('parseConfig', () => {
       aws: { region: 'eu-west-1', endpoint: undefined, forcePathStyle: false },
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: undefined,
-      output: { processedBucket: 'processed', processedPrefix: '', rejectedBucket: 'processed', rejectedPrefix: 'rejected/' },
+      output: {
+        processedBucket: 'processed',
+        processedPrefix: '',
+        rejectedBucket: 'processed',
+        rejectedPrefix: 'rejected/',
+        format: 'jsonl',
+        parquetPrefix: 'parquet/',
+      },
       pipeline: {
         temperatureThresholdCelsius: 10,
         unknownLocationId: 'unknown',
