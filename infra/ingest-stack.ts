@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
+import { DataLake } from './data-lake.ts';
 import { pipelineMetrics } from './metrics.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
@@ -9,7 +10,7 @@ import { Queues } from './queues.ts';
 import { QueueScaling } from './scaling.ts';
 import type { IngestSettings } from './settings.ts';
 import { Storage } from './storage.ts';
-import { REJECTED_PREFIX, WORKER_HTTP_PORT, WorkerService } from './worker-service.ts';
+import { PARQUET_PREFIX, REJECTED_PREFIX, WORKER_HTTP_PORT, WorkerService } from './worker-service.ts';
 
 export interface IngestStackProps extends StackProps {
   readonly settings: IngestSettings;
@@ -27,10 +28,13 @@ export class IngestStack extends Stack {
   readonly scaling: QueueScaling;
   readonly monitoring: Monitoring;
   readonly prometheus: ManagedPrometheus | undefined;
+  readonly dataLake: DataLake | undefined;
+  readonly settings: IngestSettings;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
     const { settings } = props;
+    this.settings = settings;
 
     this.storage = new Storage(this, 'Storage', { rejectedRetentionDays: settings.rejectedRetentionDays, rejectedPrefix: REJECTED_PREFIX });
     this.queues = new Queues(this, 'Queues', {
@@ -62,6 +66,13 @@ export class IngestStack extends Stack {
         ...(props.prometheusCollectorImage ? { collectorImage: props.prometheusCollectorImage } : {}),
       });
     }
+    if (settings.dataLake) {
+      this.dataLake = new DataLake(this, 'DataLake', {
+        processedBucket: this.storage.processedBucket,
+        parquetPrefix: PARQUET_PREFIX,
+        accessLogsBucket: this.storage.accessLogsBucket,
+      });
+    }
 
     const metrics = pipelineMetrics(this.queues.queue, this.queues.deadLetterQueue, this.workers.service);
     this.scaling = new QueueScaling(this, 'Scaling', {
@@ -88,5 +99,10 @@ export class IngestStack extends Stack {
     new CfnOutput(this, 'LogGroupName', { value: this.workers.logGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     if (this.prometheus) new CfnOutput(this, 'PrometheusWorkspaceId', { value: this.prometheus.workspace.attrWorkspaceId });
+    if (this.dataLake) {
+      new CfnOutput(this, 'GlueDatabaseName', { value: this.dataLake.database.ref });
+      new CfnOutput(this, 'AthenaWorkGroupName', { value: this.dataLake.workGroup.ref });
+      new CfnOutput(this, 'AthenaResultsBucketName', { value: this.dataLake.resultsBucket.bucketName });
+    }
   }
 }

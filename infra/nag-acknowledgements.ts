@@ -34,6 +34,13 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
     `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,
     'Output keys mirror the raw keys: the worker writes any object of the processed bucket (PutObject, AbortMultipartUpload), and nothing at bucket level.',
   );
+  if (stack.settings.outputFormat === 'parquet') {
+    acknowledge(
+      taskRole,
+      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/parquet/*]`,
+      'When a file fails after some of its Parquet partitions were stored, the worker deletes them: any object under parquet/ only.',
+    );
+  }
   acknowledge(
     taskRole,
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${ref(cluster)}/*]`,

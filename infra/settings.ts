@@ -9,6 +9,9 @@ export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
 export const ARCHITECTURES = ['arm64', 'x86_64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export interface IngestSettings {
   /** direct: S3 → SQS; trigger: S3 → Lambda → SQS. */
   readonly notificationMode: NotificationMode;
@@ -35,6 +38,10 @@ export interface IngestSettings {
   /** S3 URI of a device registry JSON object, or unset for the built-in one. */
   readonly deviceRegistryUri: string | undefined;
   readonly natGateways: number;
+  /** What the worker writes for processed records; rejected lines stay JSON Lines. */
+  readonly outputFormat: OutputFormat;
+  /** A Glue database and tables over the Parquet output, and an Athena workgroup; needs outputFormat parquet. */
+  readonly dataLake: boolean;
 }
 
 export const DEFAULT_SETTINGS: IngestSettings = {
@@ -58,6 +65,8 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   managedPrometheus: false,
   deviceRegistryUri: undefined,
   natGateways: 1,
+  outputFormat: 'jsonl',
+  dataLake: false,
 };
 
 /** Fargate's valid CPU units and, for each, the memory range in MiB. */
@@ -147,6 +156,11 @@ export function readSettings(context: Context): IngestSettings {
   const memoryMiB = integer(context, 'memoryMiB', Math.max(memoryRange[0], DEFAULT_SETTINGS.memoryMiB), memoryRange[0], memoryRange[1]);
   const minTasks = integer(context, 'minTasks', DEFAULT_SETTINGS.minTasks, 0, 1000);
   const shutdownGraceSeconds = integer(context, 'shutdownGraceSeconds', DEFAULT_SETTINGS.shutdownGraceSeconds, 0, 110);
+  const outputFormat = oneOf(context, 'outputFormat', DEFAULT_SETTINGS.outputFormat, OUTPUT_FORMATS);
+  const dataLake = flag(context, 'dataLake', DEFAULT_SETTINGS.dataLake);
+  if (dataLake && outputFormat !== 'parquet') {
+    throw new SettingsError('dataLake', 'false unless outputFormat is parquet (the tables read the Parquet output)', context('dataLake'));
+  }
   return {
     notificationMode: oneOf(context, 'notificationMode', DEFAULT_SETTINGS.notificationMode, NOTIFICATION_MODES),
     suffixes: suffixes(context),
@@ -168,5 +182,7 @@ export function readSettings(context: Context): IngestSettings {
     managedPrometheus: flag(context, 'managedPrometheus', DEFAULT_SETTINGS.managedPrometheus),
     deviceRegistryUri: optionalString(context, 'deviceRegistryUri', /^s3:\/\/[^/]+\/.+$/, 's3://bucket/key'),
     natGateways: integer(context, 'natGateways', DEFAULT_SETTINGS.natGateways, 0, 3),
+    outputFormat,
+    dataLake,
   };
 }

@@ -13,6 +13,8 @@ import type { IngestSettings } from './settings.ts';
 
 export const WORKER_HTTP_PORT = 8080;
 export const REJECTED_PREFIX = 'rejected/';
+/** Where Parquet output goes in the processed bucket: the Glue tables' location. */
+export const PARQUET_PREFIX = 'parquet/';
 
 export interface WorkerServiceProps {
   readonly settings: IngestSettings;
@@ -85,6 +87,8 @@ export class WorkerService extends Construct {
         DLQ_URL: props.deadLetterQueue.queueUrl,
         PROCESSED_BUCKET: props.processedBucket.bucketName,
         REJECTED_PREFIX,
+        OUTPUT_FORMAT: settings.outputFormat,
+        PARQUET_PREFIX,
         MAX_FILES_IN_FLIGHT: String(settings.maxFilesInFlight),
         SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),
         HTTP_PORT: String(WORKER_HTTP_PORT),
@@ -167,6 +171,15 @@ export class WorkerService extends Construct {
         resources: [`arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task/${this.cluster.clusterName}/*`],
       }),
     ];
+    if (props.settings.outputFormat === 'parquet') {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'RemovePartialParquet',
+          actions: ['s3:DeleteObject'],
+          resources: [props.processedBucket.arnForObjects(`${PARQUET_PREFIX}*`)],
+        }),
+      );
+    }
     const registry = props.settings.deviceRegistryUri?.match(/^s3:\/\/([^/]+)\/(.+)$/);
     if (registry) {
       statements.push(

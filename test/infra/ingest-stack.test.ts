@@ -167,6 +167,8 @@ describe('the worker service', () => {
             { Name: 'DLQ_URL', Value: { Ref: logicalId(stack, stack.queues.deadLetterQueue) } },
             { Name: 'PROCESSED_BUCKET', Value: { Ref: logicalId(stack, stack.storage.processedBucket) } },
             { Name: 'REJECTED_PREFIX', Value: 'rejected/' },
+            { Name: 'OUTPUT_FORMAT', Value: 'jsonl' },
+            { Name: 'PARQUET_PREFIX', Value: 'parquet/' },
             { Name: 'MAX_FILES_IN_FLIGHT', Value: '8' },
             { Name: 'SHUTDOWN_GRACE_SECONDS', Value: '25' },
             { Name: 'HTTP_PORT', Value: '8080' },

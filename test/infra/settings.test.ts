@@ -20,6 +20,12 @@ describe('deployment settings from CDK context', () => {
     });
   });
 
+  it('writes JSON Lines without a data lake by default; the data lake comes with Parquet output', () => {
+    expect(settingsFrom({})).toMatchObject({ outputFormat: 'jsonl', dataLake: false });
+    expect(settingsFrom({ outputFormat: 'parquet' })).toMatchObject({ outputFormat: 'parquet', dataLake: false });
+    expect(settingsFrom({ outputFormat: 'parquet', dataLake: 'true' })).toMatchObject({ outputFormat: 'parquet', dataLake: true });
+  });
+
   it('derives the memory default from the CPU', () => {
     expect(settingsFrom({ cpu: 4096 }).memoryMiB).toBe(8192);
   });
@@ -36,6 +42,10 @@ describe('deployment settings from CDK context', () => {
     [{ alarmEmail: 'ops' }, 'alarmEmail must be an e-mail address'],
     [{ deviceRegistryUri: 'https://x/y' }, 'deviceRegistryUri must be s3://bucket/key'],
     [{ managedPrometheus: 'yes' }, 'managedPrometheus must be true or false'],
+    [{ outputFormat: 'csv' }, 'outputFormat must be one of jsonl, parquet'],
+    [{ outputFormat: 'parquet', dataLake: 'yes' }, 'dataLake must be true or false'],
+    [{ dataLake: true }, 'dataLake must be false unless outputFormat is parquet'],
+    [{ outputFormat: 'jsonl', dataLake: 'true' }, 'dataLake must be false unless outputFormat is parquet'],
   ])('refuses %j, naming the key', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(message);
   });

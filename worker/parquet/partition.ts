@@ -7,7 +7,8 @@
  *
  * Records whose timestamp is missing or unparseable go to `dt=unknown` instead of being rejected:
  * the JSON Lines contract processes them (it does not validate `timestamp`), and the Parquet table
- * must hold the same records as the JSON Lines output, not fewer. `WHERE dt = 'unknown'` finds them.
+ * must hold the same records as the JSON Lines output, not fewer. In Athena they are the table
+ * `readings_undated` (infra/data-lake.ts): a date projection cannot reach `dt=unknown`.
  *
  * Keys are a function of the raw key alone, so processing an object again overwrites its Parquet
  * objects instead of adding copies. Raw keys that differ only in their extension
