@@ -4,10 +4,19 @@ import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
+export const CONTENT_TYPES = {
+  jsonLines: 'application/x-ndjson',
+  gzip: 'application/gzip',
+  /** The media type registered for Parquet (IANA, 2024). */
+  parquet: 'application/vnd.apache.parquet',
+} as const;
+
 export interface ObjectWriterOptions {
   readonly bucket: string;
   readonly key: string;
-  readonly gzip: boolean;
+  readonly contentType: string;
+  /** Compresses what is written; the content type should then say gzip. */
+  readonly gzip?: boolean;
   readonly partSizeBytes: number;
   readonly queueSize: number;
   readonly metadata?: Record<string, string>;
@@ -16,6 +25,7 @@ export interface ObjectWriterOptions {
 /**
  * One output object, written as a stream: a multipart upload once it passes one part, a single
  * PutObject below that. Nothing becomes visible in S3 unless `finish` succeeds; `abort` discards it.
+ * lib-storage buffers up to one part per object, plus `queueSize` parts in flight.
  */
 export class ObjectWriter {
   private readonly stream: Writable & Readable;
@@ -31,7 +41,7 @@ export class ObjectWriter {
         Bucket: options.bucket,
         Key: options.key,
         Body: this.stream,
-        ContentType: options.gzip ? 'application/gzip' : 'application/x-ndjson',
+        ContentType: options.contentType,
         ...(options.metadata ? { Metadata: options.metadata } : {}),
       },
       partSize: options.partSizeBytes,
@@ -46,9 +56,9 @@ export class ObjectWriter {
     this.done.catch(() => undefined);
   }
 
-  /** Writes text, waiting while the upload is behind; fails as soon as the upload does. */
-  async write(text: string): Promise<void> {
-    if (text.length === 0 || this.stream.write(text)) return;
+  /** Writes text or bytes, waiting while the upload is behind; fails as soon as the upload does. */
+  async write(data: string | Uint8Array): Promise<void> {
+    if (data.length === 0 || this.stream.write(data)) return;
     await Promise.race([once(this.stream, 'drain'), this.done]);
   }
 

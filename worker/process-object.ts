@@ -5,9 +5,8 @@ import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError
 import type { ObjectRef } from './events.ts';
 import { FileTransformer, type FileTally } from './file-transformer.ts';
 import { LineSplitter } from './line-splitter.ts';
-import { ObjectWriter } from './object-writer.ts';
+import { CONTENT_TYPES, ObjectWriter } from './object-writer.ts';
 import { PartitionedParquetWriter, type ParquetObjectSummary } from './parquet/partitioned-writer.ts';
-import { S3ObjectSink } from './parquet/s3-object-sink.ts';
 import type { RecordRules } from './pipeline.ts';
 
 export interface OutputLocation {
@@ -185,7 +184,8 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
       ? new PartitionedParquetWriter({
           inputKey: ref.key,
           prefix: deps.output.parquetPrefix ?? 'parquet/',
-          openObject: (key) => new S3ObjectSink(deps.s3, { bucket: outputs.processed.bucket, key, metadata, ...deps.upload }),
+          openObject: (key) =>
+            new ObjectWriter(deps.s3, { bucket: outputs.processed.bucket, key, contentType: CONTENT_TYPES.parquet, metadata, ...deps.upload }),
         })
       : undefined;
   const transformer = new FileTransformer(deps.rules(), parquet && ((record) => parquet.add(record)));
@@ -193,7 +193,7 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
   let writers: ObjectWriter[] = [];
   try {
     const { gzip, decoded } = await openBody(body, ref.key, counter);
-    const writerOptions = { gzip, metadata, ...deps.upload };
+    const writerOptions = { gzip, contentType: gzip ? CONTENT_TYPES.gzip : CONTENT_TYPES.jsonLines, metadata, ...deps.upload };
     const processed = parquet ? undefined : new ObjectWriter(deps.s3, { ...outputs.processed, ...writerOptions });
     const rejected = new ObjectWriter(deps.s3, { ...outputs.rejected, ...writerOptions });
     writers = processed ? [processed, rejected] : [rejected];

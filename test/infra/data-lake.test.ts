@@ -3,35 +3,11 @@
  * partition projection on dt), and the Athena workgroup with its results bucket. Each synth also runs
  * cdk-nag's AwsSolutions checks, which fail the synth on any finding not acknowledged with a reason.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { buildApp } from '../../infra/build-app.ts';
+import { describe, expect, it } from '@jest/globals';
+import { Match } from 'aws-cdk-lib/assertions';
 import { databaseNameFor } from '../../infra/data-lake.ts';
-import type { IngestStack } from '../../infra/ingest-stack.ts';
 import { PARQUET_COLUMNS } from '../../worker/parquet/schema.ts';
-
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
-
-const REGISTRY_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim');
-
-function synth(context: Record<string, unknown> = {}): { template: Template; stack: IngestStack } {
-  const outdir = mkdtempSync(join(tmpdir(), 'iot-ingest-cdk-'));
-  outdirs.push(outdir);
-  const { app, stack } = buildApp({ context, outdir, workerImage: REGISTRY_IMAGE });
-  app.synth();
-  return { template: Template.fromStack(stack), stack };
-}
-
-function logicalId(stack: IngestStack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as never);
-}
+import { logicalId, synth } from '../support/synth.ts';
 
 const lake = synth({ outputFormat: 'parquet', dataLake: true });
 const { stack } = lake;

@@ -3,33 +3,13 @@
  * on, the exact IAM statements, the scaling steps and the alarm thresholds. Each synth also runs
  * cdk-nag's AwsSolutions checks, which fail the synth on any finding not acknowledged with a reason.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { describe, expect, it } from '@jest/globals';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/build-app.ts';
-import type { IngestStack } from '../../infra/ingest-stack.ts';
+import { logicalId, synth, temporaryOutdir } from '../support/synth.ts';
 
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
-
-const REGISTRY_IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim');
-
-function synth(context: Record<string, unknown> = {}): { template: Template; stack: IngestStack } {
-  const outdir = mkdtempSync(join(tmpdir(), 'iot-ingest-cdk-'));
-  outdirs.push(outdir);
-  const { app, stack } = buildApp({ context, outdir, workerImage: REGISTRY_IMAGE });
-  app.synth();
-  return { template: Template.fromStack(stack), stack };
-}
-
-function logicalId(stack: IngestStack, construct: { node: { defaultChild?: unknown } }): string {
-  return stack.getLogicalId(construct.node.defaultChild as never);
-}
 
 const direct = synth();
 const trigger = synth({ notificationMode: 'trigger', managedPrometheus: true, minTasks: 0, alarmEmail: 'ops@example.com' });
@@ -470,8 +450,7 @@ describe('Prometheus', () => {
 
 describe('npm run synth', () => {
   it('stages the worker image from the Dockerfile and bundles the trigger with local esbuild, without Docker or credentials', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'iot-ingest-cdk-'));
-    outdirs.push(outdir);
+    const outdir = temporaryOutdir();
     const { app } = buildApp({ context: { notificationMode: 'trigger' }, outdir });
 
     const assembly = app.synth();

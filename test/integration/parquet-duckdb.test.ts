@@ -9,7 +9,7 @@ import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts'
 import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.ts';
 import { MemoryBucket } from '../../worker/parquet/memory-sink.ts';
 import { PartitionedParquetWriter, type ParquetObjectSummary } from '../../worker/parquet/partitioned-writer.ts';
-import { S3ObjectSink } from '../../worker/parquet/s3-object-sink.ts';
+import { CONTENT_TYPES, ObjectWriter } from '../../worker/object-writer.ts';
 import { evaluateLine, type RecordRules } from '../../worker/pipeline.ts';
 import { testClients, uniqueName } from '../support/emulator.ts';
 
@@ -204,7 +204,7 @@ describe('Parquet output read back with DuckDB', () => {
   });
 });
 
-describe('S3ObjectSink on the emulator', () => {
+describe('ObjectWriter as the Parquet sink, on the emulator', () => {
   let clients: AwsClients;
 
   beforeAll(() => {
@@ -220,7 +220,7 @@ describe('S3ObjectSink on the emulator', () => {
     const bucket = uniqueName('parquet');
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const lines = [...generateReadings({ records: 3000, devices: 3, seed: 11, startTime: '2025-07-11T23:30:00Z' })];
-    const openObject = (key: string) => new S3ObjectSink(clients.s3, { bucket, key, partSizeBytes: 5 * 1024 * 1024, queueSize: 2 });
+    const openObject = (key: string) => new ObjectWriter(clients.s3, { bucket, key, contentType: CONTENT_TYPES.parquet, partSizeBytes: 5 * 1024 * 1024, queueSize: 2 });
     const writer = new PartitionedParquetWriter({ inputKey: 'readings.jsonl', prefix: PREFIX, openObject, rowGroupRows: ROW_GROUP_ROWS });
 
     // Act
@@ -260,7 +260,7 @@ describe('S3ObjectSink on the emulator', () => {
   it('leaves nothing behind when aborted', async () => {
     const bucket = uniqueName('parquet-abort');
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const openObject = (key: string) => new S3ObjectSink(clients.s3, { bucket, key, partSizeBytes: 5 * 1024 * 1024, queueSize: 2 });
+    const openObject = (key: string) => new ObjectWriter(clients.s3, { bucket, key, contentType: CONTENT_TYPES.parquet, partSizeBytes: 5 * 1024 * 1024, queueSize: 2 });
     const writer = new PartitionedParquetWriter({ inputKey: 'readings.jsonl', prefix: PREFIX, openObject, rowGroupRows: 10 });
     for (const line of generateReadings({ records: 100, devices: 3, seed: 12 })) {
       const result = evaluateLine(line, RULES);
