@@ -16,6 +16,7 @@ export interface WorkerConfig {
     /** Only for emulators; unset on AWS. */
     readonly endpoint: string | undefined;
     readonly forcePathStyle: boolean;
+    readonly idleTimeoutSeconds: number;
   };
   readonly queueUrl: string;
   /** Where poison messages go at once; when unset, read from the queue's redrive policy at start. */
@@ -224,8 +225,19 @@ export function parseConfig(env: Environment): WorkerConfig {
   );
   const retryBackoffBaseSeconds = read.integer('RETRY_BACKOFF_BASE_SECONDS', 10, 0, 43_200, ' of seconds');
 
+  const waitTimeSeconds = read.integer('WAIT_TIME_SECONDS', 20, 0, 20, ' of seconds');
+  const idleTimeoutSeconds = read.integer('AWS_IDLE_TIMEOUT_SECONDS', 60, 1, 3_600, ' of seconds');
+  if (idleTimeoutSeconds <= waitTimeSeconds) {
+    throw new ConfigError('AWS_IDLE_TIMEOUT_SECONDS', `more seconds than WAIT_TIME_SECONDS (${waitTimeSeconds}), or long polls would time out`, String(idleTimeoutSeconds));
+  }
+
   return {
-    aws: { region, endpoint, forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', endpoint !== undefined) },
+    aws: {
+      region,
+      endpoint,
+      forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', endpoint !== undefined),
+      idleTimeoutSeconds,
+    },
     queueUrl,
     deadLetterQueueUrl,
     output,
@@ -243,7 +255,7 @@ export function parseConfig(env: Environment): WorkerConfig {
     },
     consumer: {
       maxFilesInFlight: read.integer('MAX_FILES_IN_FLIGHT', 8, 1, 256),
-      waitTimeSeconds: read.integer('WAIT_TIME_SECONDS', 20, 0, 20, ' of seconds'),
+      waitTimeSeconds,
       visibilityTimeoutSeconds,
       heartbeatIntervalSeconds,
       retryBackoffBaseSeconds,

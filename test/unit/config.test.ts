@@ -17,7 +17,7 @@ function configError(env: Environment): ConfigError {
 describe('parseConfig', () => {
   it('fills every default when only AWS_REGION, QUEUE_URL and PROCESSED_BUCKET are set', () => {
     expect(parseConfig(BASE)).toStrictEqual({
-      aws: { region: 'eu-west-1', endpoint: undefined, forcePathStyle: false },
+      aws: { region: 'eu-west-1', endpoint: undefined, forcePathStyle: false, idleTimeoutSeconds: 60 },
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: undefined,
       output: {
@@ -67,12 +67,19 @@ describe('parseConfig', () => {
 
   it('keeps an explicitly empty REJECTED_PREFIX when the rejected output has its own bucket', () => {
     const { output } = parseConfig({ ...BASE, REJECTED_BUCKET: 'rejected', REJECTED_PREFIX: '' });
-    expect(output).toStrictEqual({ processedBucket: 'processed', processedPrefix: '', rejectedBucket: 'rejected', rejectedPrefix: '' });
+    expect(output).toStrictEqual({
+      processedBucket: 'processed',
+      processedPrefix: '',
+      rejectedBucket: 'rejected',
+      rejectedPrefix: '',
+      format: 'jsonl',
+      parquetPrefix: 'parquet/',
+    });
   });
 
   it('uses path-style S3 addressing by default when AWS_ENDPOINT_URL is set', () => {
     const { aws } = parseConfig({ ...BASE, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
-    expect(aws).toStrictEqual({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566', forcePathStyle: true });
+    expect(aws).toStrictEqual({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566', forcePathStyle: true, idleTimeoutSeconds: 60 });
   });
 
   it('derives the heartbeat from VISIBILITY_TIMEOUT_SECONDS', () => {
