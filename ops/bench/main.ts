@@ -24,6 +24,7 @@ import { measureLargeFile } from './scenarios/large-file.ts';
 import { measureLatency } from './scenarios/latency.ts';
 import { measureMemoryGrowth } from './scenarios/memory-growth.ts';
 import { measureNaiveBaseline } from './scenarios/naive.ts';
+import { measureParquetWriter } from './scenarios/parquet-writer.ts';
 import { measureScaleOut } from './scenarios/scale-out.ts';
 import { measureSmallFiles } from './scenarios/small-files.ts';
 import { benchSizes } from './sizes.ts';
@@ -40,6 +41,7 @@ const RUNNERS: Record<ScenarioId, (context: BenchContext) => Promise<void>> = {
   6: async (context) => void (context.results.scaleOut = await measureScaleOut(context)),
   7: async (context) => void (context.results.latency = await measureLatency(context)),
   8: async (context) => void (context.results.memoryGrowth = await measureMemoryGrowth(context)),
+  9: async (context) => void (context.results.parquetWriter = await measureParquetWriter(context)),
 };
 
 function describeMachine(): string {
@@ -116,6 +118,7 @@ const description: RunDescription = {
   changedSettings: [
     'HTTP_HOST=127.0.0.1 HTTP_PORT=0 (loopback, a free port, so several workers can run)',
     'MAX_FILES_IN_FLIGHT=1 in scenario 5\'s first run (what it measures)',
+    'OUTPUT_FORMAT=parquet in scenario 9 (what it measures)',
     ...(options.cpuProfileDir === undefined
       ? []
       : ["--cpu-prof on the workers of scenario 3 and of scenario 5's default run (their figures include the profiler's cost)"]),

@@ -12,6 +12,7 @@ export const SCENARIOS = {
   6: 'scale-out',
   7: 'latency',
   8: 'memory growth',
+  9: 'parquet writer',
 } as const;
 
 export type ScenarioId = keyof typeof SCENARIOS;

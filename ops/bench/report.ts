@@ -1,7 +1,7 @@
 /** The bench's table: figures per scenario, then the targets. Pure. */
 import type { CpuProfileEntry } from './cpu-profile.ts';
 import type { ProfileSummary } from './profiling.ts';
-import type { BenchResults, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
+import type { BenchResults, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
 import type { TargetResult } from './targets.ts';
 import { floorRecordsPerSecond, floorSeconds } from './targets.ts';
 import { ratio } from './statistics.ts';
@@ -52,9 +52,31 @@ function smallFilesRow(run: SmallFilesRun): string[] {
   ];
 }
 
+const times = (value: number | null) => (value === null ? 'n/a' : `${fixed(value)}×`);
+
+/** Scenario 9: no target, figures only, with its ratios to scenario 3 (the JSON Lines writer) of the same run. */
+export function parquetWriterRows(figures: ParquetWriterFigures): string[][] {
+  const { parquet, vsJsonLines } = figures;
+  const partitions = `${parquet.partitions} dt= partition${parquet.partitions === 1 ? '' : 's'}`;
+  const rows = [
+    ...workerFileRows('9 parquet writer, large file', figures),
+    ['', 'Parquet output', `${megabytes(parquet.bytes)} in ${parquet.objects.length} object${parquet.objects.length === 1 ? '' : 's'} under ${parquet.prefix} (${partitions})`],
+  ];
+  if (vsJsonLines === null) return [...rows, ['', '÷ JSON Lines writer', 'not compared (scenario 3 did not run)']];
+  const profiled = vsJsonLines.jsonLinesProfiled ? [['', '(scenario 3 ran under --cpu-prof)', 'the ratios below include the profiler’s cost on its side']] : [];
+  return [
+    ...rows,
+    ...profiled,
+    ['', 'records/s ÷ JSON Lines writer (3)', times(vsJsonLines.recordsPerSecond)],
+    ['', 'CPU s per 1M records ÷ JSON Lines writer', times(vsJsonLines.cpuSecondsPerMillionRecords)],
+    ['', 'peak RSS ÷ JSON Lines writer', times(vsJsonLines.peakRss)],
+    ['', 'Parquet bytes ÷ JSON Lines processed bytes', `${times(vsJsonLines.processedBytes)} (${megabytes(parquet.bytes)} vs ${megabytes(vsJsonLines.jsonLinesProcessedBytes)})`],
+  ];
+}
+
 export function figureRows(results: BenchResults): string[][] {
   const rows: string[][] = [];
-  const { computeFloor, ioFloor, largeFile, naive, smallFiles, scaleOut, latency, memoryGrowth } = results;
+  const { computeFloor, ioFloor, largeFile, naive, smallFiles, scaleOut, latency, memoryGrowth, parquetWriter } = results;
   if (computeFloor) {
     const [cold] = computeFloor.passes;
     rows.push(
@@ -103,8 +125,9 @@ export function figureRows(results: BenchResults): string[][] {
   }
   if (memoryGrowth) {
     rows.push(...workerFileRows('8 memory, small file', memoryGrowth.small), ...workerFileRows('8 memory, large file', memoryGrowth.large));
-    rows.push(['', 'peak RSS large ÷ small', memoryGrowth.growth === null ? 'n/a' : `${fixed(memoryGrowth.growth)}×`]);
+    rows.push(['', 'peak RSS large ÷ small', times(memoryGrowth.growth)]);
   }
+  if (parquetWriter) rows.push(...parquetWriterRows(parquetWriter));
   return rows;
 }
 

@@ -1,6 +1,6 @@
 /** The figures each scenario produces: what the table shows, the targets judge and the JSON keeps. */
 import type { ProfileSummary } from './profiling.ts';
-import type { ObjectDigest } from './s3-objects.ts';
+import type { ListedObject, ObjectDigest } from './s3-objects.ts';
 
 export interface RecordCounts {
   readonly processed: number;
@@ -123,6 +123,35 @@ export interface MemoryGrowthFigures {
   readonly growth: number | null;
 }
 
+/** Scenario 9's figures over scenario 3's, from the same run; each null when a figure is missing. */
+export interface JsonLinesComparison {
+  /** Parquet records/s ÷ JSON Lines records/s. */
+  readonly recordsPerSecond: number | null;
+  /** Parquet worker CPU s per 1M records ÷ JSON Lines'. */
+  readonly cpuSecondsPerMillionRecords: number | null;
+  /** Parquet worker peak RSS ÷ JSON Lines'. */
+  readonly peakRss: number | null;
+  /** The JSON Lines processed output of scenario 3. */
+  readonly jsonLinesProcessedBytes: number;
+  /** Total Parquet bytes ÷ JSON Lines processed bytes. */
+  readonly processedBytes: number | null;
+  /** Scenario 3 ran under --cpu-prof: its figures, and so these ratios, include the profiler's cost. */
+  readonly jsonLinesProfiled: boolean;
+}
+
+export interface ParquetWriterFigures extends WorkerFileFigures {
+  readonly parquet: {
+    /** PARQUET_PREFIX: the objects are listed under it in the processed bucket. */
+    readonly prefix: string;
+    readonly objects: readonly ListedObject[];
+    /** Distinct dt= partitions among the objects. */
+    readonly partitions: number;
+    readonly bytes: number;
+  };
+  /** Against scenario 3 (the JSON Lines writer) of the same run; null when scenario 3 did not run. */
+  readonly vsJsonLines: JsonLinesComparison | null;
+}
+
 export interface BenchResults {
   computeFloor?: ComputeFloorFigures;
   ioFloor?: IoFloorFigures;
@@ -132,6 +161,7 @@ export interface BenchResults {
   scaleOut?: ScaleOutFigures;
   latency?: LatencyFigures;
   memoryGrowth?: MemoryGrowthFigures;
+  parquetWriter?: ParquetWriterFigures;
 }
 
 /** How busy the rest of the machine was while a scenario ran: figures taken meanwhile are only as good as this is small. */

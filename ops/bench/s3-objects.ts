@@ -1,10 +1,11 @@
 /**
  * The bench's own S3 traffic: uploads of the inputs (multipart, like a device uploader), puts of small
- * files with bounded concurrency, and digests of outputs read back as a stream. Every call bounded.
+ * files with bounded concurrency, digests of outputs read back as a stream, and listings of outputs
+ * with their sizes. Every call bounded.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import pLimit from 'p-limit';
 import type { AwsClients } from '../../worker/aws-clients.ts';
@@ -90,4 +91,27 @@ export async function objectDigest(clients: AwsClients, bucket: string, key: str
     return { bytes, sha256: hash.digest('hex') };
   };
   return withTimeout(read(), timeoutMs, `reading s3://${bucket}/${key}`);
+}
+
+export interface ListedObject {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** Every object under a prefix with its size (ListObjectsV2, page by page), in key order. */
+export async function listObjects(clients: AwsClients, bucket: string, prefix: string, timeoutMs: number): Promise<ListedObject[]> {
+  const list = async (): Promise<ListedObject[]> => {
+    const objects: ListedObject[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: continuationToken }));
+      for (const { Key, Size } of page.Contents ?? []) {
+        if (Key === undefined || Size === undefined) throw new Error(`s3://${bucket}/${prefix}: a listed object without its key or size`);
+        objects.push({ key: Key, bytes: Size });
+      }
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+    return objects;
+  };
+  return withTimeout(list(), timeoutMs, `listing s3://${bucket}/${prefix}`);
 }

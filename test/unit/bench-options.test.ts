@@ -15,11 +15,15 @@ describe('parseBenchOptions', () => {
     expect(options).toEqual({ quick: true, jsonFile: 'out.json', only: new Set([1, 3]), cpuProfileDir: 'profiles' });
   });
 
+  it('takes scenario 9, the Parquet writer, with scenario 3 it is compared with', () => {
+    expect(parseBenchOptions(['--only', '3,9'])).toMatchObject({ only: new Set([3, 9]) });
+  });
+
   it('answers help for --help', () => {
     expect(parseBenchOptions(['--help'])).toBe('help');
   });
 
-  it.each([['--only', '9'], ['--only', '1,x'], ['--only', ''], ['--unknown']])('refuses %s %s', (...argv) => {
+  it.each([['--only', '10'], ['--only', '0'], ['--only', '1,x'], ['--only', ''], ['--unknown']])('refuses %s %s', (...argv) => {
     expect(() => parseBenchOptions(argv)).toThrow(BenchUsageError);
   });
 });

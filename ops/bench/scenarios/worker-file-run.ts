@@ -1,8 +1,10 @@
 /**
  * One file through a fresh production worker: put it (multipart, from a Buffer or made as a stream),
  * time from the put completing to the worker's 'file processed' line, and read the worker's CPU time
- * for the file and its peak RSS from /proc. Shared by the large-file and memory-growth scenarios.
+ * for the file and its peak RSS from /proc. Shared by the large-file, memory-growth and Parquet writer
+ * scenarios.
  */
+import type { PipelineResources } from '../../local-resources.ts';
 import type { LogLine } from '../../worker-log.ts';
 import type { BenchContext } from '../context.ts';
 import { loggedRecordCounts, waitForFilesProcessed } from '../file-outcomes.ts';
@@ -23,6 +25,8 @@ export interface WorkerFileRunOptions {
   readonly input: FileInput;
   /** Bounds the put and, separately, the wait for the worker. */
   readonly timeoutMs: number;
+  /** Settings the run changes from the production defaults, e.g. OUTPUT_FORMAT. */
+  readonly settings?: Record<string, string>;
   readonly nodeFlags?: string[];
 }
 
@@ -30,11 +34,13 @@ export interface WorkerFileRun {
   readonly figures: WorkerFileFigures;
   /** The worker's 'file processed' line. */
   readonly outcome: LogLine;
+  /** The scratch pipeline the file went through, for reading its outputs. */
+  readonly resources: PipelineResources;
 }
 
 export async function runWorkerOnOneFile(context: BenchContext, options: WorkerFileRunOptions): Promise<WorkerFileRun> {
   const resources = await context.scratchPipeline(options.pipelineName);
-  const [worker] = await context.startWorkers(resources, 1, {}, options.nodeFlags);
+  const [worker] = await context.startWorkers(resources, 1, options.settings, options.nodeFlags);
   if (worker === undefined) throw new Error('no worker started');
   try {
     const idleRssBytes = statusBytesOf(worker.pid, 'VmRSS');
@@ -66,6 +72,7 @@ export async function runWorkerOnOneFile(context: BenchContext, options: WorkerF
     const seconds = (entry.atMs - putEndMs) / 1000;
     return {
       outcome: entry.line,
+      resources,
       figures: {
         records,
         inputBytes,
