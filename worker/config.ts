@@ -4,6 +4,7 @@
  */
 
 import { parseRegistrySource, type RegistrySource } from './device-registry.ts';
+import { redactForLog } from './redact.ts';
 
 export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -77,7 +78,7 @@ export class ConfigError extends Error {
   readonly variable: string;
 
   constructor(variable: string, expectation: string, value: string | undefined) {
-    const got = value === undefined ? 'it is not set' : `got ${JSON.stringify(value)}`;
+    const got = value === undefined ? 'it is not set' : `got ${JSON.stringify(redactForLog(value))}`;
     super(`${variable} must be ${expectation}; ${got}`);
     this.name = 'ConfigError';
     this.variable = variable;

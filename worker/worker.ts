@@ -14,6 +14,7 @@ import { discoverDeadLetterQueue, sendToDeadLetterQueue } from './dead-letter.ts
 import { loadDeviceRegistry } from './device-registry.ts';
 import { createMessageHandler } from './message-handler.ts';
 import { processObject } from './process-object.ts';
+import { redactForLog } from './redact.ts';
 import { buildServer, type Readiness } from './server.ts';
 import { startQueueDepthSampler } from './queue-depth.ts';
 import { createTaskProtection } from './task-protection.ts';
@@ -137,7 +138,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         })
       : () => undefined;
   logger.info(
-    { queueUrl: config.queueUrl, deadLetterQueueUrl, maxFilesInFlight: config.consumer.maxFilesInFlight, httpAddress },
+    {
+      queueUrl: redactForLog(config.queueUrl),
+      deadLetterQueueUrl: redactForLog(deadLetterQueueUrl),
+      maxFilesInFlight: config.consumer.maxFilesInFlight,
+      httpAddress,
+    },
     'worker started',
   );
 
