@@ -8,19 +8,18 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateJsonl } from '../../ops/synthetic-data.ts';
-import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { createTestPipeline, testClients } from '../support/emulator.ts';
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.ts';
+import { createTestPipeline } from '../support/emulator.ts';
+import { useFaultTest } from '../support/fault-test.ts';
+import type { ProxiedRequest } from '../support/fault-proxy.ts';
 import {
   expectedOutputs,
   objectBytes,
   objectExists,
   processEnvironment,
   startWorkerProcess,
-  stopWorkerProcesses,
   type ExpectedOutputs,
 } from '../support/worker-process.ts';
 
@@ -28,29 +27,14 @@ const RECORDS = 300_000;
 const KEY = 'large-300k.jsonl';
 const REJECTED_KEY = `rejected/${KEY}`;
 
-let clients: AwsClients;
+const fault = useFaultTest();
 let body: Buffer;
 let expected: ExpectedOutputs;
-const proxies: FaultProxy[] = [];
 
 beforeAll(() => {
-  clients = testClients();
   body = generateJsonl({ records: RECORDS, devices: 40, seed: 9_042, malformedRatio: 0.01 });
   expected = expectedOutputs(body);
 });
-
-afterEach(async () => {
-  await stopWorkerProcesses();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
-
-afterAll(() => destroyAwsClients(clients));
-
-function endpoint(): string {
-  const value = process.env['IOT_TEST_ENDPOINT'];
-  if (value === undefined) throw new Error('IOT_TEST_ENDPOINT is not set: run through jest');
-  return value;
-}
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -62,18 +46,17 @@ interface HeadPoll {
 
 describe('kill -9 in the middle of a large file', () => {
   it('another worker completes it after the visibility timeout; byte-identical outputs, none before', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 3 });
+    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
     const isOutputPart = (request: ProxiedRequest) =>
       request.operation === 'UploadPart' && request.bucket === resources.processedBucket && request.key === KEY;
     // Worker A's processed output stalls from its second part on: A is certainly in the middle of the file.
-    const proxyA = await startFaultProxy(endpoint(), (request) =>
+    const proxyA = await fault.startProxy((request) =>
       isOutputPart(request) && (request.partNumber ?? 0) >= 2 ? { kind: 'delay', ms: 120_000 } : undefined,
     );
-    proxies.push(proxyA);
     const settings = { VISIBILITY_TIMEOUT_SECONDS: '3', HEARTBEAT_INTERVAL_SECONDS: '1', MAX_FILES_IN_FLIGHT: '1' };
     const [workerA] = await Promise.all([
       startWorkerProcess(processEnvironment(resources, proxyA.url, settings)),
-      new Upload({ client: clients.s3, params: { Bucket: resources.rawBucket, Key: KEY, Body: body } }).done(),
+      new Upload({ client: fault.clients.s3, params: { Bucket: resources.rawBucket, Key: KEY, Body: body } }).done(),
     ]);
 
     await proxyA.waitForRequest((request) => isOutputPart(request) && request.partNumber === 1 && request.status === 200, 60_000, 'part 1 stored');
@@ -93,19 +76,18 @@ describe('kill -9 in the middle of a large file', () => {
       expect.objectContaining({ bucket: resources.processedBucket, partsStored: 1, completed: false, aborted: false }),
     ]);
     expect(workerA.fileLines('file processed', KEY)).toEqual([]);
-    expect(await objectExists(clients.s3, resources.processedBucket, KEY)).toBe(false);
-    expect(await objectExists(clients.s3, resources.processedBucket, REJECTED_KEY)).toBe(false);
+    expect(await objectExists(fault.clients.s3, resources.processedBucket, KEY)).toBe(false);
+    expect(await objectExists(fault.clients.s3, resources.processedBucket, REJECTED_KEY)).toBe(false);
 
     // Worker B, undisturbed, through a proxy that only watches. Meanwhile: are the output keys there yet?
-    const proxyB = await startFaultProxy(endpoint());
-    proxies.push(proxyB);
+    const proxyB = await fault.startProxy();
     const polls: HeadPoll[] = [];
     let polling = true;
     const poller = (async () => {
       while (polling) {
         const [processed, rejected] = await Promise.all([
-          objectExists(clients.s3, resources.processedBucket, KEY),
-          objectExists(clients.s3, resources.processedBucket, REJECTED_KEY),
+          objectExists(fault.clients.s3, resources.processedBucket, KEY),
+          objectExists(fault.clients.s3, resources.processedBucket, REJECTED_KEY),
         ]);
         polls.push({ endMs: performance.now(), processed, rejected });
         await sleep(100);
@@ -141,8 +123,8 @@ describe('kill -9 in the middle of a large file', () => {
     // Complete and byte-identical to the pure pipeline.
     const { processed, filtered, rejected } = expected.tally;
     expect(done['records']).toEqual({ processed, filtered, rejected });
-    const processedBytes = await objectBytes(clients.s3, resources.processedBucket, KEY);
-    const rejectedBytes = await objectBytes(clients.s3, resources.processedBucket, REJECTED_KEY);
+    const processedBytes = await objectBytes(fault.clients.s3, resources.processedBucket, KEY);
+    const rejectedBytes = await objectBytes(fault.clients.s3, resources.processedBucket, REJECTED_KEY);
     expect(processedBytes?.length).toBe(Buffer.byteLength(expected.processed));
     expect(sha256(processedBytes ?? '')).toBe(sha256(expected.processed));
     expect(rejectedBytes?.length).toBe(Buffer.byteLength(expected.rejected));

@@ -7,18 +7,16 @@
  * left in the queue or the DLQ.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { createTestPipeline, testClients, waitFor } from '../support/emulator.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { createTestPipeline, waitFor } from '../support/emulator.ts';
+import { useFaultTest } from '../support/fault-test.ts';
 import {
   expectedOutputs,
   objectBytes,
   processEnvironment,
   queueCounts,
   startWorkerProcess,
-  stopWorkerProcesses,
   type WorkerProcess,
 } from '../support/worker-process.ts';
 import { isRunning } from '../../ops/child-processes.ts';
@@ -26,25 +24,7 @@ import { generateJsonl } from '../../ops/synthetic-data.ts';
 
 const OUTAGE_MS = 10_000;
 
-let clients: AwsClients;
-const proxies: FaultProxy[] = [];
-
-beforeAll(() => {
-  clients = testClients();
-});
-
-afterEach(async () => {
-  await stopWorkerProcesses();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
-
-afterAll(() => destroyAwsClients(clients));
-
-function endpoint(): string {
-  const value = process.env['IOT_TEST_ENDPOINT'];
-  if (value === undefined) throw new Error('IOT_TEST_ENDPOINT is not set: run through jest');
-  return value;
-}
+const fault = useFaultTest();
 
 async function readinessStatus(worker: WorkerProcess): Promise<number> {
   return (await worker.readiness()).status;
@@ -52,12 +32,11 @@ async function readinessStatus(worker: WorkerProcess): Promise<number> {
 
 describe('the emulator unavailable for ~10 s', () => {
   it('keeps the worker up, not ready during the outage, ready after; every file processed, none lost', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 5 });
+    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 5 });
     // edge.jsonl is read slowly, so that the outage catches it in the middle of the file.
-    const proxy = await startFaultProxy(endpoint(), (request) =>
+    const proxy = await fault.startProxy((request) =>
       request.operation === 'GetObject' && request.key === 'edge.jsonl' ? { kind: 'slow-body', bytesPerSecond: 100_000 } : undefined,
     );
-    proxies.push(proxy);
     const worker = await startWorkerProcess(
       processEnvironment(resources, proxy.url, { VISIBILITY_TIMEOUT_SECONDS: '5', RETRY_BACKOFF_BASE_SECONDS: '1' }),
     );
@@ -67,7 +46,7 @@ describe('the emulator unavailable for ~10 s', () => {
         generateJsonl({ records: 2_000 + index * 500, devices: 5, seed: 700 + index, malformedRatio: 0.05 }),
       ]),
     );
-    const put = (key: string) => clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: key, Body: files.get(key) }));
+    const put = (key: string) => fault.clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: key, Body: files.get(key) }));
     await waitFor(async () => ((await readinessStatus(worker)) === 200 ? true : undefined), { what: 'ready', timeoutMs: 10_000 });
 
     await put('before.jsonl');
@@ -125,16 +104,16 @@ describe('the emulator unavailable for ~10 s', () => {
     // Every file exactly as expected; nothing left on the queue, nothing dead-lettered.
     for (const [key, body] of files) {
       const expected = expectedOutputs(body);
-      expect((await objectBytes(clients.s3, resources.processedBucket, key))?.toString('utf8')).toBe(expected.processed);
-      expect((await objectBytes(clients.s3, resources.processedBucket, `rejected/${key}`))?.toString('utf8')).toBe(expected.rejected);
+      expect((await objectBytes(fault.clients.s3, resources.processedBucket, key))?.toString('utf8')).toBe(expected.processed);
+      expect((await objectBytes(fault.clients.s3, resources.processedBucket, `rejected/${key}`))?.toString('utf8')).toBe(expected.rejected);
     }
     await waitFor(
       async () => {
-        const counts = await queueCounts(clients.sqs, resources.queueUrl);
+        const counts = await queueCounts(fault.clients.sqs, resources.queueUrl);
         return counts.visible + counts.inFlight + counts.delayed === 0 ? true : undefined;
       },
       { what: 'the queue to be empty', timeoutMs: 10_000, intervalMs: 200 },
     );
-    expect(await queueCounts(clients.sqs, resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(await queueCounts(fault.clients.sqs, resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   }, 80_000);
 });

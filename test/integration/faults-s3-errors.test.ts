@@ -7,21 +7,14 @@
  * equal the expected bytes, or its message is in the DLQ and any output it has is whole.
  */
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { mulberry32, generateJsonl } from '../../ops/synthetic-data.ts';
-import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { createTestPipeline, receiveAll, testClients, waitFor } from '../support/emulator.ts';
-import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
-import {
-  expectedOutputs,
-  objectBytes,
-  processEnvironment,
-  queueCounts,
-  startWorkerProcess,
-  stopWorkerProcesses,
-} from '../support/worker-process.ts';
+import { createTestPipeline, receiveAll, waitFor } from '../support/emulator.ts';
+import { useFaultTest } from '../support/fault-test.ts';
+import { type Fault, type FaultRule } from '../support/fault-proxy.ts';
+import { expectedOutputs, objectBytes, processEnvironment, queueCounts, startWorkerProcess } from '../support/worker-process.ts';
 
 const SEED = 20_261_125;
 const FAULT_SHARE = 0.2;
@@ -37,25 +30,7 @@ const FAULTS: readonly Fault[] = [
   { kind: 'reset' },
 ];
 
-let clients: AwsClients;
-const proxies: FaultProxy[] = [];
-
-beforeAll(() => {
-  clients = testClients();
-});
-
-afterEach(async () => {
-  await stopWorkerProcesses();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
-
-afterAll(() => destroyAwsClients(clients));
-
-function endpoint(): string {
-  const value = process.env['IOT_TEST_ENDPOINT'];
-  if (value === undefined) throw new Error('IOT_TEST_ENDPOINT is not set: run through jest');
-  return value;
-}
+const fault = useFaultTest();
 
 /**
  * A seeded share of the S3 requests, faulted in turn with each kind of FAULTS; SQS untouched. Reads and
@@ -105,9 +80,8 @@ function testFiles(): TestFile[] {
 
 describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () => {
   it('retries with backoff; every file ends with exact outputs or in the DLQ, never partial or corrupt', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 3 });
-    const proxy = await startFaultProxy(endpoint(), seededS3Faults(SEED, FAULT_SHARE));
-    proxies.push(proxy);
+    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const proxy = await fault.startProxy(seededS3Faults(SEED, FAULT_SHARE));
     const worker = await startWorkerProcess(
       processEnvironment(resources, proxy.url, { MAX_FILES_IN_FLIGHT: '4', VISIBILITY_TIMEOUT_SECONDS: '10', RETRY_BACKOFF_BASE_SECONDS: '1' }),
     );
@@ -115,7 +89,7 @@ describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () =
     await Promise.all(
       files.map((file) =>
         new Upload({
-          client: clients.s3,
+          client: fault.clients.s3,
           params: { Bucket: resources.rawBucket, Key: file.key, Body: file.gzip ? gzipSync(file.plain) : file.plain },
         }).done(),
       ),
@@ -125,12 +99,12 @@ describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () =
     const deadLettered = new Set<string>();
     await waitFor(
       async () => {
-        for (const body of await receiveAll(clients.sqs, resources.dlqUrl)) {
+        for (const body of await receiveAll(fault.clients.sqs, resources.dlqUrl)) {
           for (const key of eventKeys(body)) deadLettered.add(key);
         }
         const unsettled = files.filter((file) => worker.fileLines('file processed', file.key).length === 0 && !deadLettered.has(file.key));
         if (unsettled.length > 0) return undefined;
-        const counts = await queueCounts(clients.sqs, resources.queueUrl);
+        const counts = await queueCounts(fault.clients.sqs, resources.queueUrl);
         return counts.visible + counts.inFlight + counts.delayed === 0 ? true : undefined;
       },
       { what: 'every file processed or dead-lettered, and the queue empty', timeoutMs: 60_000, intervalMs: 250 },
@@ -138,8 +112,8 @@ describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () =
 
     for (const file of files) {
       const expected = expectedOutputs(file.plain);
-      const processed = await objectBytes(clients.s3, resources.processedBucket, file.key);
-      const rejected = await objectBytes(clients.s3, resources.processedBucket, `rejected/${file.key}`);
+      const processed = await objectBytes(fault.clients.s3, resources.processedBucket, file.key);
+      const rejected = await objectBytes(fault.clients.s3, resources.processedBucket, `rejected/${file.key}`);
       const text = (bytes: Buffer | undefined) => (bytes === undefined ? undefined : (file.gzip ? gunzipSync(bytes) : bytes).toString('utf8'));
       const outputs = { key: file.key, processed: text(processed), rejected: text(rejected) };
       const whole = { key: file.key, processed: expected.processed, rejected: expected.rejected };
@@ -153,7 +127,7 @@ describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () =
       }
     }
     // Nothing else was written: no stray or half-named object.
-    const { Contents: stored = [] } = await clients.s3.send(new ListObjectsV2Command({ Bucket: resources.processedBucket }));
+    const { Contents: stored = [] } = await fault.clients.s3.send(new ListObjectsV2Command({ Bucket: resources.processedBucket }));
     const allowed = new Set(files.flatMap((file) => [file.key, `rejected/${file.key}`]));
     expect(stored.map((object) => object.Key).filter((key) => !allowed.has(key ?? ''))).toEqual([]);
 

@@ -4,12 +4,12 @@
  * aborted and its message released (visibility 0): it is visible again at once, not after the 60 s
  * visibility timeout, and a second worker completes it on its second receive.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateJsonl } from '../../ops/synthetic-data.ts';
-import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { createTestPipeline, testClients, waitFor } from '../support/emulator.ts';
-import { startFaultProxy, type FaultProxy, type FaultRule, type ProxiedRequest } from '../support/fault-proxy.ts';
+import { createTestPipeline, waitFor } from '../support/emulator.ts';
+import { useFaultTest } from '../support/fault-test.ts';
+import { type FaultRule, type ProxiedRequest } from '../support/fault-proxy.ts';
 import {
   expectedOutputs,
   objectBytes,
@@ -17,7 +17,6 @@ import {
   processEnvironment,
   queueCounts,
   startWorkerProcess,
-  stopWorkerProcesses,
 } from '../support/worker-process.ts';
 
 const KEY = 'long.jsonl';
@@ -25,42 +24,23 @@ const KEY = 'long.jsonl';
 const BODY = generateJsonl({ records: 10_000, devices: 20, seed: 4_711, malformedRatio: 0.02 });
 const BYTES_PER_SECOND = 400_000;
 
-let clients: AwsClients;
-const proxies: FaultProxy[] = [];
-
-beforeAll(() => {
-  clients = testClients();
-});
-
-afterEach(async () => {
-  await stopWorkerProcesses();
-  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-});
-
-afterAll(() => destroyAwsClients(clients));
-
-function endpoint(): string {
-  const value = process.env['IOT_TEST_ENDPOINT'];
-  if (value === undefined) throw new Error('IOT_TEST_ENDPOINT is not set: run through jest');
-  return value;
-}
+const fault = useFaultTest();
 
 const isLongRead = (request: ProxiedRequest) => request.operation === 'GetObject' && request.key === KEY;
 const slowRead: FaultRule = (request) => (isLongRead(request) ? { kind: 'slow-body', bytesPerSecond: BYTES_PER_SECOND } : undefined);
 
 async function expectExactOutputs(processedBucket: string): Promise<void> {
   const expected = expectedOutputs(BODY);
-  expect((await objectBytes(clients.s3, processedBucket, KEY))?.toString('utf8')).toBe(expected.processed);
-  expect((await objectBytes(clients.s3, processedBucket, `rejected/${KEY}`))?.toString('utf8')).toBe(expected.rejected);
+  expect((await objectBytes(fault.clients.s3, processedBucket, KEY))?.toString('utf8')).toBe(expected.processed);
+  expect((await objectBytes(fault.clients.s3, processedBucket, `rejected/${KEY}`))?.toString('utf8')).toBe(expected.rejected);
 }
 
 describe('SIGTERM while a long file runs', () => {
   it('with a long grace period: the file completes, the message is deleted, then the process exits 0', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 3 });
-    const proxy = await startFaultProxy(endpoint(), slowRead);
-    proxies.push(proxy);
+    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const proxy = await fault.startProxy(slowRead);
     const worker = await startWorkerProcess(processEnvironment(resources, proxy.url, { SHUTDOWN_GRACE_SECONDS: '60' }));
-    await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: KEY, Body: BODY }));
+    await fault.clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: KEY, Body: BODY }));
     const read = await proxy.waitForRequest((request) => isLongRead(request) && request.status === 200, 15_000, 'the slow GetObject');
 
     worker.child.kill('SIGTERM');
@@ -82,18 +62,17 @@ describe('SIGTERM while a long file runs', () => {
     expect(messages.indexOf('worker stopped')).toBeGreaterThan(messages.indexOf('file processed'));
     expect(messages).not.toContain('grace period over: aborting files in flight and releasing their messages');
     await expectExactOutputs(resources.processedBucket);
-    expect(await queueCounts(clients.sqs, resources.queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-    expect(await queueCounts(clients.sqs, resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(await queueCounts(fault.clients.sqs, resources.queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(await queueCounts(fault.clients.sqs, resources.dlqUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   }, 60_000);
 
   it('with a 1 s grace period: the file is released at once and a second worker completes it', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 3 });
-    const proxyA = await startFaultProxy(endpoint(), slowRead);
-    proxies.push(proxyA);
+    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const proxyA = await fault.startProxy(slowRead);
     // A visibility timeout far beyond this test: the message can only come back early by being released.
     const settings = { VISIBILITY_TIMEOUT_SECONDS: '60', SHUTDOWN_GRACE_SECONDS: '1', MAX_FILES_IN_FLIGHT: '1' };
     const workerA = await startWorkerProcess(processEnvironment(resources, proxyA.url, settings));
-    await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: KEY, Body: BODY }));
+    await fault.clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: KEY, Body: BODY }));
     await proxyA.waitForRequest((request) => isLongRead(request) && request.status === 200, 15_000, 'the slow GetObject');
 
     workerA.child.kill('SIGTERM');
@@ -108,13 +87,12 @@ describe('SIGTERM while a long file runs', () => {
     expect(messages).toContain('message released for another worker (shutting down)');
     expect(workerA.fileLines('file failed', KEY)).toEqual([expect.objectContaining({ outcome: 'released' })]);
     expect(workerA.fileLines('file processed', KEY)).toEqual([]);
-    expect(await objectExists(clients.s3, resources.processedBucket, KEY)).toBe(false);
-    expect(await objectExists(clients.s3, resources.processedBucket, `rejected/${KEY}`)).toBe(false);
+    expect(await objectExists(fault.clients.s3, resources.processedBucket, KEY)).toBe(false);
+    expect(await objectExists(fault.clients.s3, resources.processedBucket, `rejected/${KEY}`)).toBe(false);
     // Visible again at once: released, not waiting out its 60 s.
-    expect(await queueCounts(clients.sqs, resources.queueUrl)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+    expect(await queueCounts(fault.clients.sqs, resources.queueUrl)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
 
-    const proxyB = await startFaultProxy(endpoint());
-    proxies.push(proxyB);
+    const proxyB = await fault.startProxy();
     const workerB = await startWorkerProcess(processEnvironment(resources, proxyB.url, settings));
     await workerB.waitForProcessed(KEY, 20_000);
 
@@ -127,7 +105,7 @@ describe('SIGTERM while a long file runs', () => {
     await expectExactOutputs(resources.processedBucket);
     await waitFor(
       async () => {
-        const counts = await queueCounts(clients.sqs, resources.queueUrl);
+        const counts = await queueCounts(fault.clients.sqs, resources.queueUrl);
         return counts.visible + counts.inFlight + counts.delayed === 0 ? true : undefined;
       },
       { what: 'the message to be deleted', timeoutMs: 5_000, intervalMs: 100 },
