@@ -19,6 +19,7 @@ import type { RateLimiter } from './rate-limiter.ts';
 import type { RedriveJournal } from './redrive-journal.ts';
 import { releaseMessages } from './peek-messages.ts';
 import { sendToSourceQueue } from './redrive-send.ts';
+import { errorMessage } from '../../worker/errors.ts';
 
 export interface ClientSideRedriveOptions {
   readonly dlqUrl: string;
@@ -69,10 +70,6 @@ export class RedriveError extends Error {
 }
 
 const MAX_BATCH = 10;
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
 
 async function receiveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, count: number): Promise<Message[]> {
   const { Messages: messages = [] } = await sqs.send(
@@ -127,7 +124,7 @@ async function moveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, batc
   } catch (error) {
     await releaseQuietly(sqs, dlqUrl, batch);
     throw new RedriveError(
-      `could not write the journal ${journal.path} (${reasonOf(error)}); ${sentIds.length} message(s) were sent but stay in the DLQ, and a rerun sends them again`,
+      `could not write the journal ${journal.path} (${errorMessage(error)}); ${sentIds.length} message(s) were sent but stay in the DLQ, and a rerun sends them again`,
       tally,
       { cause: error },
     );
@@ -139,7 +136,7 @@ async function moveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, batc
   try {
     deletion = await deleteBatch(sqs, dlqUrl, toDelete);
   } catch (error) {
-    deletion = { deletedIds: [], problem: `deleting from the DLQ failed (${reasonOf(error)})` };
+    deletion = { deletedIds: [], problem: `deleting from the DLQ failed (${errorMessage(error)})` };
   }
   await journal.recordDeleted(deletion.deletedIds);
   const deleted = new Set(deletion.deletedIds);
@@ -151,7 +148,7 @@ async function moveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, batc
   if (leftInDlq.length === 0) return;
   await releaseQuietly(sqs, dlqUrl, leftInDlq);
   const problems = [
-    sendError === undefined ? undefined : `${fresh.length - sentIds.length} message(s) could not be sent (${reasonOf(sendError)}); they stay in the DLQ`,
+    sendError === undefined ? undefined : `${fresh.length - sentIds.length} message(s) could not be sent (${errorMessage(sendError)}); they stay in the DLQ`,
     deletion.problem === undefined ? undefined : `${deletion.problem}; they are in the journal, and a rerun deletes them without sending them again`,
   ].filter((problem) => problem !== undefined);
   throw new RedriveError(problems.join('; '), tally, { cause: sendError });

@@ -10,7 +10,8 @@ import { newHostId, newRequestId } from './request-ids.ts';
 import { S3RequestError, sendS3Error } from './s3-request-error.ts';
 import { testEventMessage } from './s3-event-message.ts';
 import type { SelfClients } from './self-clients.ts';
-import { errorDetails, logToStderr } from './stderr-log.ts';
+import { errorMessage } from '../../worker/errors.ts';
+import { logToStderr } from './stderr-log.ts';
 
 /** Each bucket's notification configuration, by bucket name. */
 export type BucketNotifications = Map<string, readonly QueueNotification[]>;
@@ -91,7 +92,7 @@ async function putConfiguration(
       try {
         await sendToQueue(options.clients, queueArn, testEvent);
       } catch (error) {
-        logToStderr('s3:TestEvent not delivered', { bucket, queueArn, error: errorDetails(error) });
+        logToStderr('s3:TestEvent not delivered', { bucket, queueArn, error: errorMessage(error) });
       }
     }),
   );

@@ -4,7 +4,8 @@ import type { CreatedObject } from './object-created-request.ts';
 import { sendToQueue } from './queue-destination.ts';
 import { objectCreatedMessage } from './s3-event-message.ts';
 import type { SelfClients } from './self-clients.ts';
-import { errorDetails, logToStderr } from './stderr-log.ts';
+import { errorMessage } from '../../worker/errors.ts';
+import { logToStderr } from './stderr-log.ts';
 
 /** Everything known about an object creation when the emulator has answered it. */
 export interface ObjectCreation extends CreatedObject {
@@ -66,11 +67,11 @@ async function deliverAll(options: NotificationDeliveryOptions, creation: Object
         try {
           await sendToQueue(options.clients, notification.queueArn, message);
         } catch (error) {
-          logToStderr('S3 event notification not delivered', { bucket, key, queueArn: notification.queueArn, error: errorDetails(error) });
+          logToStderr('S3 event notification not delivered', { bucket, key, queueArn: notification.queueArn, error: errorMessage(error) });
         }
       }),
     );
   } catch (error) {
-    logToStderr('S3 event notification not delivered: object not readable', { bucket, key, error: errorDetails(error) });
+    logToStderr('S3 event notification not delivered: object not readable', { bucket, key, error: errorMessage(error) });
   }
 }

@@ -5,7 +5,8 @@ import type { NotificationDelivery } from './notification-delivery.ts';
 import { notificationsFor } from './notification-rules.ts';
 import { createdObjectOf } from './object-created-request.ts';
 import { principalIdOf } from './request-principal.ts';
-import { errorDetails, logToStderr } from './stderr-log.ts';
+import { errorMessage } from '../../worker/errors.ts';
+import { logToStderr } from './stderr-log.ts';
 
 export interface ObjectCreatedNotifierOptions {
   readonly notifications: BucketNotifications;
@@ -45,7 +46,7 @@ export function registerObjectCreatedNotifier(app: FastifyInstance, options: Obj
         hostId: headerText(reply, 'x-amz-id-2'),
       });
     } catch (error) {
-      logToStderr('S3 event notification not started', { method: request.method, url: request.url, error: errorDetails(error) });
+      logToStderr('S3 event notification not started', { method: request.method, url: request.url, error: errorMessage(error) });
     }
   });
 }

@@ -2,7 +2,3 @@
 export function logToStderr(msg: string, details: Readonly<Record<string, unknown>> = {}): void {
   process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg, ...details })}\n`);
 }
-
-export function errorDetails(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
