@@ -13,6 +13,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Synth output holds staged copies of the sources; the build output holds compiled ones.
   modulePathIgnorePatterns: ['<rootDir>/cdk.out/', '<rootDir>/dist/'],
+  setupFiles: ['<rootDir>/test/support/fast-check-seed.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30_000,
