@@ -67,12 +67,4 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
       "CDK's BucketNotificationsHandler custom resource (deploy time only) uses AWSLambdaBasicExecutionRole: CloudWatch Logs only.",
     );
   }
-  const trigger = stack.notifications.trigger;
-  if (trigger) {
-    acknowledge(
-      trigger,
-      `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
-      'AWSLambdaBasicExecutionRole grants CreateLogGroup, CreateLogStream and PutLogEvents only, which the trigger needs to log.',
-    );
-  }
 }

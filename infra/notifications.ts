@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination as LambdaSqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -23,6 +24,7 @@ export interface NotificationsProps {
 /** Announces every new raw object on the queue: directly (S3 → SQS) or through the trigger Lambda. */
 export class Notifications extends Construct {
   readonly trigger: NodejsFunction | undefined;
+  readonly triggerLogGroup: logs.LogGroup | undefined;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -30,7 +32,7 @@ export class Notifications extends Construct {
     if (props.mode === 'direct') {
       destination = new s3n.SqsDestination(props.queue);
     } else {
-      this.trigger = this.createTrigger(props);
+      ({ trigger: this.trigger, logGroup: this.triggerLogGroup } = this.createTrigger(props));
       destination = new s3n.LambdaDestination(this.trigger);
     }
     for (const suffix of props.suffixes) {
@@ -38,8 +40,16 @@ export class Notifications extends Construct {
     }
   }
 
-  private createTrigger(props: NotificationsProps): NodejsFunction {
+  private createTrigger(props: NotificationsProps): { trigger: NodejsFunction; logGroup: logs.LogGroup } {
+    const logGroup = new logs.LogGroup(this, 'TriggerLogs', { retention: props.logRetentionDays as logs.RetentionDays });
+    // A role of its own instead of AWSLambdaBasicExecutionRole, whose log permissions are on every log group.
+    const role = new iam.Role(this, 'TriggerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'The trigger Lambda: write its own logs, send to the ingest queue, fail over to the DLQ',
+    });
+    logGroup.grantWrite(role);
     const trigger = new NodejsFunction(this, 'Trigger', {
+      role,
       entry: projectPath('trigger/handler.ts'),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -48,12 +58,12 @@ export class Notifications extends Construct {
       timeout: Duration.seconds(30),
       environment: { QUEUE_URL: props.queue.queueUrl, SUFFIXES: props.suffixes.join(',') },
       bundling: { format: OutputFormat.ESM, target: 'node24', minify: true, sourceMap: true },
-      logGroup: new logs.LogGroup(this, 'TriggerLogs', { retention: props.logRetentionDays as logs.RetentionDays }),
+      logGroup,
       retryAttempts: 2,
       onFailure: new LambdaSqsDestination(props.deadLetterQueue),
       description: `Forwards S3 notifications from the raw bucket to the ingest queue (${Stack.of(this).stackName})`,
     });
     props.queue.grantSendMessages(trigger);
-    return trigger;
+    return { trigger, logGroup };
   }
 }

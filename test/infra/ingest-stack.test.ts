@@ -121,6 +121,25 @@ describe('notifications', () => {
   });
 });
 
+describe('the trigger role', () => {
+  it('may only write its own log group, send to the ingest queue and fail over to the DLQ: no managed policy, no wildcard', () => {
+    const { stack, template } = trigger;
+    const role = stack.notifications.trigger!.role!;
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(roles[logicalId(stack, role)]?.Properties.ManagedPolicyArns).toBeUndefined();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === logicalId(stack, role)),
+    );
+    const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, construct), 'Arn'] });
+    const send = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
+    expect(policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as unknown[])).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack.notifications.triggerLogGroup!) },
+      { Effect: 'Allow', Action: send, Resource: arnOf(stack.queues.deadLetterQueue) },
+      { Effect: 'Allow', Action: send, Resource: arnOf(stack.queues.queue) },
+    ]);
+  });
+});
+
 describe('the worker service', () => {
   it('runs the worker on Fargate with the configured architecture, CPU and memory, its health check and stop timeout', () => {
     const { stack, template } = direct;
