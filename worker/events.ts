@@ -3,6 +3,7 @@
  * Accepts the trigger's own object message, S3 event notifications (direct, SNS-wrapped or
  * EventBridge-shaped) and `s3:TestEvent`; anything else is a poison message.
  */
+import { isJsonObject } from './json-object.ts';
 import { OBJECT_MESSAGE_TYPE, OBJECT_MESSAGE_VERSION } from './object-message.ts';
 
 /** One S3 object version that a message asks the worker to process. */
@@ -40,10 +41,6 @@ export const POISON_REASONS = {
 } as const;
 
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** For messages: any JSON value, even one whose toString is not callable. */
 function describe(value: unknown): string {
@@ -86,7 +83,7 @@ function parseNotificationRecords(records: unknown[]): ParsedMessage {
   const objects: ObjectRef[] = [];
   const ignored: string[] = [];
   records.forEach((record, index) => {
-    if (!isObject(record) || record.eventSource !== 'aws:s3' || !isObject(record.s3)) {
+    if (!isJsonObject(record) || record.eventSource !== 'aws:s3' || !isJsonObject(record.s3)) {
       throw new PoisonMessageError(POISON_REASONS.notAnS3Event, `record ${index} is not an S3 event record`);
     }
     const eventName = typeof record.eventName === 'string' ? record.eventName : '';
@@ -95,7 +92,7 @@ function parseNotificationRecords(records: unknown[]): ParsedMessage {
       return;
     }
     const { bucket, object } = record.s3;
-    if (!isObject(bucket) || !isObject(object)) {
+    if (!isJsonObject(bucket) || !isJsonObject(object)) {
       throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} lacks s3.bucket or s3.object`);
     }
     objects.push(objectRef(bucket.name, object, { eTag: 'eTag', versionId: 'versionId' }, index));
@@ -108,7 +105,7 @@ function parseEventBridgeEvent(event: Json): ParsedMessage {
   const detailType = event['detail-type'];
   if (detailType !== 'Object Created') return { kind: 'ignored', reason: `not an object creation: ${describe(detailType)}` };
   const { detail } = event;
-  if (!isObject(detail) || !isObject(detail.bucket) || !isObject(detail.object)) {
+  if (!isJsonObject(detail) || !isJsonObject(detail.bucket) || !isJsonObject(detail.object)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, 'EventBridge event lacks detail.bucket or detail.object');
   }
   return { kind: 'objects', objects: [objectRef(detail.bucket.name, detail.object, { eTag: 'etag', versionId: 'version-id' }, 0)] };
@@ -138,7 +135,7 @@ function parseObjectMessage(message: Json): ParsedMessage {
 
 /** `allowEnvelope`: one SNS or on-failure wrapper is unwrapped, never a wrapper inside it. */
 function parseEvent(event: unknown, allowEnvelope: boolean): ParsedMessage {
-  if (!isObject(event)) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'the body is not a JSON object');
+  if (!isJsonObject(event)) throw new PoisonMessageError(POISON_REASONS.notAnS3Event, 'the body is not a JSON object');
   if (event.type === OBJECT_MESSAGE_TYPE) return parseObjectMessage(event);
   if (Array.isArray(event.Records)) return parseNotificationRecords(event.Records);
   if (event.Event === 's3:TestEvent') {
@@ -146,7 +143,7 @@ function parseEvent(event: unknown, allowEnvelope: boolean): ParsedMessage {
   }
   if (event.source === 'aws.s3' && 'detail-type' in event) return parseEventBridgeEvent(event);
   // The trigger Lambda's on-failure destination record: the S3 event it could not forward.
-  if (allowEnvelope && isObject(event.requestContext) && isObject(event.requestPayload)) return parseEvent(event.requestPayload, false);
+  if (allowEnvelope && isJsonObject(event.requestContext) && isJsonObject(event.requestPayload)) return parseEvent(event.requestPayload, false);
   if (allowEnvelope && event.Type === 'Notification' && typeof event.Message === 'string') {
     return parseEvent(parseJson(event.Message, 'the SNS Message'), false);
   }

@@ -17,6 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { errorMessage } from './errors.ts';
+import { isJsonObject } from './json-object.ts';
 
 /** ECS accepts 1 to 2,880 minutes (48 hours); without a value it protects for 120. */
 export const MIN_EXPIRES_IN_MINUTES = 1;
@@ -76,7 +77,7 @@ export type AgentOutcome =
   | { readonly ok: false; readonly definite: boolean; readonly error: string };
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
 function text(value: unknown): string | undefined {

@@ -13,6 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from './exit-codes.ts';
 import { queueNameOf } from './queue-targets.ts';
+import { isJsonObject } from '../../worker/json-object.ts';
 
 const FORMAT = 'iot-ingest-redrive-journal';
 const VERSION = 1;
@@ -37,9 +38,6 @@ export function defaultJournalPath(dlqUrl: string, directory: string): string {
   return join(directory, `iot-ingest-redrive-${name}-${digest}.journal`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function idsOf(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((id) => typeof id === 'string') ? value : undefined;
@@ -59,7 +57,7 @@ export function replayJournal(text: string, dlqUrl: string, path: string): Set<s
       throw new Error(`the redrive journal ${path} is corrupt at line ${index + 1}; move it aside to start afresh`);
     }
     if (index === 0) {
-      if (!isRecord(record) || record.format !== FORMAT || record.version !== VERSION) {
+      if (!isJsonObject(record) || record.format !== FORMAT || record.version !== VERSION) {
         throw new UsageError(`${path} is not a redrive journal (version ${VERSION})`);
       }
       if (record.dlqUrl !== dlqUrl) {
@@ -67,8 +65,8 @@ export function replayJournal(text: string, dlqUrl: string, path: string): Set<s
       }
       return;
     }
-    const sent = isRecord(record) ? idsOf(record.sent) : undefined;
-    const deleted = isRecord(record) ? idsOf(record.deleted) : undefined;
+    const sent = isJsonObject(record) ? idsOf(record.sent) : undefined;
+    const deleted = isJsonObject(record) ? idsOf(record.deleted) : undefined;
     if (sent === undefined && deleted === undefined) {
       throw new Error(`the redrive journal ${path} has an unknown record at line ${index + 1}`);
     }

@@ -4,6 +4,7 @@
  */
 import { expectedProcessedLine, seqInText, type PlannedFile } from './inputs.ts';
 import type { Ledger } from './ledger.ts';
+import { parseJsonObject } from '../../worker/json-object.ts';
 
 /** The planned input line `seq` when it belongs to `file`. */
 function inputLine(ledger: Ledger, file: PlannedFile | undefined, seq: number | undefined) {
@@ -12,18 +13,10 @@ function inputLine(ledger: Ledger, file: PlannedFile | undefined, seq: number | 
   return place?.key === file.key ? file.lines[place.lineNumber - 1] : undefined;
 }
 
-function parseObject(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A line of the processed output of `file` (undefined: of an object no input explains). */
 export function checkProcessedLine(ledger: Ledger, file: PlannedFile | undefined, line: string, unknownLocationId: string): void {
-  const record = parseObject(line);
+  const record = parseJsonObject(line);
   const seq = typeof record?.['seq'] === 'number' ? record['seq'] : undefined;
   const input = inputLine(ledger, file, seq);
   const intact = input?.expected !== 'processed' || line === expectedProcessedLine(input.text, unknownLocationId);
@@ -32,7 +25,7 @@ export function checkProcessedLine(ledger: Ledger, file: PlannedFile | undefined
 
 /** A line of the rejected output of `file`: `{"line":…,"reason":…,"text":…}`. */
 export function checkRejectedLine(ledger: Ledger, file: PlannedFile | undefined, line: string): void {
-  const record = parseObject(line);
+  const record = parseJsonObject(line);
   const lineNumber = typeof record?.['line'] === 'number' ? record['line'] : Number.NaN;
   const reason = typeof record?.['reason'] === 'string' ? record['reason'] : '';
   const text = typeof record?.['text'] === 'string' ? record['text'] : undefined;

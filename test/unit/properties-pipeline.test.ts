@@ -11,6 +11,7 @@ import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.t
 import { FileTransformer, type FileTally } from '../../worker/file-transformer.ts';
 import { LineSplitter } from '../../worker/line-splitter.ts';
 import { evaluateLine, rejectedLine, REJECT_REASONS, type RecordRules } from '../../worker/pipeline.ts';
+import { isJsonObject } from '../../worker/json-object.ts';
 
 const RULES: RecordRules = {
   temperatureThresholdCelsius: 10,
@@ -129,7 +130,6 @@ function jsonLines(text: string): unknown[] {
   return text === '' ? [] : text.slice(0, -1).split('\n').map((line) => JSON.parse(line) as unknown);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // ---- inputs ----------------------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ describe('LineSplitter + FileTransformer on arbitrary bytes, default MAX_LINE_BY
         const records = jsonLines(processed);
         expect(records).toHaveLength(tally.processed);
         for (const record of records) {
-          expect(isRecord(record) && typeof record.location_id === 'string' && Number.isFinite(record.temp_fahrenheit)).toBe(true);
+          expect(isJsonObject(record) && typeof record.location_id === 'string' && Number.isFinite(record.temp_fahrenheit)).toBe(true);
         }
       }),
       { numRuns: 400 },
@@ -250,8 +250,8 @@ describe('LineSplitter + FileTransformer on arbitrary bytes, default MAX_LINE_BY
         expect(records).toHaveLength(tally.rejected);
         let previous = 0;
         for (const record of records) {
-          expect(isRecord(record)).toBe(true);
-          if (!isRecord(record)) return;
+          expect(isJsonObject(record)).toBe(true);
+          if (!isJsonObject(record)) return;
           expect(Number.isInteger(record.line) && (record.line as number) > previous && (record.line as number) <= lineCount).toBe(true);
           expect(REASONS.has(record.reason as string) && typeof record.text === 'string').toBe(true);
           previous = record.line as number;
@@ -282,7 +282,7 @@ describe('LineSplitter + FileTransformer on arbitrary bytes, small MAX_LINE_BYTE
         fc.pre(!lines.some((line) => line.bytes.length > max && isBlank(line.text)));
         const overlong = new Map(lines.filter((line) => line.bytes.length > max && !isBlank(line.text)).map((line) => [line.n, line]));
         const { rejected, tally } = runPipeline([bytes], max);
-        const tooLong = jsonLines(rejected).filter((record) => isRecord(record) && record.reason === 'line_too_long') as Array<Record<string, unknown>>;
+        const tooLong = jsonLines(rejected).filter((record) => isJsonObject(record) && record.reason === 'line_too_long') as Array<Record<string, unknown>>;
         expect(tooLong.map((record) => record.line)).toStrictEqual([...overlong.keys()]);
         for (const record of tooLong) {
           const line = overlong.get(record.line as number);

@@ -1,20 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import { generateJsonl, generateLines, generateReadings, MALFORMED_KINDS } from '../../ops/synthetic-data.ts';
+import { parseJsonObject } from '../../worker/json-object.ts';
 
 const base = { records: 500, devices: 12, seed: 7 } as const;
 
-function parseObject(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The data contract's rules, restated: is this line acceptable input? */
 function isWellFormed(line: string): boolean {
-  const record = parseObject(line);
+  const record = parseJsonObject(line);
   if (record === undefined) return false;
   const { device_id: deviceId, temperature, humidity } = record;
   return (
@@ -72,7 +65,7 @@ describe('generateReadings', () => {
     const lines = [...generateReadings({ records: 2_000, devices: 25, seed: 99, startTime: '2025-01-01T00:00:00Z' })];
     const devices = new Set<string>();
     lines.forEach((line, index) => {
-      const record = parseObject(line);
+      const record = parseJsonObject(line);
       expect(record).toBeDefined();
       if (record === undefined) return;
       expect(Object.keys(record)).toStrictEqual(['device_id', 'location', 'temperature', 'humidity', 'pressure', 'timestamp']);
@@ -100,7 +93,7 @@ describe('generateReadings', () => {
   it('keeps each device at one location', () => {
     const locations = new Map<unknown, unknown>();
     for (const line of generateReadings({ records: 1_000, devices: 10, seed: 3 })) {
-      const record = parseObject(line);
+      const record = parseJsonObject(line);
       if (locations.has(record?.device_id)) expect(locations.get(record?.device_id)).toBe(record?.location);
       locations.set(record?.device_id, record?.location);
     }
