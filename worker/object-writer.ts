@@ -1,8 +1,7 @@
 import { once } from 'node:events';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { createGzip, type Gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { MultipartUpload } from './multipart-upload.ts';
 
 export const CONTENT_TYPES = {
   jsonLines: 'application/x-ndjson',
@@ -25,53 +24,54 @@ export interface ObjectWriterOptions {
 /**
  * One output object, written as a stream: a multipart upload once it passes one part, a single
  * PutObject below that. Nothing becomes visible in S3 unless `finish` succeeds; `abort` discards it.
- * lib-storage buffers up to one part per object, plus `queueSize` parts in flight.
+ * Holds at most one part being filled plus `queueSize` parts in flight.
  */
 export class ObjectWriter {
-  private readonly stream: Writable & Readable;
-  private readonly upload: Upload;
-  private readonly done: Promise<unknown>;
-  private bytesUploaded = 0;
+  private readonly upload: MultipartUpload;
+  private readonly gzip: Gzip | undefined;
+  /** With gzip: moves the compressed bytes into the upload; settles when the gzip stream has ended. */
+  private readonly compressed: Promise<void> | undefined;
 
   constructor(s3: S3Client, options: ObjectWriterOptions) {
-    this.stream = options.gzip ? createGzip() : new PassThrough();
-    this.upload = new Upload({
-      client: s3,
-      params: {
-        Bucket: options.bucket,
-        Key: options.key,
-        Body: this.stream,
-        ContentType: options.contentType,
-        ...(options.metadata ? { Metadata: options.metadata } : {}),
-      },
-      partSize: options.partSizeBytes,
-      queueSize: options.queueSize,
-      leavePartsOnError: false,
-    });
-    this.upload.on('httpUploadProgress', (progress) => {
-      this.bytesUploaded = Math.max(this.bytesUploaded, progress.loaded ?? 0);
-    });
-    this.done = this.upload.done();
-    // Awaited in finish(); until then a failure must not surface as an unhandled rejection.
-    this.done.catch(() => undefined);
+    this.upload = new MultipartUpload(s3, options);
+    if (options.gzip) {
+      this.gzip = createGzip();
+      this.compressed = this.moveCompressed(this.gzip);
+      // Awaited in write() and finish(); until then a failure must not surface as an unhandled rejection.
+      this.compressed.catch(() => undefined);
+    }
   }
 
   /** Writes text or bytes, waiting while the upload is behind; fails as soon as the upload does. */
   async write(data: string | Uint8Array): Promise<void> {
-    if (data.length === 0 || this.stream.write(data)) return;
-    await Promise.race([once(this.stream, 'drain'), this.done]);
+    if (data.length === 0) return;
+    if (this.gzip === undefined) return this.upload.write(data);
+    if (this.gzip.write(data)) return;
+    await Promise.race([once(this.gzip, 'drain'), this.compressed]);
   }
 
   /** Ends the object and waits until S3 has it whole; returns the bytes stored. */
   async finish(): Promise<number> {
-    this.stream.end();
-    await this.done;
-    return this.bytesUploaded;
+    if (this.gzip) {
+      this.gzip.end();
+      await this.compressed;
+    }
+    return this.upload.finish();
   }
 
+  /** Discards the object; never throws. */
   async abort(): Promise<void> {
-    this.stream.destroy();
-    await this.upload.abort().catch(() => undefined);
-    await this.done.catch(() => undefined);
+    this.gzip?.destroy();
+    await this.upload.abort();
+    await this.compressed?.catch(() => undefined);
+  }
+
+  private async moveCompressed(gzip: Gzip): Promise<void> {
+    try {
+      for await (const chunk of gzip) await this.upload.write(chunk as Buffer);
+    } catch (error) {
+      gzip.destroy();
+      throw error;
+    }
   }
 }

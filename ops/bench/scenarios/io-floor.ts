@@ -1,13 +1,12 @@
 /**
  * Scenario 2: the I/O the worker cannot avoid for the large file, with no processing: GetObject of
  * the raw object and, at the same time (as the worker streams), a multipart upload of an object the
- * size of both outputs with the worker's part size and queue, fed from a stream in 64 KiB pieces.
+ * size of both outputs with the worker's uploader, part size and queue, fed in 64 KiB pieces.
  */
-import { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { FileTransformer } from '../../../worker/file-transformer.ts';
 import { LineSplitter } from '../../../worker/line-splitter.ts';
+import { MultipartUpload } from '../../../worker/multipart-upload.ts';
 import { withTimeout } from '../../child-processes.ts';
 import type { BenchContext } from '../context.ts';
 import { cpuDelta, cpuSecondsOf } from '../process-stats.ts';
@@ -61,14 +60,18 @@ export async function measureIoFloor(context: BenchContext): Promise<IoFloorFigu
     for await (const chunk of response.Body as AsyncIterable<Uint8Array>) bytes += chunk.length;
     return { bytes, seconds: (performance.now() - start) / 1000 };
   })();
-  const upload = new Upload({
-    client: context.clients.s3,
-    params: { Bucket: reference.bucket, Key: `io-floor/output-${writtenBytes}.jsonl`, Body: Readable.from(pieces(input.body, writtenBytes)) },
-    partSize: partSizeBytes,
+  const upload = new MultipartUpload(context.clients.s3, {
+    bucket: reference.bucket,
+    key: `io-floor/output-${writtenBytes}.jsonl`,
+    contentType: 'application/x-ndjson',
+    partSizeBytes,
     queueSize,
-    leavePartsOnError: false,
   });
-  const write = upload.done().then(() => (performance.now() - start) / 1000);
+  const write = (async () => {
+    for (const piece of pieces(input.body, writtenBytes)) await upload.write(piece);
+    await upload.finish();
+    return (performance.now() - start) / 1000;
+  })();
   let both: [{ bytes: number; seconds: number }, number];
   try {
     both = await withTimeout(Promise.all([read, write]), timeoutMs, 'the I/O floor');

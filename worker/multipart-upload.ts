@@ -1,0 +1,189 @@
+/**
+ * Bytes in, one S3 object out: what lib-storage's Upload does, minus its copies. The bytes are
+ * encoded or copied straight into part-sized buffers, each buffer is sent as an UploadPart as soon as
+ * it is full and is reused once S3 has it. lib-storage instead collects the written chunks and
+ * concatenates them into a fresh buffer per part; on a 135 MB output that cost 0.45 s of CPU against
+ * 0.21 s here (.scratch measurement, noted in the commit), most of it garbage collection.
+ *
+ * An object smaller than one part is stored with one PutObject. Nothing is visible in S3 before
+ * `finish` succeeds; `abort` discards the multipart upload.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+
+export interface MultipartUploadOptions {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType: string;
+  readonly metadata?: Record<string, string>;
+  /** At least 5 MiB, S3's smallest part but the last. */
+  readonly partSizeBytes: number;
+  /** Parts sent at once; writing waits while this many are in flight. */
+  readonly queueSize: number;
+}
+
+/** S3's limit on the parts of one upload. */
+const MAX_PARTS = 10_000;
+/** An object starts in a buffer this small and grows to a part, so a small file costs little memory. */
+const FIRST_BUFFER_BYTES = 64 * 1024;
+/** S3 verifies every part and the whole object against CRC32s the SDK computes. */
+const CHECKSUM_ALGORITHM = 'CRC32';
+
+export class MultipartUpload {
+  private readonly s3: S3Client;
+  private readonly options: MultipartUploadOptions;
+  private readonly encoder = new TextEncoder();
+  private buffer: Buffer;
+  private used = 0;
+  /** Part-sized buffers whose upload is done, ready to be filled again. */
+  private readonly spare: Buffer[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly parts: CompletedPart[] = [];
+  private uploadId: Promise<string> | undefined;
+  private failure: { readonly error: unknown } | undefined;
+  private partsSent = 0;
+  private bytesSent = 0;
+
+  constructor(s3: S3Client, options: MultipartUploadOptions) {
+    this.s3 = s3;
+    this.options = options;
+    this.buffer = Buffer.allocUnsafeSlow(Math.min(FIRST_BUFFER_BYTES, options.partSizeBytes));
+  }
+
+  /** Appends text (as UTF-8) or bytes, waiting while `queueSize` parts are in flight; fails as soon as a part does. */
+  async write(data: string | Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (typeof data === 'string') await this.writeText(data);
+    else await this.writeBytes(data);
+  }
+
+  /** Stores the object whole and returns its size in bytes. */
+  async finish(): Promise<number> {
+    this.throwIfFailed();
+    if (this.uploadId === undefined) {
+      await this.s3.send(new PutObjectCommand({ ...this.objectParams(), Body: this.buffer.subarray(0, this.used) }));
+      return this.used;
+    }
+    if (this.used > 0) this.sendPart();
+    await Promise.all(this.inFlight);
+    this.throwIfFailed();
+    const uploadId = await this.uploadId;
+    const parts = [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+    );
+    return this.bytesSent;
+  }
+
+  /** Discards whatever was sent; never throws. */
+  async abort(): Promise<void> {
+    this.failure ??= { error: new Error('the upload was aborted') };
+    await Promise.allSettled(this.inFlight);
+    const uploadId = await this.uploadId?.catch(() => undefined);
+    if (uploadId === undefined) return;
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId }))
+      .catch(() => undefined);
+  }
+
+  private async writeText(text: string): Promise<void> {
+    let rest = text;
+    for (;;) {
+      const { read, written } = this.encoder.encodeInto(rest, this.buffer.subarray(this.used));
+      this.used += written;
+      if (read === rest.length) return;
+      rest = rest.slice(read);
+      await this.makeRoom();
+    }
+  }
+
+  private async writeBytes(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const count = Math.min(bytes.length - offset, this.buffer.length - this.used);
+      this.buffer.set(bytes.subarray(offset, offset + count), this.used);
+      this.used += count;
+      offset += count;
+      if (offset < bytes.length) await this.makeRoom();
+    }
+  }
+
+  /** The buffer is full: grow it while it is smaller than a part, else send it and take an empty one. */
+  private async makeRoom(): Promise<void> {
+    const { partSizeBytes, queueSize } = this.options;
+    if (this.buffer.length < partSizeBytes) {
+      const grown = Buffer.allocUnsafeSlow(Math.min(partSizeBytes, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+      return;
+    }
+    this.sendPart();
+    while (this.inFlight.size >= queueSize && this.failure === undefined) await Promise.race(this.inFlight);
+    this.throwIfFailed();
+    this.buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(partSizeBytes);
+    this.used = 0;
+  }
+
+  private sendPart(): void {
+    if (this.partsSent >= MAX_PARTS) {
+      throw new Error(`s3://${this.options.bucket}/${this.options.key} would need more than ${MAX_PARTS} parts of ${this.options.partSizeBytes} bytes`);
+    }
+    const buffer = this.buffer;
+    const body = buffer.subarray(0, this.used);
+    this.partsSent += 1;
+    const partNumber = this.partsSent;
+    this.bytesSent += body.length;
+    this.uploadId ??= this.createUpload();
+    const sent = this.uploadPart(partNumber, body).then(
+      () => {
+        this.inFlight.delete(sent);
+        if (buffer.length === this.options.partSizeBytes) this.spare.push(buffer);
+      },
+      (error: unknown) => {
+        this.inFlight.delete(sent);
+        this.failure ??= { error };
+      },
+    );
+    this.inFlight.add(sent);
+  }
+
+  private async createUpload(): Promise<string> {
+    const created = await this.s3.send(new CreateMultipartUploadCommand({ ...this.objectParams(), ChecksumAlgorithm: CHECKSUM_ALGORITHM }));
+    if (created.UploadId === undefined) throw new Error(`CreateMultipartUpload for s3://${this.options.bucket}/${this.options.key} returned no UploadId`);
+    return created.UploadId;
+  }
+
+  private async uploadPart(partNumber: number, body: Buffer): Promise<void> {
+    const uploadId = await (this.uploadId as Promise<string>);
+    // Aborted meanwhile: there is nothing to send the part for.
+    if (this.failure !== undefined) return;
+    const { ETag, ChecksumCRC32 } = await this.s3.send(
+      new UploadPartCommand({
+        Bucket: this.options.bucket,
+        Key: this.options.key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+      }),
+    );
+    if (ETag === undefined) throw new Error(`UploadPart ${partNumber} of s3://${this.options.bucket}/${this.options.key} returned no ETag`);
+    this.parts.push({ PartNumber: partNumber, ETag, ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}) });
+  }
+
+  private objectParams() {
+    const { bucket, key, contentType, metadata } = this.options;
+    return { Bucket: bucket, Key: key, ContentType: contentType, ...(metadata ? { Metadata: metadata } : {}) };
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+}
