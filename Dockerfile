@@ -46,7 +46,7 @@ RUN apt-get update \
 ENV NODE_ENV=production
 # = PRODUCTION_NODE_OPTIONS in ops/production-runtime.ts (a test compares them). The old-space limit
 # suits a 2 GiB task; the task definition overrides NODE_OPTIONS from the task's memory.
-ENV NODE_OPTIONS="--max-semi-space-size=1 --max-old-space-size=1536"
+ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1536"
 
 WORKDIR /app
 # Owned by root and only readable by `node`: the worker cannot change its own code.

@@ -171,7 +171,7 @@ describe('the worker service', () => {
             { Name: 'MAX_FILES_IN_FLIGHT', Value: '8' },
             { Name: 'SHUTDOWN_GRACE_SECONDS', Value: '25' },
             { Name: 'HTTP_PORT', Value: '8080' },
-            { Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=1 --max-old-space-size=1536' },
+            { Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=4 --max-old-space-size=1536' },
           ]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
         }),
@@ -196,7 +196,7 @@ describe('the worker service', () => {
       ContainerDefinitions: [
         Match.objectLike({
           StopTimeout: 105,
-          Environment: Match.arrayWith([{ Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=1 --max-old-space-size=3072' }]),
+          Environment: Match.arrayWith([{ Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=4 --max-old-space-size=3072' }]),
         }),
       ],
     });
