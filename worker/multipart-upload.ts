@@ -100,7 +100,16 @@ export class MultipartUpload {
       this.used += written;
       if (read === rest.length) return;
       rest = rest.slice(read);
-      await this.makeRoom();
+      if (this.used < this.buffer.length) {
+        // The next character's UTF-8 bytes straddle the end of the buffer. S3 refuses a part but the
+        // last that is under 5 MiB, so it is split across the two parts like any other bytes.
+        const width = (rest.codePointAt(0) ?? 0) > 0xffff ? 2 : 1;
+        await this.writeBytes(Buffer.from(rest.slice(0, width)));
+        rest = rest.slice(width);
+        if (rest.length === 0) return;
+      } else {
+        await this.makeRoom();
+      }
     }
   }
 

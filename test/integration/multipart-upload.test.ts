@@ -45,15 +45,29 @@ describe('MultipartUpload and ObjectWriter on the emulator', () => {
   });
 
   it('stores text of several parts byte for byte, multi-byte characters across part boundaries included', async () => {
-    const pieces = textPieces(12 * 1024 * 1024);
+    // Three-byte characters do not divide 5 MiB: some character straddles every part boundary.
+    const pieces = [...textPieces(6 * 1024 * 1024), ...Array.from({ length: 25 }, () => '€'.repeat(100_000))];
     const expected = Buffer.from(pieces.join(''));
-    const upload = new MultipartUpload(clients.s3, { bucket, key: 'text.jsonl', contentType: CONTENT_TYPES.jsonLines, partSizeBytes: PART_BYTES, queueSize: 2 });
+    const partSizes: number[] = [];
+    const s3 = testClients().s3;
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') partSizes.push(((args.input as { Body: Uint8Array }).Body).length);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const upload = new MultipartUpload(s3, { bucket, key: 'text.jsonl', contentType: CONTENT_TYPES.jsonLines, partSizeBytes: PART_BYTES, queueSize: 2 });
 
     for (const piece of pieces) await upload.write(piece);
     const bytes = await upload.finish();
+    s3.destroy();
 
     expect(expected.length).toBeGreaterThan(2 * PART_BYTES);
     expect(bytes).toBe(expected.length);
+    // S3 (unlike the emulator) refuses a part under 5 MiB unless it is the last.
+    expect(partSizes.slice(0, -1)).toStrictEqual(Array.from({ length: partSizes.length - 1 }, () => PART_BYTES));
+    expect(partSizes.reduce((sum, size) => sum + size, 0)).toBe(expected.length);
     const stored = await storedBytes(clients.s3, bucket, 'text.jsonl');
     expect(stored.length).toBe(expected.length);
     expect(sha256(stored)).toBe(sha256(expected));
