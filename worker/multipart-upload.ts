@@ -49,6 +49,7 @@ export class MultipartUpload {
   private uploadId: Promise<string> | undefined;
   private failure: { readonly error: unknown } | undefined;
   private partsSent = 0;
+  private lastWrite: Promise<void> | undefined;
   private bytesSent = 0;
 
   constructor(s3: S3Client, options: MultipartUploadOptions) {
@@ -57,15 +58,25 @@ export class MultipartUpload {
     this.buffer = Buffer.allocUnsafeSlow(Math.min(FIRST_BUFFER_BYTES, options.partSizeBytes));
   }
 
-  /** Appends text (as UTF-8) or bytes, waiting while `queueSize` parts are in flight; fails as soon as a part does. */
-  async write(data: string | Uint8Array): Promise<void> {
-    this.throwIfFailed();
-    if (typeof data === 'string') await this.writeText(data);
-    else await this.writeBytes(data);
+  /**
+   * Appends text (as UTF-8) or bytes, waiting while `queueSize` parts are in flight; fails as soon as a
+   * part does. Writes not awaited one by one still land in the order they were made, as on a stream.
+   */
+  write(data: string | Uint8Array): Promise<void> {
+    const previous = this.lastWrite;
+    const write = (async () => {
+      await previous?.catch(() => undefined);
+      this.throwIfFailed();
+      if (typeof data === 'string') await this.writeText(data);
+      else await this.writeBytes(data);
+    })();
+    this.lastWrite = write;
+    return write;
   }
 
   /** Stores the object whole and returns its size in bytes. */
   async finish(): Promise<number> {
+    await this.lastWrite;
     this.throwIfFailed();
     if (this.uploadId === undefined) {
       await this.s3.send(new PutObjectCommand({ ...this.objectParams(), Body: this.buffer.subarray(0, this.used) }));
@@ -142,7 +153,9 @@ export class MultipartUpload {
 
   private sendPart(): void {
     if (this.partsSent >= MAX_PARTS) {
-      throw new Error(`s3://${this.options.bucket}/${this.options.key} would need more than ${MAX_PARTS} parts of ${this.options.partSizeBytes} bytes`);
+      const error = new Error(`s3://${this.options.bucket}/${this.options.key} would need more than ${MAX_PARTS} parts of ${this.options.partSizeBytes} bytes`);
+      this.failure ??= { error };
+      throw error;
     }
     const buffer = this.buffer;
     const body = buffer.subarray(0, this.used);

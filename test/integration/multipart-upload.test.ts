@@ -85,8 +85,9 @@ describe('MultipartUpload and ObjectWriter on the emulator', () => {
       queueSize: 1,
     });
 
-    await upload.write(expected.subarray(0, 100));
-    await upload.write(expected.subarray(100));
+    // Not awaited one by one: the bytes must still land in order.
+    const writes = [upload.write(expected.subarray(0, 100)), upload.write(expected.subarray(100, PART_BYTES + 7)), upload.write(expected.subarray(PART_BYTES + 7))];
+    await Promise.all(writes);
     await upload.finish();
 
     expect(sha256(await storedBytes(clients.s3, bucket, 'bytes.bin'))).toBe(sha256(expected));
