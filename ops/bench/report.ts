@@ -1,6 +1,7 @@
 /** The bench's table: figures per scenario, then the targets. Pure. */
 import type { CpuProfileEntry } from './cpu-profile.ts';
 import type { ProfileSummary } from './profiling.ts';
+import { cpuBoundFilesPerSecond, cpuVsComputeAndIo } from './bounds.ts';
 import type { BenchResults, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
 import type { TargetResult } from './targets.ts';
 import { floorRecordsPerSecond, floorSeconds } from './targets.ts';
@@ -54,6 +55,14 @@ function smallFilesRow(run: SmallFilesRun): string[] {
 
 const times = (value: number | null) => (value === null ? 'n/a' : `${fixed(value)}×`);
 
+/** The files/s the cores allow at the faster run's CPU per file, and what that makes the best ratio to the slower run. */
+function cpuBoundRow(slower: SmallFilesRun, faster: SmallFilesRun): string[] {
+  const bound = cpuBoundFilesPerSecond(faster);
+  const label = `files/s ${faster.cores} cores allow at the 2nd run's CPU per file (all processes)`;
+  if (bound === null) return ['', label, 'n/a'];
+  return ['', label, `${fixed(bound, 1)}, at most ${times(ratio(bound, slower.filesPerSecond))} the first run`];
+}
+
 /** Scenario 9: no target, figures only, with its ratios to scenario 3 (the JSON Lines writer) of the same run. */
 export function parquetWriterRows(figures: ParquetWriterFigures): string[][] {
   const { parquet, vsJsonLines } = figures;
@@ -96,6 +105,8 @@ export function figureRows(results: BenchResults): string[][] {
   const floorRate = floorRecordsPerSecond(results);
   if (floorRate !== null) rows.push(['', 'records/s the slower floor allows', integer(floorRate)]);
   if (largeFile) rows.push(...workerFileRows('3 worker, large file', largeFile));
+  const cpuVsFloors = cpuVsComputeAndIo(results);
+  if (cpuVsFloors !== null) rows.push(['', 'worker CPU ÷ (compute floor + I/O floor client CPU)', times(cpuVsFloors)]);
   if (naive) {
     const matches = naive.matchesWorker === null ? 'not checked (scenario 3 did not run)' : naive.matchesWorker ? 'yes (size and SHA-256, both outputs)' : 'NO';
     rows.push(
@@ -110,11 +121,11 @@ export function figureRows(results: BenchResults): string[][] {
   }
   if (smallFiles) {
     rows.push(['5 small files', '', ''], smallFilesRow(smallFiles.oneAtATime), smallFilesRow(smallFiles.defaultBound));
-    rows.push(['', 'default ÷ one at a time', `${fixed(smallFiles.speedup)}×`]);
+    rows.push(['', 'default ÷ one at a time', `${fixed(smallFiles.speedup)}×`], cpuBoundRow(smallFiles.oneAtATime, smallFiles.defaultBound));
   }
   if (scaleOut) {
     rows.push(['6 scale-out', '', ''], smallFilesRow(scaleOut.oneProcess), smallFilesRow(scaleOut.twoProcesses));
-    rows.push(['', '2 processes ÷ 1', `${fixed(scaleOut.speedup)}×`]);
+    rows.push(['', '2 processes ÷ 1', `${fixed(scaleOut.speedup)}×`], cpuBoundRow(scaleOut.oneProcess, scaleOut.twoProcesses));
   }
   if (latency) {
     rows.push(

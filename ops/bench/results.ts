@@ -87,6 +87,8 @@ export interface SmallFilesRun {
   readonly workerCpuSeconds: number | null;
   readonly emulatorCpuSeconds: number | null;
   readonly benchCpuSeconds: number;
+  /** The machine's cores, which the CPU above shares. */
+  readonly cores: number;
   readonly warningLines: number;
   /** Set when the worker ran under --cpu-prof: its figures then include the profiler's cost. */
   readonly cpuProfile?: ProfileSummary;

@@ -3,6 +3,7 @@
  * files are put with bounded concurrency while they run (the same way in every run); the time runs
  * from the first put to the last 'file processed' line.
  */
+import { availableParallelism } from 'node:os';
 import type { BenchContext } from '../context.ts';
 import { waitForFilesProcessed } from '../file-outcomes.ts';
 import { cpuDelta, cpuSecondsOf } from '../process-stats.ts';
@@ -66,6 +67,7 @@ export async function runSmallFiles(context: BenchContext, options: SmallFilesRu
       workerCpuSeconds,
       emulatorCpuSeconds,
       benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
+      cores: availableParallelism(),
       warningLines: warnings,
       ...(cpuProfile ? { cpuProfile } : {}),
     };
