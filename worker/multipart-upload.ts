@@ -32,7 +32,7 @@ export interface MultipartUploadOptions {
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
 /** An object starts in a buffer this small and grows to a part, so a small file costs little memory. */
-const FIRST_BUFFER_BYTES = 64 * 1024;
+const FIRST_BUFFER_BYTES = 4 * 1024;
 /** S3 verifies every part and the whole object against CRC32s the SDK computes. */
 const CHECKSUM_ALGORITHM = 'CRC32';
 
