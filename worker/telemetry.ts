@@ -156,8 +156,11 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     messageReceived: (): void => {
       metrics.messagesReceived.inc();
     },
-    messageDeleted: (): void => {
-      metrics.messagesDeleted.inc();
+    messagesDeleted: (count: number): void => {
+      metrics.messagesDeleted.inc(count);
+    },
+    messageDeletesFailed: (messageIds: readonly string[], error: string): void => {
+      logger.warn({ messageIds, err: error }, 'delete failed; these messages will be processed again after their visibility timeout');
     },
     messageIgnored: (messageId: string | undefined, kind: 'test_event' | 'other_event', detail: string): void => {
       metrics.messagesIgnored.inc({ kind });

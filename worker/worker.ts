@@ -114,7 +114,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
     handleMessage,
     visibilityAfterFailure: handler.visibilityAfterFailure,
-    events: { deleted: telemetry.messageDeleted, receiveFailed: telemetry.receiveFailed, receiveRecovered: telemetry.receiveRecovered },
+    events: {
+      deleted: telemetry.messagesDeleted,
+      deleteFailed: telemetry.messageDeletesFailed,
+      receiveFailed: telemetry.receiveFailed,
+      receiveRecovered: telemetry.receiveRecovered,
+    },
   });
 
   const readiness = (): Readiness => {
