@@ -144,6 +144,8 @@ export class MultipartUpload {
       this.buffer = grown;
       return;
     }
+    // Aborted while this write waited: no new part, and above all no new multipart upload to leave behind.
+    this.throwIfFailed();
     this.sendPart();
     while (this.inFlight.size >= queueSize && this.failure === undefined) await Promise.race(this.inFlight);
     this.throwIfFailed();
