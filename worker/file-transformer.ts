@@ -1,5 +1,5 @@
 import type { LineSink } from './line-splitter.ts';
-import { evaluateLine, rejectedLine, REJECT_REASONS, type RecordRules, type RejectReason } from './pipeline.ts';
+import { evaluateLine, evaluateRecord, rejectedLine, REJECT_REASONS, type RecordResult, type RecordRules, type RejectReason } from './pipeline.ts';
 
 export interface FileTally {
   processed: number;
@@ -36,21 +36,15 @@ export class FileTransformer implements LineSink {
 
   line(text: string, lineNumber: number): void {
     if (BLANK.test(text)) return;
-    const result = evaluateLine(text, this.rules);
-    switch (result.outcome) {
-      case 'processed':
-        this.tally.processed += 1;
-        if (result.unknownDevice) this.tally.unknownDevices += 1;
-        if (this.onProcessedRecord) this.onProcessedRecord(result.record);
-        else this.processedText += result.output + '\n';
-        return;
-      case 'filtered':
-        this.tally.filtered += 1;
-        return;
-      case 'rejected':
-        this.countRejected(result.reason);
-        this.rejectedText += rejectedLine(lineNumber, result, text) + '\n';
-        return;
+    if (this.onProcessedRecord) {
+      // A record writer gets no output line: building it cost 5 % of the Parquet writer's CPU (bench scenario 9).
+      const result = evaluateRecord(text, this.rules);
+      if (result.outcome === 'processed') this.onProcessedRecord(result.record);
+      this.account(result, text, lineNumber);
+    } else {
+      const result = evaluateLine(text, this.rules);
+      if (result.outcome === 'processed') this.processedText += result.output + '\n';
+      this.account(result, text, lineNumber);
     }
   }
 
@@ -75,6 +69,22 @@ export class FileTransformer implements LineSink {
     const text = this.rejectedText;
     this.rejectedText = '';
     return text;
+  }
+
+  private account(result: RecordResult, text: string, lineNumber: number): void {
+    switch (result.outcome) {
+      case 'processed':
+        this.tally.processed += 1;
+        if (result.unknownDevice) this.tally.unknownDevices += 1;
+        return;
+      case 'filtered':
+        this.tally.filtered += 1;
+        return;
+      case 'rejected':
+        this.countRejected(result.reason);
+        this.rejectedText += rejectedLine(lineNumber, result, text) + '\n';
+        return;
+    }
   }
 
   private countRejected(reason: RejectReason): void {

@@ -24,16 +24,18 @@ export interface Rejection {
   readonly message: string;
 }
 
-export type LineResult =
-  | {
-      readonly outcome: 'processed';
-      readonly output: string;
-      /** The parsed input with location_id and temp_fahrenheit set, for writers other than JSON Lines. */
-      readonly record: Readonly<Record<string, unknown>>;
-      readonly unknownDevice: boolean;
-    }
-  | { readonly outcome: 'filtered' }
-  | Rejection;
+export interface ProcessedRecord {
+  readonly outcome: 'processed';
+  /** The parsed input with location_id and temp_fahrenheit set, for writers other than JSON Lines. */
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly unknownDevice: boolean;
+}
+
+/** The outcome of a line for a writer that takes records (Parquet). */
+export type RecordResult = ProcessedRecord | { readonly outcome: 'filtered' } | Rejection;
+
+/** The outcome of a line for the JSON Lines writer: a processed record comes with its output line. */
+export type LineResult = (ProcessedRecord & { readonly output: string }) | { readonly outcome: 'filtered' } | Rejection;
 
 export interface RecordRules {
   /** Records at or below this temperature are filtered out. */
@@ -81,8 +83,20 @@ function withAddedFields(line: string, record: Record<string, unknown>, location
   return `${line.slice(0, closingBrace)},"location_id":${JSON.stringify(locationId)},"temp_fahrenheit":${tempFahrenheit}}`;
 }
 
-/** Applies the contract to one non-blank line. */
+/** Applies the contract to one non-blank line; a processed record gets its two fields. */
+export function evaluateRecord(line: string, rules: RecordRules): RecordResult {
+  return evaluate(line, rules, false);
+}
+
+/** As evaluateRecord, with the JSON line the processed output gets. */
 export function evaluateLine(line: string, rules: RecordRules): LineResult {
+  return evaluate(line, rules, true);
+}
+
+// One body for both, so that the JSON Lines path pays for no intermediate object per record.
+function evaluate(line: string, rules: RecordRules, withOutput: true): LineResult;
+function evaluate(line: string, rules: RecordRules, withOutput: false): RecordResult;
+function evaluate(line: string, rules: RecordRules, withOutput: boolean): LineResult | RecordResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -115,10 +129,12 @@ export function evaluateLine(line: string, rules: RecordRules): LineResult {
   }
   const knownLocation = rules.locations.get(deviceId);
   const locationId = knownLocation ?? rules.unknownLocationId;
-  const output = withAddedFields(line, record, locationId, tempFahrenheit);
+  const unknownDevice = knownLocation === undefined;
+  // Before the fields are set: the output line depends on whether the input already had them.
+  const output = withOutput ? withAddedFields(line, record, locationId, tempFahrenheit) : undefined;
   record.location_id = locationId;
   record.temp_fahrenheit = tempFahrenheit;
-  return { outcome: 'processed', output, record, unknownDevice: knownLocation === undefined };
+  return output === undefined ? { outcome: 'processed', record, unknownDevice } : { outcome: 'processed', output, record, unknownDevice };
 }
 
 /** The JSON line written to the rejected output for one bad input line. */

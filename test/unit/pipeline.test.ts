@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from '@jest/globals';
 import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.ts';
-import { evaluateLine, rejectedLine, toFahrenheit, type RecordRules } from '../../worker/pipeline.ts';
+import { evaluateLine, evaluateRecord, rejectedLine, toFahrenheit, type RecordRules } from '../../worker/pipeline.ts';
 
 const RULES: RecordRules = {
   temperatureThresholdCelsius: 10,
@@ -56,6 +56,32 @@ describe('evaluateLine on the sample data', () => {
   it('gives the same output for the same line every time', () => {
     const [first] = SAMPLE_LINES as [string];
     expect(evaluateLine(first, RULES)).toStrictEqual(evaluateLine(first, RULES));
+  });
+});
+
+describe('evaluateRecord, for writers that take records', () => {
+  it('gives every line the outcome, record and device flag evaluateLine gives it, without the output line', () => {
+    const lines = [
+      ...SAMPLE_LINES,
+      line({ temperature: 5 }),
+      line({ humidity: 101 }),
+      '{"device_id":',
+      line({ device_id: 'sensor-zeta' }),
+      '{"location_id":"mine","device_id":"sensor-alpha","temperature":20,"humidity":50,"temp_fahrenheit":0}',
+    ];
+
+    const records = lines.map((text) => evaluateRecord(text, RULES));
+
+    expect(records).toStrictEqual(
+      lines.map((text) => {
+        const result = evaluateLine(text, RULES);
+        if (result.outcome !== 'processed') return result;
+        const { output, ...withoutOutput } = result;
+        expect(output).toContain('"temp_fahrenheit":');
+        return withoutOutput;
+      }),
+    );
+    expect(records.map((result) => result.outcome)).toStrictEqual(['processed', 'processed', 'processed', 'processed', 'processed', 'filtered', 'rejected', 'rejected', 'processed', 'processed']);
   });
 });
 
