@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { NotAProcessedRecordError, PARQUET_COLUMNS, PARQUET_SCHEMA, toParquetRow } from '../../worker/parquet/schema.ts';
+import fc from 'fast-check';
 import { parseTimestampMillis } from '../../worker/parquet/timestamp.ts';
 
 const PROCESSED = {
@@ -125,5 +126,20 @@ describe('parseTimestampMillis', () => {
     ['null', null],
   ])('refuses %s', (_what, value) => {
     expect(parseTimestampMillis(value)).toBeNull();
+  });
+
+  it('reads YYYY-MM-DDTHH:MM:SSZ, which it reads without the regular expression, as the same time written +00:00', () => {
+    const digits = (width: number, max: number) => fc.integer({ min: 0, max }).map((value) => String(value).padStart(width, '0'));
+    const parts = fc.tuple(digits(4, 9999), digits(2, 13), digits(2, 32), digits(2, 25), digits(2, 61), digits(2, 61));
+    fc.assert(
+      fc.property(parts, ([year, month, day, hour, minute, second]) => {
+        const local = `${year}-${month}-${day}T${hour}:${minute}:${second}`;
+        expect(parseTimestampMillis(`${local}Z`)).toBe(parseTimestampMillis(`${local}+00:00`));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(parseTimestampMillis('2025-07-11T11:00:0xZ')).toBeNull();
+    expect(parseTimestampMillis('2025-07-11T11:00:00Z')).toBe(Date.UTC(2025, 6, 11, 11));
+    expect(parseTimestampMillis('2025-07-12T00:00:01Z')).toBe(Date.UTC(2025, 6, 12, 0, 0, 1));
   });
 });

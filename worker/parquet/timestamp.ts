@@ -1,7 +1,8 @@
 /**
  * The record's `timestamp` as an instant. The data contract does not validate `timestamp`, so this
  * is the one place that decides what counts as a time: an RFC 3339 date-time with an explicit zone,
- * e.g. `2025-07-11T11:00:00Z` or `2025-07-11T13:00:00.250+02:00`. Pure.
+ * e.g. `2025-07-11T11:00:00Z` or `2025-07-11T13:00:00.250+02:00`. Pure (it keeps the last day it
+ * read, which changes no answer).
  */
 
 const MILLIS_PER_MINUTE = 60_000;
@@ -30,6 +31,48 @@ function utcMillis(year: number, month: number, day: number, hour: number, minut
  */
 export function parseTimestampMillis(value: unknown): number | null {
   if (typeof value !== 'string') return null;
+  const common = parseCommonShape(value);
+  return common === undefined ? parseRfc3339(value) : common;
+}
+
+const ZERO = 0x30;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** The last day read by parseCommonShape and its midnight: the readings of one file share a few days. */
+let lastDay = '';
+let lastDayMillis: number | null = null;
+
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - ZERO;
+  const ones = text.charCodeAt(at + 1) - ZERO;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ`, the shape devices mostly send, read without the regular expression (7 % of
+ * the Parquet writer's CPU went there): the day through parseRfc3339 once, the time of day by hand.
+ * Undefined for any other shape, which parseRfc3339 reads.
+ */
+function parseCommonShape(value: string): number | null | undefined {
+  if (value.length !== 20 || value.charCodeAt(10) !== 0x54 || value.charCodeAt(13) !== 0x3a || value.charCodeAt(16) !== 0x3a || value.charCodeAt(19) !== 0x5a) {
+    return undefined;
+  }
+  const hour = twoDigits(value, 11);
+  const minute = twoDigits(value, 14);
+  const second = twoDigits(value, 17);
+  if (hour < 0 || minute < 0 || second < 0) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const day = value.slice(0, 10);
+  if (day !== lastDay) {
+    lastDayMillis = parseRfc3339(`${day}T00:00:00Z`);
+    lastDay = day;
+  }
+  return lastDayMillis === null ? null : lastDayMillis + hour * HOUR_MS + minute * MINUTE_MS + second * SECOND_MS;
+}
+
+function parseRfc3339(value: string): number | null {
   const match = RFC_3339.exec(value);
   if (match === null) return null;
   const [, yearText, monthText, dayText, hourText, minuteText, secondText, fraction, utc, sign, offsetHourText, offsetMinuteText] = match;
