@@ -6,11 +6,9 @@
  * A delete that fails leaves its message to reappear after its visibility timeout and be processed
  * again, into the same output keys, as when a worker dies before deleting.
  */
-import { DeleteMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { errorMessage } from './errors.ts';
-
-/** SQS's limit on the entries of one batch request. */
-export const MAX_BATCH_ENTRIES = 10;
+import { deleteMessageBatch, SQS_MAX_BATCH_ENTRIES } from './sqs-delete-batch.ts';
 
 export interface DeleteBatcherOptions {
   readonly sqs: SQSClient;
@@ -36,7 +34,7 @@ export class DeleteBatcher {
   /** Queues the delete of a message whose work is done. */
   add(message: Message): void {
     this.waiting.push(message);
-    if (this.waiting.length >= MAX_BATCH_ENTRIES) this.sendWaiting();
+    if (this.waiting.length >= SQS_MAX_BATCH_ENTRIES) this.sendWaiting();
     else this.timer ??= setTimeout(() => this.sendWaiting(), this.options.windowMs);
   }
 
@@ -50,7 +48,7 @@ export class DeleteBatcher {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_BATCH_ENTRIES);
+      const batch = this.waiting.splice(0, SQS_MAX_BATCH_ENTRIES);
       const sent = this.send(batch).finally(() => this.sending.delete(sent));
       this.sending.add(sent);
     }
@@ -59,18 +57,13 @@ export class DeleteBatcher {
   private async send(batch: readonly Message[]): Promise<void> {
     const { sqs, queueUrl, events } = this.options;
     try {
-      const response = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          // Entry ids only need to be unique within the request.
-          Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-        }),
-      );
-      const failed = response.Failed ?? [];
-      if (batch.length - failed.length > 0) events.deleted(batch.length - failed.length);
+      const { deleted, failed } = await deleteMessageBatch(sqs, queueUrl, batch);
+      if (deleted.length > 0) events.deleted(deleted.length);
       if (failed.length > 0) {
-        const ids = failed.map((entry) => batch[Number(entry.Id)]?.MessageId ?? `entry ${entry.Id}`);
-        events.deleteFailed(ids, failed.map((entry) => `${entry.Code ?? 'error'}: ${entry.Message ?? ''}`.trim()).join('; '));
+        events.deleteFailed(
+          failed.map(({ message }) => message.MessageId ?? '?'),
+          failed.map(({ code, detail }) => `${code}: ${detail}`.trim()).join('; '),
+        );
       }
     } catch (error) {
       events.deleteFailed(

@@ -13,13 +13,14 @@
  * redriven message failing again, when a worker runs) would otherwise go round for ever. Those are
  * kept hidden while the run lasts, so that receives can drain the rest, and released at the end.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RetryOptions } from '../../trigger/send-batches.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { RedriveJournal } from './redrive-journal.ts';
 import { releaseMessages } from './peek-messages.ts';
 import { sendToSourceQueue } from './redrive-send.ts';
 import { errorMessage } from '../../worker/errors.ts';
+import { deleteMessageBatch, SQS_MAX_BATCH_ENTRIES } from '../../worker/sqs-delete-batch.ts';
 
 export interface ClientSideRedriveOptions {
   readonly dlqUrl: string;
@@ -69,7 +70,6 @@ export class RedriveError extends Error {
   }
 }
 
-const MAX_BATCH = 10;
 
 async function receiveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, count: number): Promise<Message[]> {
   const { Messages: messages = [] } = await sqs.send(
@@ -92,18 +92,10 @@ function arrivedAfter(message: Message, startedAtMs: number): boolean {
 
 /** Deletes the messages; returns the ids deleted and a description of any that were not. */
 async function deleteBatch(sqs: SQSClient, dlqUrl: string, messages: readonly Message[]): Promise<{ deletedIds: string[]; problem?: string }> {
-  if (messages.length === 0) return { deletedIds: [] };
-  const output = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: dlqUrl,
-      Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-    }),
-  );
-  const deleted = new Set((output.Successful ?? []).map(({ Id }) => Id));
-  const deletedIds = messages.filter((_, index) => deleted.has(String(index))).map((message) => message.MessageId ?? '');
-  const failed = output.Failed ?? [];
+  const { deleted, failed } = await deleteMessageBatch(sqs, dlqUrl, messages);
+  const deletedIds = deleted.map((message) => message.MessageId ?? '');
   if (failed.length === 0) return { deletedIds };
-  const codes = [...new Set(failed.map((entry) => entry.Code ?? 'unknown'))].join(', ');
+  const codes = [...new Set(failed.map(({ code }) => code))].join(', ');
   return { deletedIds, problem: `${failed.length} message(s) could not be deleted from the DLQ (${codes})` };
 }
 
@@ -163,7 +155,7 @@ export async function redriveClientSide(sqs: SQSClient, options: ClientSideRedri
   try {
     for (;;) {
       if (options.signal.aborted) return stop(STOP_REASONS.interrupted);
-      const wanted = Math.min(MAX_BATCH, (options.limit ?? Infinity) - handled);
+      const wanted = Math.min(SQS_MAX_BATCH_ENTRIES, (options.limit ?? Infinity) - handled);
       if (wanted <= 0) return stop(STOP_REASONS.limit);
       // Wait for the rate before receiving, so that a received batch is never held while waiting.
       await options.rateLimiter.take(wanted, options.signal);
