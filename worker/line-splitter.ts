@@ -1,33 +1,36 @@
 /**
  * Splits a byte stream into lines, on bytes rather than strings: a newline byte never occurs
  * inside a multi-byte UTF-8 character, so each line is decoded once, whole.
- * Handles LF and CRLF, a leading BOM, and bounds the memory one line may take.
+ * Owns the data contract's rules for line ends, the byte order mark and blank lines.
  */
 
 export interface LineSink {
-  /** A complete line without its terminator; `lineNumber` is 1-based, counting every line. */
+  /** A complete non-blank line without its terminator; `lineNumber` is 1-based, counting every line. */
   line(text: string, lineNumber: number): void;
-  /** A line longer than the limit; only its first bytes are kept. */
+  /** A non-blank line longer than the limit; only its first bytes are kept. */
   overlongLine(prefix: string, byteLength: number, lineNumber: number): void;
 }
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-const BYTE_ORDER_MARK = '\uFEFF';
 /** How much of an overlong line is kept for the rejected record. */
 export const OVERLONG_PREFIX_BYTES = 1024;
 
-const BOM_BYTES = [0xef, 0xbb, 0xbf] as const;
+/** A byte order mark: exactly these bytes at the very start of the object, and nowhere else. */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Whether `bytes`, found `offset` bytes into a line, are all JSON whitespace (space, tab, CR, LF), as the
- * transformer defines a blank line; a byte order mark at the very start of the file is dropped, so blank.
+ * The bytes a blank line may hold: JSON's insignificant whitespace that can stand inside a line (space,
+ * tab, carriage return; a line feed ends the line). Such a line holds no value and has no outcome. Every
+ * other character, other Unicode spaces included, makes a line non-blank.
  */
-function isBlankBytes(bytes: Buffer, offset: number, firstLine: boolean): boolean {
+export function isBlankByte(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === CARRIAGE_RETURN;
+}
+
+function isBlank(bytes: Buffer): boolean {
   for (let index = 0; index < bytes.length; index += 1) {
-    const byte = bytes[index] as number;
-    if (firstLine && offset + index < BOM_BYTES.length && byte === BOM_BYTES[offset + index]) continue;
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a) return false;
+    if (!isBlankByte(bytes[index] as number)) return false;
   }
   return true;
 }
@@ -47,9 +50,11 @@ export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private pendingLastByte: number | undefined;
-  /** Whether the pending bytes are all whitespace: an overlong blank line is still blank. */
+  /** Whether the pending bytes are all blank bytes: an overlong blank line is still blank. */
   private pendingBlank = true;
   private lineNumber = 0;
+  /** The first bytes of the object, held until there are enough to tell whether they are a BOM. */
+  private objectStart: Buffer | undefined = Buffer.alloc(0);
 
   /** Enough to decide the line's fate and to keep the prefix of an overlong one. */
   private readonly keepLimitBytes: number;
@@ -61,6 +66,31 @@ export class LineSplitter {
   }
 
   push(chunk: Buffer): void {
+    if (this.objectStart !== undefined) {
+      const start = this.objectStart.length === 0 ? chunk : Buffer.concat([this.objectStart, chunk]);
+      if (start.length < BOM.length) {
+        this.objectStart = start;
+        return;
+      }
+      this.objectStart = undefined;
+      this.split(start.subarray(0, BOM.length).equals(BOM) ? start.subarray(BOM.length) : start);
+      return;
+    }
+    this.split(chunk);
+  }
+
+  /** Emits the last line when the input does not end in a newline. */
+  end(): void {
+    if (this.objectStart !== undefined) {
+      // Fewer bytes than a BOM in the whole object: they are data.
+      const start = this.objectStart;
+      this.objectStart = undefined;
+      this.split(start);
+    }
+    if (this.pendingBytes > 0) this.completeLine(Buffer.alloc(0), 0, 0);
+  }
+
+  private split(chunk: Buffer): void {
     let start = 0;
     let newline = chunk.indexOf(NEWLINE, start);
     while (newline !== -1) {
@@ -71,15 +101,10 @@ export class LineSplitter {
     if (start < chunk.length) this.keep(chunk.subarray(start));
   }
 
-  /** Emits the last line when the input does not end in a newline. */
-  end(): void {
-    if (this.pendingBytes > 0) this.completeLine(Buffer.alloc(0), 0, 0);
-  }
-
   private keep(part: Buffer): void {
     // Past the limit only a prefix is needed, so the rest of an overlong line is dropped as it arrives.
     if (this.pendingBytes <= this.keepLimitBytes) this.pending.push(part);
-    if (this.pendingBlank) this.pendingBlank = isBlankBytes(part, this.pendingBytes, this.lineNumber === 0);
+    if (this.pendingBlank) this.pendingBlank = isBlank(part);
     this.pendingBytes += part.length;
     this.pendingLastByte = part[part.length - 1];
   }
@@ -89,26 +114,21 @@ export class LineSplitter {
     const lastByte = end > start ? chunk[end - 1] : this.pendingLastByte;
     const byteLength = this.pendingBytes + (end - start) - (lastByte === CARRIAGE_RETURN ? 1 : 0);
     const tail = chunk.subarray(start, end);
-    const blank = this.pendingBlank && isBlankBytes(tail, this.pendingBytes, this.lineNumber === 1);
-    // The whole line when it was kept whole (its CR dropped here), else its first bytes.
-    let line = this.pending.length === 0 ? tail : Buffer.concat([...this.pending, tail]);
-    line = line.subarray(0, Math.min(line.length, byteLength));
+    const blank = this.pendingBlank && isBlank(tail);
+    const pending = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingLastByte = undefined;
     this.pendingBlank = true;
+    if (blank) return;
 
+    // The whole line when it was kept whole (its CR dropped here), else its first bytes.
+    let line = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    line = line.subarray(0, Math.min(line.length, byteLength));
     if (byteLength <= this.maxLineBytes) {
-      this.sink.line(this.decode(line), this.lineNumber);
-    } else if (blank) {
-      this.sink.line('', this.lineNumber);
+      this.sink.line(line.toString('utf8'), this.lineNumber);
     } else {
-      this.sink.overlongLine(this.decode(line.subarray(0, characterBoundary(line, OVERLONG_PREFIX_BYTES))), byteLength, this.lineNumber);
+      this.sink.overlongLine(line.subarray(0, characterBoundary(line, OVERLONG_PREFIX_BYTES)).toString('utf8'), byteLength, this.lineNumber);
     }
-  }
-
-  private decode(bytes: Buffer): string {
-    const text = bytes.toString('utf8');
-    return this.lineNumber === 1 && text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
   }
 }

@@ -24,13 +24,21 @@ function jsonLines(text: string | undefined): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Non-blank lines as the contract counts them: split on \n, one trailing \r off, BOM off line 1, whitespace-only skipped. */
+/**
+ * Non-blank lines as the contract counts them, on bytes: EF BB BF off the start of the object, split on LF,
+ * nothing after a final LF, blank = only space, tab and CR. (String.prototype.trim() would also take
+ * \v, \f, NBSP and U+3000 for blank, which the contract does not.)
+ */
 function nonBlankLines(bytes: Buffer): number {
-  return bytes
-    .toString('utf8')
-    .split('\n')
-    .map((line, index) => (index === 0 ? line.replace(/^\uFEFF/, '') : line).replace(/\r$/, ''))
-    .filter((line) => line.trim() !== '').length;
+  const body = bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? bytes.subarray(3) : bytes;
+  let count = 0;
+  for (let start = 0; start < body.length; ) {
+    const newline = body.indexOf(0x0a, start);
+    const end = newline === -1 ? body.length : newline;
+    if (body.subarray(start, end).some((byte) => byte !== 0x20 && byte !== 0x09 && byte !== 0x0d)) count += 1;
+    start = end + 1;
+  }
+  return count;
 }
 
 /** A key of exactly `bytes` UTF-8 bytes, with spaces, `+`, `%` and non-ASCII characters in it. */

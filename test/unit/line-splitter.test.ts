@@ -37,28 +37,49 @@ describe('LineSplitter', () => {
     expect(split([])).toStrictEqual([]);
   });
 
-  it('counts blank lines in the line numbers', () => {
-    expect(split(['a\n\n\r\nb'])).toStrictEqual([
+  it('emits no blank line, but counts it in the line numbers', () => {
+    expect(split(['a\n\n\r\n \t\r \nb'])).toStrictEqual([
       { line: 'a', n: 1 },
-      { line: '', n: 2 },
-      { line: '', n: 3 },
-      { line: 'b', n: 4 },
+      { line: 'b', n: 5 },
     ]);
   });
 
-  it('strips a byte order mark on line 1 only', () => {
+  it.each([
+    ['vertical tab', '\v'],
+    ['form feed', '\f'],
+    ['no-break space', '\u00A0'],
+    ['ideographic space', '\u3000'],
+    ['line separator', '\u2028'],
+    ['zero-width no-break space', '\uFEFF'],
+  ])('takes a line of a %s for non-blank: only space, tab and CR make a line blank', (_name, space) => {
+    expect(split([` ${space}\t\n`])).toStrictEqual([{ line: ` ${space}\t`, n: 1 }]);
+  });
+
+  it('strips a byte order mark at the start of the object only', () => {
     expect(split(['\uFEFFa\n\uFEFFb\n'])).toStrictEqual([{ line: 'a', n: 1 }, { line: '\uFEFFb', n: 2 }]);
   });
 
   it('strips a byte order mark split across chunks', () => {
-    expect(split([Buffer.from([0xef]), Buffer.from([0xbb, 0xbf, 0x61, 0x0a])])).toStrictEqual([{ line: 'a', n: 1 }]);
+    expect(split([Buffer.from([0xef]), Buffer.from([0xbb]), Buffer.from([0xbf, 0x61, 0x0a])])).toStrictEqual([{ line: 'a', n: 1 }]);
+  });
+
+  it.each([
+    // An incomplete sequence decodes as one U+FFFD, each stray continuation byte as one.
+    ['a lone EF', [0xef], 1],
+    ['EF BB without BF', [0xef, 0xbb], 1],
+    ['BB BF without EF', [0xbb, 0xbf], 2],
+  ])('keeps %s at the start as data (U+FFFD), not a BOM', (_name, bytes, replacements) => {
+    expect(split([Buffer.from([...bytes, 0x61, 0x0a])])).toStrictEqual([{ line: '\uFFFD'.repeat(replacements) + 'a', n: 1 }]);
+  });
+
+  it('keeps an object of fewer bytes than a BOM as data', () => {
+    expect(split([Buffer.from([0xef, 0xbb])])).toStrictEqual([{ line: '\uFFFD', n: 1 }]);
   });
 
   describe('with chunk boundaries anywhere', () => {
     const input = Buffer.from('\uFEFF{"t":"é"}\r\n\n温度=21.5\nend');
     const expected = [
       { line: '{"t":"é"}', n: 1 },
-      { line: '', n: 2 },
       { line: '温度=21.5', n: 3 },
       { line: 'end', n: 4 },
     ];
@@ -93,6 +114,26 @@ describe('LineSplitter', () => {
         { overlong: 'é'.repeat(512), bytes: 6000, n: 2 },
         { line: 'next', n: 3 },
       ]);
+    });
+
+    it('does not count a BOM toward line 1: a line of exactly maxLineBytes after it is accepted', () => {
+      expect(split([`\uFEFF${'x'.repeat(64)}\r\n`], 64)).toStrictEqual([{ line: 'x'.repeat(64), n: 1 }]);
+      expect(split([`\uFEFF${'x'.repeat(65)}\n`], 64)).toStrictEqual([{ overlong: 'x'.repeat(65), bytes: 65, n: 1 }]);
+    });
+
+    it.each([
+      ['a stray EF', [0xef]],
+      ['a space then BB', [0x20, 0xbb]],
+      ['EF BB', [0xef, 0xbb]],
+    ])('rejects an overlong line starting with %s then spaces: it is not blank', (_name, bytes) => {
+      const line = Buffer.concat([Buffer.from(bytes), Buffer.alloc(100, ' ')]);
+      const emitted = split([Buffer.concat([line, Buffer.from('\n')])], 64);
+      expect(emitted).toMatchObject([{ bytes: line.length, n: 1 }]);
+      expect(emitted[0]).toHaveProperty('overlong');
+    });
+
+    it('skips an overlong line of spaces, tabs and CRs: it is blank', () => {
+      expect(split([` \t\r${' '.repeat(200)}\nnext\n`], 64)).toStrictEqual([{ line: 'next', n: 2 }]);
     });
 
     it('reports the byte length of a CRLF-terminated overlong line without its CR', () => {

@@ -57,11 +57,14 @@ interface ModelLine {
   readonly bytes: Buffer;
 }
 
-/** Whitespace-only, by the definition FileTransformer uses (`/^\s*$/`: ECMAScript WhiteSpace and LineTerminator, as trim()). */
-/** JSON whitespace only (space, tab, CR, LF), as the worker defines a blank line. */
-const isBlank = (text: string) => /^[ \t\r\n]*$/.test(text);
+/** Blank, as the contract says: nothing but spaces, tabs and carriage returns. */
+const isBlank = (text: string) => /^[ \t\r]*$/.test(text);
 
-function modelLines(input: Buffer): ModelLine[] {
+/** A BOM is exactly EF BB BF at the very start of the object. */
+const withoutBom = (input: Buffer) => (input.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? input.subarray(3) : input);
+
+function modelLines(object: Buffer): ModelLine[] {
+  const input = withoutBom(object);
   const texts = input.toString('utf8').split('\n');
   const segments: Buffer[] = [];
   let start = 0;
@@ -77,18 +80,16 @@ function modelLines(input: Buffer): ModelLine[] {
     if (index === segments.length - 1 && segment.length === 0) return; // nothing after the last newline
     let text = texts[index] ?? '';
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (index === 0 && text.startsWith('\uFEFF')) text = text.slice(1);
     lines.push({ n: index + 1, text, bytes: segment.at(-1) === 0x0d ? segment.subarray(0, -1) : segment });
   });
   return lines;
 }
 
-/** The first 1024 bytes of a line, cut back to the start of a character, decoded (BOM off on line 1). */
+/** The first 1024 bytes of a line, cut back to the start of a character, decoded. */
 function modelPrefix(line: ModelLine): string {
   let cut = Math.min(PREFIX_BYTES, line.bytes.length);
   while (cut > 0 && cut < line.bytes.length && ((line.bytes[cut] as number) & 0xc0) === 0x80) cut -= 1;
-  const text = line.bytes.subarray(0, cut).toString('utf8');
-  return line.n === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text;
+  return line.bytes.subarray(0, cut).toString('utf8');
 }
 
 function modelOutputs(input: Buffer, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Outputs {
