@@ -2,6 +2,9 @@
  * The record rules of the data contract: validate, filter, enrich, transform.
  * Pure: a line of text in, its outcome out.
  */
+import { errorMessage } from './errors.ts';
+import { toFahrenheit } from './fahrenheit.ts';
+import { objectMembers } from './json-members.ts';
 
 export const REJECT_REASONS = {
   invalidJson: 'invalid_json',
@@ -10,6 +13,8 @@ export const REJECT_REASONS = {
   invalidType: 'invalid_type',
   outOfRange: 'out_of_range',
   lineTooLong: 'line_too_long',
+  /** Evaluating the line raised an error: a bug to report, kept as data instead of failing the file. */
+  unprocessable: 'unprocessable',
 } as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
@@ -60,37 +65,46 @@ function checkFiniteNumber(record: Record<string, unknown>, field: string): Reje
   return value;
 }
 
-/** °C to °F, rounded half away from zero to 2 decimals, as on paper: 0.995 °F becomes 1. */
-export function toFahrenheit(celsius: number): number {
-  const hundredths = ((celsius * 9) / 5 + 32) * 100;
-  // The binary arithmetic leaves noise around 1e-12 here; rounding it off at 1e-6 first keeps an exact
-  // decimal half a half. Past 1e15 every double is a whole number of hundredths and there is nothing to do.
-  const denoised = Math.abs(hundredths) < 1e15 ? Math.round(hundredths * 1e6) / 1e6 : hundredths;
-  const rounded = (Math.sign(denoised) * Math.round(Math.abs(denoised))) / 100;
-  return rounded === 0 ? 0 : rounded;
-}
+const ADDED_FIELDS = new Set(['location_id', 'temp_fahrenheit']);
 
 /**
  * The output line: the input line as written, with the two fields appended before its closing brace.
- * Cheaper than serialising the parsed record again (measured: npm run bench, scenario 1), and just as
- * deterministic. When the input already has a field of either name, it is overwritten through a re-serialisation.
+ * Cheaper than serialising the parsed record again (measured: npm run bench, scenario 1), and it keeps
+ * every value exactly as the input wrote it. When the input already has a member of either name, those
+ * members are left out and every other member keeps its own text.
  */
 function withAddedFields(line: string, record: Record<string, unknown>, locationId: string, tempFahrenheit: number): string {
+  const added = `"location_id":${JSON.stringify(locationId)},"temp_fahrenheit":${tempFahrenheit}}`;
   if (Object.hasOwn(record, 'location_id') || Object.hasOwn(record, 'temp_fahrenheit')) {
-    return JSON.stringify({ ...record, location_id: locationId, temp_fahrenheit: tempFahrenheit });
+    const kept = objectMembers(line)
+      .filter((member) => !ADDED_FIELDS.has(member.name))
+      .map((member) => line.slice(member.start, member.end));
+    return `{${kept.map((member) => `${member},`).join('')}${added}`;
   }
   const closingBrace = line.lastIndexOf('}');
-  return `${line.slice(0, closingBrace)},"location_id":${JSON.stringify(locationId)},"temp_fahrenheit":${tempFahrenheit}}`;
+  return `${line.slice(0, closingBrace)},${added}`;
 }
 
-/** Applies the contract to one non-blank line; a processed record gets its two fields. */
+function unprocessable(error: unknown): Rejection {
+  return reject(REJECT_REASONS.unprocessable, `the line could not be evaluated: ${errorMessage(error)}`);
+}
+
+/** Applies the contract to one non-blank line; a processed record gets its two fields. Never throws. */
 export function evaluateRecord(line: string, rules: RecordRules): RecordResult {
-  return evaluate(line, rules, false);
+  try {
+    return evaluate(line, rules, false);
+  } catch (error) {
+    return unprocessable(error);
+  }
 }
 
 /** As evaluateRecord, with the JSON line the processed output gets. */
 export function evaluateLine(line: string, rules: RecordRules): LineResult {
-  return evaluate(line, rules, true);
+  try {
+    return evaluate(line, rules, true);
+  } catch (error) {
+    return unprocessable(error);
+  }
 }
 
 // One body for both, so that the JSON Lines path pays for no intermediate object per record.
@@ -110,7 +124,7 @@ function evaluate(line: string, rules: RecordRules, withOutput: boolean): LineRe
 
   const deviceId = record.device_id;
   if (deviceId === undefined || deviceId === null) return reject(REJECT_REASONS.missingField, 'device_id is missing', 'device_id');
-  if (typeof deviceId !== 'string' || deviceId.trim() === '') {
+  if (typeof deviceId !== 'string' || deviceId === '') {
     return reject(REJECT_REASONS.invalidType, 'device_id must be a non-empty string', 'device_id');
   }
   const temperature = checkFiniteNumber(record, 'temperature');
