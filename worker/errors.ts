@@ -1,7 +1,9 @@
 /**
- * How a failed file is treated. A `PermanentFileError` can never succeed on retry and sends its message
- * to the DLQ at once; every other error is taken as transient and retried through the visibility timeout.
+ * How a failed file is treated. Only a failure known to be transient (network, throttling, 5xx, timeouts,
+ * a stream cut short) is retried through the visibility timeout; anything else, a `PermanentFileError`
+ * or an error nobody foresaw, would fail the same way again and sends its message to the DLQ at once.
  */
+import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 export const PERMANENT_REASONS = {
   corruptGzip: 'corrupt_gzip',
@@ -9,6 +11,8 @@ export const PERMANENT_REASONS = {
   outputKeyTooLong: 'output_key_too_long',
   objectTooLarge: 'object_too_large',
   tooManyRecords: 'too_many_records',
+  /** An error the worker cannot classify: a bug or an unforeseen input; the log line has its stack. */
+  unexpectedError: 'unexpected_error',
 } as const;
 
 export type PermanentReason = (typeof PERMANENT_REASONS)[keyof typeof PERMANENT_REASONS];
@@ -23,9 +27,19 @@ export class PermanentFileError extends Error {
   }
 }
 
+/** A failure that another attempt may not meet: the same object read again over a sound connection. */
+export class TransientFileError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientFileError';
+  }
+}
+
 interface AwsLikeError {
   readonly name?: string;
   readonly code?: string;
+  /** Set by the SDK on modelled service errors: `server` when the service says the failure is its own. */
+  readonly $fault?: string;
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
 
@@ -44,6 +58,35 @@ const ZLIB_DATA_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT', 
 export function isZlibDataError(error: unknown): boolean {
   const { code } = asAwsLike(error);
   return code !== undefined && ZLIB_DATA_ERRORS.has(code);
+}
+
+/** Socket and stream failures Node raises below the SDK, e.g. while a response body is being read. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
+  'ENOTFOUND', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+/** Credentials that expired or could not be fetched for a moment are refreshed by the next attempt. */
+const CREDENTIAL_ERROR_NAMES = new Set(['CredentialsProviderError', 'ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * Whether another attempt at the same file may succeed: the AWS SDK's own classification (throttling,
+ * 5xx, timeouts, network and clock-skew errors), a service error the service calls its own fault, Node's
+ * socket errors, expired credentials, and a `TransientFileError`, looking through `cause`. Anything else
+ * is not transient.
+ */
+export function isTransientFailure(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || error instanceof PermanentFileError) return false;
+  if (error instanceof TransientFileError) return true;
+  const { name = '', code = '', $fault } = asAwsLike(error);
+  if ($fault === 'server') return true;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  if (isTransientError(sdkError) || isThrottlingError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError)) return true;
+  if (NETWORK_ERROR_CODES.has(code) || CREDENTIAL_ERROR_NAMES.has(name)) return true;
+  const { cause } = error as { cause?: unknown };
+  return cause !== undefined && depth < MAX_CAUSE_DEPTH && isTransientFailure(cause, depth + 1);
 }
 
 export function errorMessage(error: unknown): string {

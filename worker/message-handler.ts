@@ -1,11 +1,12 @@
 /**
  * What happens to one SQS message: parse it, process each object it names, and decide its fate:
- * delete (done, or nothing to do), dead-letter now (can never succeed), retry after a backoff
- * (transient failure), or release at once (shutting down).
+ * delete (done, or nothing to do), dead-letter now (would fail the same way again: a permanent or an
+ * unforeseen error), retry after a backoff (a failure known to be transient), or release at once
+ * (shutting down).
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { LimitFunction } from 'p-limit';
-import { errorMessage, PermanentFileError } from './errors.ts';
+import { errorMessage, isTransientFailure, PERMANENT_REASONS, PermanentFileError } from './errors.ts';
 import { parseMessageBody, PoisonMessageError, type ObjectRef } from './events.ts';
 import type { FileResult } from './process-object.ts';
 import type { FileOutcome, Telemetry } from './telemetry.ts';
@@ -64,12 +65,11 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
       const result = await deps.processFile(ref, deps.releaseSignal);
       telemetry.fileFinished({ ref, outcome: result.outcome, durationSeconds: durationSeconds(), result });
     } catch (error) {
-      const outcome: FileOutcome = deps.releaseSignal.aborted
-        ? 'released'
-        : error instanceof PermanentFileError
-          ? 'failed_permanent'
-          : 'failed_transient';
-      telemetry.fileFinished({ ref, outcome, durationSeconds: durationSeconds(), error: errorMessage(error) });
+      const outcome: FileOutcome = deps.releaseSignal.aborted ? 'released' : isTransientFailure(error) ? 'failed_transient' : 'failed_permanent';
+      // An error nobody foresaw is a bug to find: its stack goes with it.
+      const unexpected = outcome === 'failed_permanent' && !(error instanceof PermanentFileError);
+      const stack = unexpected && error instanceof Error ? { stack: error.stack } : {};
+      telemetry.fileFinished({ ref, outcome, durationSeconds: durationSeconds(), error: errorMessage(error), ...stack });
       throw error;
     }
   }
@@ -96,8 +96,9 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
       }
       objects = parsed.objects;
     } catch (error) {
-      if (!(error instanceof PoisonMessageError)) throw error;
-      return deadLetter(message, error.reason, error.message);
+      // Parsing is pure: whatever it throws, it would throw again.
+      if (error instanceof PoisonMessageError) return deadLetter(message, error.reason, error.message);
+      return deadLetter(message, PERMANENT_REASONS.unexpectedError, errorMessage(error));
     }
 
     const settled = await Promise.allSettled(objects.map((ref) => deps.limit(() => processOne(ref))));
@@ -105,11 +106,12 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     if (failures.length === 0) return message;
     if (deps.releaseSignal.aborted || failures.some((failure) => failure instanceof ReleaseMessage)) release(message);
 
-    // Permanent only when nothing else could still succeed: a transient failure next to it earns a retry.
-    const transient = failures.find((failure) => !(failure instanceof PermanentFileError));
-    if (transient !== undefined) throw transient as Error;
-    const [first] = failures as [PermanentFileError];
-    return deadLetter(message, first.reason, first.message);
+    // Dead-lettered only when nothing could still succeed: a transient failure next to it earns a retry.
+    const transient = failures.find((failure) => isTransientFailure(failure));
+    if (transient !== undefined) throw transient;
+    const [first] = failures;
+    if (first instanceof PermanentFileError) return deadLetter(message, first.reason, first.message);
+    return deadLetter(message, PERMANENT_REASONS.unexpectedError, errorMessage(first));
   }
 
   async function deadLetter(message: Message, reason: string, detail: string): Promise<Message> {

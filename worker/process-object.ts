@@ -1,7 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DeleteObjectsCommand, GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError } from './errors.ts';
+import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './events.ts';
 import { FileTransformer, type FileTally } from './file-transformer.ts';
 import { LineSplitter } from './line-splitter.ts';
@@ -152,7 +152,9 @@ function checkRecordLimit(tally: FileTally, limits: FileLimits): void {
 function classifyReadError(error: unknown, bytesRead: number, contentLength: number | undefined): unknown {
   if (!isZlibDataError(error)) return error;
   // A gzip stream cut short by the network is worth a retry; one that is short in S3 is not.
-  if (contentLength !== undefined && bytesRead < contentLength) return error;
+  if (contentLength !== undefined && bytesRead < contentLength) {
+    return new TransientFileError(`the object's body ended after ${bytesRead} of ${contentLength} bytes`, { cause: error });
+  }
   return new PermanentFileError(PERMANENT_REASONS.corruptGzip, `the object is not valid gzip: ${(error as Error).message}`, { cause: error });
 }
 

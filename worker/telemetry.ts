@@ -24,6 +24,8 @@ export interface FileReport {
   readonly durationSeconds: number;
   readonly result?: FileResult;
   readonly error?: string;
+  /** For an error the worker could not classify: where it was raised. */
+  readonly stack?: string;
 }
 
 function createMetrics(registry: Registry) {
@@ -142,7 +144,7 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
         'file skipped: the object changed after the event; the newer object has its own event',
       );
     } else {
-      logger.error({ ...where, err: report.error }, 'file failed');
+      logger.error({ ...where, err: report.error, ...(report.stack === undefined ? {} : { stack: report.stack }) }, 'file failed');
     }
     for (const listener of fileListeners) listener(report);
   }

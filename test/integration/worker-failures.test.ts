@@ -107,7 +107,18 @@ describe('failures', () => {
   });
 
   it('retries a message that fails transiently every time, until the redrive policy moves it to the DLQ', async () => {
-    const { clients, resources, harness } = await setUp({ maxReceiveCount: 3, env: { PROCESSED_BUCKET: 'no-such-bucket-for-output' } });
+    const throttleWrites = (s3: S3Client) => {
+      s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'PutObjectCommand' || context.commandName === 'CreateMultipartUploadCommand') {
+            throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $fault: 'client', $metadata: { httpStatusCode: 503 } });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'throttleWrites' },
+      );
+    };
+    const { clients, resources, harness } = await setUp({ maxReceiveCount: 3, prepareS3: throttleWrites });
 
     await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'retried.jsonl', Body: RECORD }));
     const dead = await receiveOne(clients, resources.dlqUrl);
@@ -118,6 +129,19 @@ describe('failures', () => {
       'failed_transient',
       'failed_transient',
     ]);
+  });
+
+  it('dead-letters at once, as unexpected_error, a file that fails with an error not known to be transient', async () => {
+    const { clients, resources, harness } = await setUp({ maxReceiveCount: 3, env: { PROCESSED_BUCKET: 'no-such-bucket-for-output' } });
+
+    await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'misconfigured.jsonl', Body: RECORD }));
+    const dead = await receiveOne(clients, resources.dlqUrl);
+
+    expect(dead.Body).toContain('"key":"misconfigured.jsonl"');
+    expect(dead.MessageAttributes?.['ingest-failure-reason']?.StringValue).toBe('unexpected_error');
+    expect(dead.MessageAttributes?.['ingest-failure-detail']?.StringValue).toMatch(/^NoSuchBucket: /);
+    expect(dead.Attributes?.ApproximateReceiveCount).toBe('1');
+    expect(harness.reports.filter((report) => report.ref.key === 'misconfigured.jsonl').map((report) => report.outcome)).toEqual(['failed_permanent']);
   });
 
   it('leaves no partial output when a multipart upload fails half-way, and succeeds on the retry', async () => {

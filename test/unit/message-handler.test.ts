@@ -18,7 +18,7 @@ function succeeded(ref: ObjectRef): FileResult {
     gzip: false,
     bytesRead: 0,
     bytesWritten: { processed: 0, rejected: 0 },
-    outputs: { processed: { bucket: 'out', key: ref.key }, rejected: { bucket: 'out', key: `rejected/${ref.key}` } },
+    outputs: { processed: [{ bucket: 'out', key: ref.key, bytes: 0 }], rejected: { bucket: 'out', key: `rejected/${ref.key}`, bytes: 0 } },
   };
 }
 
@@ -119,7 +119,7 @@ describe('createMessageHandler', () => {
     [3, 40],
     [9, 300],
   ])('rethrows a transient failure on receive %d and asks for %d s of visibility', async (receiveCount, seconds) => {
-    const failure = new Error('SlowDown');
+    const failure = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
     const { handler, deadLettered } = setup({ processFile: () => Promise.reject(failure) });
     const message = messageFor(['a.jsonl'], receiveCount);
     await expect(handler.handle(message)).rejects.toBe(failure);
@@ -128,7 +128,7 @@ describe('createMessageHandler', () => {
   });
 
   it('retries, not dead-letters, a message with one permanent and one transient failure', async () => {
-    const transient = new Error('ECONNRESET');
+    const transient = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     const { handler, deadLettered } = setup({
       processFile: (ref) =>
         Promise.reject(ref.key === 'bad.gz' ? new PermanentFileError('corrupt_gzip', 'bad.gz is not gzip') : transient),
@@ -137,6 +137,24 @@ describe('createMessageHandler', () => {
     await expect(handler.handle(message)).rejects.toBe(transient);
     expect(deadLettered).toStrictEqual([]);
     expect(handler.visibilityAfterFailure(message)).toBe(20);
+  });
+
+  it('dead-letters at once, with the stack in the log, a message whose file fails with an error nobody classified', async () => {
+    // Prepare
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const bug = new RangeError('Maximum call stack size exceeded');
+    const { handler, deadLettered } = setup({
+      telemetry: createTelemetry(logger, { defaultMetrics: false }),
+      processFile: () => Promise.reject(bug),
+    });
+    const message = messageFor(['a.jsonl'], 1);
+    // Act
+    await expect(handler.handle(message)).resolves.toBe(message);
+    // Assess
+    expect(deadLettered).toStrictEqual([{ messageId: 'm-1', reason: 'unexpected_error', detail: 'RangeError: Maximum call stack size exceeded' }]);
+    const failed = logged.find((line) => line.msg === 'file failed');
+    expect(failed).toMatchObject({ outcome: 'failed_permanent', err: 'RangeError: Maximum call stack size exceeded', stack: bug.stack });
   });
 
   it('releases a message at once (visibility 0) without processing when draining', async () => {
