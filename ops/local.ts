@@ -97,14 +97,18 @@ if (report.result?.outcome === 'succeeded') {
   lines.push(
     `Sample file s3://${resources.rawBucket}/${SAMPLE_KEY} processed in ${Math.round(report.durationSeconds * 1000)} ms: ` +
       `${tally.processed} processed, ${tally.filtered} filtered, ${tally.rejected} rejected.`,
-    `  processed output  s3://${outputs.processed.bucket}/${outputs.processed.key}`,
-    `  rejected output   s3://${outputs.rejected.bucket}/${outputs.rejected.key}`,
+    ...outputs.processed.map((object) => `  processed output  s3://${object.bucket}/${object.key}  (${object.bytes} bytes)`),
+    `  rejected output   s3://${outputs.rejected.bucket}/${outputs.rejected.key}  (${outputs.rejected.bytes} bytes)`,
     '',
-    `First records of the processed output:`,
   );
-  const output = await clients.s3.send(new GetObjectCommand({ Bucket: outputs.processed.bucket, Key: outputs.processed.key }));
-  const text = report.result.gzip ? '(gzip)' : await output.Body?.transformToString('utf8');
-  lines.push(...(text ?? '').split('\n').filter(Boolean).slice(0, 5).map((line) => `  ${line}`));
+  const [first] = outputs.processed;
+  if (report.result.parquetObjects) {
+    lines.push('The processed records are Parquet: read them with DuckDB, Athena or any Parquet reader.');
+  } else if (first && !report.result.gzip) {
+    const output = await clients.s3.send(new GetObjectCommand({ Bucket: first.bucket, Key: first.key }));
+    const text = await output.Body?.transformToString('utf8');
+    lines.push('First records of the processed output:', ...(text ?? '').split('\n').filter(Boolean).slice(0, 5).map((line) => `  ${line}`));
+  }
 } else {
   lines.push(`Sample file ended as ${report.outcome}: ${report.error ?? ''}`);
 }

@@ -296,9 +296,10 @@ async function measure(options: Options): Promise<Figures> {
     const counts = { processed: numberField(records, 'processed'), filtered: numberField(records, 'filtered'), rejected: numberField(records, 'rejected') };
     const written = logged['bytesWritten'];
     const outputBytes = { processed: numberField(written, 'processed'), rejected: numberField(written, 'rejected') };
-    const outputs = logged['outputs'] as { processed?: { bucket: string; key: string }; rejected?: { bucket: string; key: string } } | undefined;
+    const outputs = logged['outputs'] as { processed?: Array<{ bucket: string; key: string }>; rejected?: { bucket: string; key: string } } | undefined;
+    const processedOutput = outputs?.processed?.[0];
     const outputObjectBytes = {
-      processed: outputs?.processed ? await objectSize(clients, outputs.processed.bucket, outputs.processed.key) : null,
+      processed: processedOutput ? await objectSize(clients, processedOutput.bucket, processedOutput.key) : null,
       rejected: outputs?.rejected ? await objectSize(clients, outputs.rejected.bucket, outputs.rejected.key) : null,
     };
     const workerDurationMs = numberField(logged, 'durationMs');

@@ -42,6 +42,19 @@ export interface OutputKeys {
   readonly rejected: { readonly bucket: string; readonly key: string };
 }
 
+export interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** The objects a file's processing actually stored. */
+export interface StoredOutputs {
+  /** JSON Lines: one object. Parquet: one or more per dt= partition, none when no record was processed. */
+  readonly processed: readonly StoredObject[];
+  readonly rejected: StoredObject;
+}
+
 export type FileResult =
   | {
       readonly outcome: 'succeeded';
@@ -49,8 +62,8 @@ export type FileResult =
       readonly gzip: boolean;
       readonly bytesRead: number;
       readonly bytesWritten: { readonly processed: number; readonly rejected: number };
-      readonly outputs: OutputKeys;
-      /** With OUTPUT_FORMAT=parquet: the Parquet objects written, one or more per dt= partition. */
+      readonly outputs: StoredOutputs;
+      /** With OUTPUT_FORMAT=parquet: the Parquet objects written, with their partitions and rows. */
       readonly parquetObjects?: readonly ParquetObjectSummary[];
     }
   /** The object or version no longer exists. */
@@ -221,14 +234,16 @@ export async function processObject(deps: ObjectProcessorDeps, ref: ObjectRef, s
     // aborted with it, so the main output never appears without its rejected lines.
     const rejectedBytes = await rejected.finish();
     const parquetObjects = parquet ? await parquet.finish() : undefined;
-    const processedBytes = processed ? await processed.finish() : (parquetObjects ?? []).reduce((sum, object) => sum + object.bytes, 0);
+    const processedObjects: StoredObject[] = parquetObjects
+      ? parquetObjects.map(({ key, bytes }) => ({ bucket: outputs.processed.bucket, key, bytes }))
+      : [{ ...outputs.processed, bytes: processed ? await processed.finish() : 0 }];
     return {
       outcome: 'succeeded',
       tally: transformer.tally,
       gzip,
       bytesRead: counter.bytes,
-      bytesWritten: { processed: processedBytes, rejected: rejectedBytes },
-      outputs,
+      bytesWritten: { processed: processedObjects.reduce((sum, object) => sum + object.bytes, 0), rejected: rejectedBytes },
+      outputs: { processed: processedObjects, rejected: { ...outputs.rejected, bytes: rejectedBytes } },
       ...(parquetObjects ? { parquetObjects } : {}),
     };
   } catch (error) {
