@@ -82,11 +82,12 @@ const report = await Promise.race([
   new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error('no outcome within 30 s')))),
 ]).catch((error: unknown) => fail(`the sample file was not processed: ${errorMessage(error)}`));
 
+const processedPrefix = config.output.format === 'parquet' ? config.output.parquetPrefix : config.output.processedPrefix;
 const lines = [
   '',
   `Local pipeline running. Emulator (S3 + SQS): ${stack.endpoint}  region ${stack.region}`,
   `  raw bucket        s3://${resources.rawBucket}  (every object put here is announced on the queue)`,
-  `  processed bucket  s3://${config.output.processedBucket}/${config.output.processedPrefix}  rejected lines: s3://${config.output.rejectedBucket}/${config.output.rejectedPrefix}`,
+  `  processed bucket  s3://${config.output.processedBucket}/${processedPrefix}  rejected lines: s3://${config.output.rejectedBucket}/${config.output.rejectedPrefix}`,
   `  ingest queue      ${resources.queueUrl}`,
   `  dead-letter queue ${resources.dlqUrl}  (after ${receiveCount} receives)`,
   `  worker            ${worker.httpAddress}/healthz  /readyz  /metrics`,

@@ -52,6 +52,10 @@ describe('OUTPUT_FORMAT=parquet', () => {
       ['parquet/dt=2025-07-12/site-1/readings.parquet', 1],
       ['parquet/dt=unknown/site-1/readings.parquet', 1],
     ]);
+    const stored = report.result?.outcome === 'succeeded' ? report.result.outputs.processed.map(({ key }) => key) : undefined;
+    expect(stored).toEqual(objects?.map(({ key }) => key));
+    const logged = parquetWorker.harness.logLines().find((line) => line.msg === 'file processed' && line.key === 'site-1/readings.jsonl');
+    expect((logged?.outputs as { processed?: Array<{ key: string }> } | undefined)?.processed?.map(({ key }) => key)).toEqual(stored);
     const rejected = await readObjectText(parquetWorker.clients.s3, parquetWorker.resources.processedBucket, 'rejected/site-1/readings.jsonl');
     expect(rejected).toContain('"reason":"invalid_json"');
     expect(await readObjectText(parquetWorker.clients.s3, parquetWorker.resources.processedBucket, 'site-1/readings.jsonl')).toBeUndefined();
