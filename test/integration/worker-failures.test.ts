@@ -60,8 +60,13 @@ describe('messages that carry no work', () => {
     await waitFor(async () => ((await harness.metric('iot_ingest_messages_ignored_total', { kind: 'test_event' })) >= 1 ? true : undefined), {
       what: 'the test event to be acknowledged',
     });
+    // Deletes are batched (up to 20 ms after the first): wait for the delete itself, not for the ignore.
+    await waitFor(async () => ((await harness.metric('iot_ingest_messages_deleted_total')) >= 1 ? true : undefined), {
+      what: 'the test event to be deleted',
+    });
 
     expect(await harness.metric('iot_ingest_messages_deleted_total')).toBe(1);
+    expect(await harness.metric('iot_ingest_messages_ignored_total', { kind: 'test_event' })).toBe(1);
     expect(await harness.metric('iot_ingest_messages_failed_total', { action: 'dead_letter' })).toBe(0);
   });
 
