@@ -36,7 +36,8 @@ export const SHARES = {
 } as const;
 
 const DEVICES = 100;
-const BLANKS = ['', ' ', '\t', ' \t '] as const;
+/** Blank as the data contract defines it: only spaces, tabs and CRs. */
+const BLANKS = ['', ' ', '\t', ' \t ', ' \r '] as const;
 
 export interface PlannedLine {
   /** Without its line terminator. */

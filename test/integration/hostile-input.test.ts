@@ -259,6 +259,14 @@ describe('hostile input through the real worker', () => {
       ['{"device_id":"sensor-alpha","temperature":20,"humidity":50,"meta":{"a":[1,{"b":null}],"c":{"d":{}}}}', 'processed', { meta: { a: [1, { b: null }], c: { d: {} } } }],
       // 1e308 °C is 1.8e308 °F, past the largest double: it cannot be converted, so it is out of range.
       ['{"device_id":"sensor-alpha","temperature":1e308,"humidity":50}', 'rejected:out_of_range:temperature'],
+      // °F on the decimal as written, half away from zero: just under a half rounds down, a half up.
+      ['{"device_id":"sensor-alpha","temperature":20.02499999977778,"humidity":50}', 'processed', { temp_fahrenheit: 68.04 }],
+      ['{"device_id":"sensor-alpha","temperature":20.025,"humidity":50}', 'processed', { temp_fahrenheit: 68.05 }],
+      // An intermediate ×100 would overflow; the °F value itself is finite.
+      ['{"device_id":"sensor-alpha","temperature":1e307,"humidity":50}', 'processed', { temp_fahrenheit: 1.8e307 }],
+      // device_id is any non-empty string.
+      ['{"device_id":" ","temperature":20,"humidity":50}', 'processed', { device_id: ' ', location_id: 'unknown' }],
+      ['{"device_id":"\u3000","temperature":20,"humidity":50}', 'processed', { device_id: '\u3000', location_id: 'unknown' }],
     ];
     const key = 'hostile/values.jsonl';
     let report: FileReport;
@@ -294,6 +302,48 @@ describe('hostile input through the real worker', () => {
       const count = (kind: string) => cases.filter(([, outcome]) => outcome.startsWith(kind)).length;
       expect(tally && [tally.processed, tally.filtered, tally.rejected]).toEqual([count('processed'), count('filtered'), count('rejected')]);
       expect(processed.every((output) => Number.isFinite(output.temp_fahrenheit))).toBe(true);
+    });
+  });
+
+  describe('lines that once failed their whole file or vanished uncounted', () => {
+    it('keeps a member nested 5,000 levels deep, and an integer past 2^53, as written in a record that had a field to replace', async () => {
+      const deep = '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000);
+      const lines = [
+        record({ device_id: 'sensor-beta' }),
+        `{"device_id":"sensor-alpha","temperature":20,"humidity":50,"deep":${deep},"location_id":"mine"}`,
+        '{"device_id":"sensor-alpha","temperature":20.0,"humidity":50,"serial":12345678901234567890,"temp_fahrenheit":0}',
+        record({ device_id: 'sensor-gamma' }),
+      ];
+      await io.put('hostile/reserved-fields.jsonl', lines.join('\n') + '\n');
+
+      expect(tallyOf(await io.outcomeOf('hostile/reserved-fields.jsonl'))).toEqual({ ...TALLY_ZERO, processed: 4 });
+      const output = (await io.processed('hostile/reserved-fields.jsonl'))?.split('\n');
+      expect(output?.[1]).toBe(`{"device_id":"sensor-alpha","temperature":20,"humidity":50,"deep":${deep},"location_id":"loc-warehouse-a","temp_fahrenheit":68}`);
+      expect(output?.[2]).toBe('{"device_id":"sensor-alpha","temperature":20.0,"humidity":50,"serial":12345678901234567890,"location_id":"loc-warehouse-a","temp_fahrenheit":68}');
+      expect(await io.rejected('hostile/reserved-fields.jsonl')).toBe('');
+    });
+
+    it.each([
+      ['a stray EF', [0xef]],
+      ['a space then BB', [0x20, 0xbb]],
+    ])('rejects an over-long line that starts with %s then spaces as line_too_long, never as blank', async (_what, start) => {
+      const key = `hostile/overlong-${start.join('-')}.jsonl`;
+      const overlong = Buffer.concat([Buffer.from(start), Buffer.alloc(1024 * 1024 + 10, ' ')]);
+      await io.put(key, Buffer.concat([overlong, Buffer.from(`\n${record({})}\n`)]));
+
+      expect(tallyOf(await io.outcomeOf(key))).toEqual({ ...TALLY_ZERO, processed: 1, rejected: 1, rejectedByReason: { line_too_long: 1 } });
+      expect(jsonLines(await io.rejected(key))).toEqual([
+        { line: 1, reason: 'line_too_long', message: expect.any(String), text: overlong.subarray(0, 1024).toString('utf8') },
+      ]);
+    });
+
+    it('does not count the BOM toward line 1: a line of exactly MAX_LINE_BYTES after a BOM is processed', async () => {
+      const base = record({});
+      const exact = `${base.slice(0, -1)},"pad":"${'x'.repeat(1024 * 1024 - base.length - 9)}"}`;
+      expect(Buffer.byteLength(exact)).toBe(1024 * 1024);
+      await io.put('hostile/bom-exact-limit.jsonl', `\uFEFF${exact}\n`);
+
+      expect(tallyOf(await io.outcomeOf('hostile/bom-exact-limit.jsonl'))).toEqual({ ...TALLY_ZERO, processed: 1 });
     });
   });
 
