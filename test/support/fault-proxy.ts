@@ -2,14 +2,16 @@
  * A fault-injecting HTTP proxy on loopback, between a worker (AWS_ENDPOINT_URL = the proxy) and the
  * emulator. It tells S3 from SQS (SQS's JSON protocol is `POST /` with an X-Amz-Target header; S3 is
  * path-style `/bucket/key`), names the operation, and per request may answer 500/503 with an S3-style
- * error body, delay, reset the connection before or after forwarding (a cut response body), or trickle
- * the response body. An outage mode resets every open and every new connection. Every request is
- * recorded, and so are the messages SQS hands out (ReceiveMessage results) and the multipart uploads.
+ * error body, delay, reset the connection before or after forwarding (a cut response body), trickle
+ * the response body, or re-write it in small seeded chunks. An outage mode resets every open and every
+ * new connection. Every request is recorded, and so are the messages SQS hands out (ReceiveMessage
+ * results) and the multipart uploads.
  */
 import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mulberry32 } from '../../ops/synthetic-data.ts';
 
 export type Service = 's3' | 'sqs';
 
@@ -38,7 +40,12 @@ export type Fault =
   /** Forwarded; the client gets the status, the headers and `fraction` of the body, then a reset (no headers when the body is empty). */
   | { readonly kind: 'cut-response'; readonly fraction: number }
   /** Forwarded; the response body trickles at this rate. */
-  | { readonly kind: 'slow-body'; readonly bytesPerSecond: number };
+  | { readonly kind: 'slow-body'; readonly bytesPerSecond: number }
+  /**
+   * Forwarded whole, the response body re-written in seeded chunks of 1..maxChunkBytes bytes, one write per
+   * turn of the event loop (setImmediate) or every pauseMs, so that each arrives as a read of its own.
+   */
+  | { readonly kind: 'rechunk'; readonly seed: number; readonly maxChunkBytes: number; readonly pauseMs?: number };
 
 export type FaultRule = (request: ProxiedRequest) => Fault | undefined;
 
@@ -103,6 +110,19 @@ function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string |
     if (value !== undefined && !DROPPED_HEADERS.has(name)) out[name] = value;
   }
   return out;
+}
+
+/** Resolves when `response` can take more, or is closed. */
+function drained(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -332,6 +352,7 @@ export async function startFaultProxy(target: string, initialRule?: FaultRule): 
       upstreamResponse.on('error', () => resetClient(response));
       response.on('finish', () => finish(record, status));
       if (fault?.kind === 'slow-body') void trickle(upstreamResponse, response, fault.bytesPerSecond);
+      else if (fault?.kind === 'rechunk') void rechunk(upstreamResponse, response, fault);
       else upstreamResponse.pipe(response);
     });
   }
@@ -384,6 +405,32 @@ export async function startFaultProxy(target: string, initialRule?: FaultRule): 
           }
           response.write(chunk.subarray(offset, offset + perTick));
           await pause(SLOW_BODY_TICK_MS, response);
+        }
+      }
+      response.end();
+    } catch {
+      resetClient(response);
+    }
+  }
+
+  async function rechunk(upstreamResponse: IncomingMessage, response: ServerResponse, fault: Extract<Fault, { kind: 'rechunk' }>): Promise<void> {
+    const random = mulberry32(fault.seed);
+    const maxChunkBytes = Math.max(1, Math.floor(fault.maxChunkBytes));
+    try {
+      for await (const chunk of upstreamResponse as AsyncIterable<Buffer>) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          if (response.destroyed || closing.signal.aborted) {
+            upstreamResponse.destroy();
+            resetClient(response);
+            return;
+          }
+          const size = 1 + Math.floor(random() * maxChunkBytes);
+          const flushed = response.write(chunk.subarray(offset, offset + size));
+          offset += size;
+          if (!flushed) await drained(response);
+          if (fault.pauseMs === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+          else await pause(fault.pauseMs, response);
         }
       }
       response.end();
