@@ -24,7 +24,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * tab, carriage return; a line feed ends the line). Such a line holds no value and has no outcome. Every
  * other character, other Unicode spaces included, makes a line non-blank.
  */
-export function isBlankByte(byte: number): boolean {
+function isBlankByte(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === CARRIAGE_RETURN;
 }
 
