@@ -108,7 +108,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
 
     // Dead-lettered only when nothing could still succeed: a transient failure next to it earns a retry.
     const transient = failures.find((failure) => isTransientFailure(failure));
-    if (transient !== undefined) throw transient;
+    if (transient !== undefined) throw transient as Error;
     const [first] = failures;
     if (first instanceof PermanentFileError) return deadLetter(message, first.reason, first.message);
     return deadLetter(message, PERMANENT_REASONS.unexpectedError, errorMessage(first));

@@ -110,7 +110,7 @@ export async function runAgainstLocalStack(artifact: AssembledArtifact, workRoot
     }
 
     await step('read the processed output', async () => {
-      const processed = objectField(processedLine['outputs'], 'processed');
+      const [processed] = [objectField(processedLine['outputs'], 'processed')].flat();
       const bucket = objectField(processed, 'bucket');
       const outputKey = objectField(processed, 'key');
       if (typeof bucket !== 'string' || typeof outputKey !== 'string') throw new Error(`'file processed' names no processed output: ${JSON.stringify(processedLine)}`);

@@ -5,8 +5,10 @@ import type { LargeFileFigures } from '../results.ts';
 import { objectDigest } from '../s3-objects.ts';
 import { runWorkerOnOneFile } from './worker-file-run.ts';
 
+/** Where the 'file processed' line says an output went: `outputs.processed` lists objects (one for JSON Lines). */
 function outputLocation(outcome: Record<string, unknown>, output: 'processed' | 'rejected'): { bucket: string; key: string } {
-  const location = (outcome['outputs'] as Record<string, { bucket?: unknown; key?: unknown }> | undefined)?.[output];
+  const named = (outcome['outputs'] as Record<string, unknown> | undefined)?.[output];
+  const location = (Array.isArray(named) ? named[0] : named) as { bucket?: unknown; key?: unknown } | undefined;
   if (typeof location?.bucket !== 'string' || typeof location.key !== 'string') {
     throw new Error(`the 'file processed' line does not say where the ${output} output went`);
   }
