@@ -306,11 +306,13 @@ describe('credentials in the environment never reach a log line', () => {
 
     await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'fails.jsonl', Body: '{"device_id":"a","temperature":20,"humidity":1}\n' }));
     await main.waitForOutput('"file failed"', 'the file to fail');
-    await main.waitForOutput('it will be retried', 'the retry');
+    // Not known to be transient: dead-lettered at once, its stack in the log.
+    await main.waitForOutput('"reason":"unexpected_error"', 'the dead letter');
     main.child.kill('SIGTERM');
 
     expect(await main.exited).toBe(0);
     expect(main.output()).toMatch(/NoSuchBucket|bucket does not exist/i);
+    expect(main.output()).toContain('"stack":');
     expectNoSecrets(main.output());
   }, 60_000);
 
