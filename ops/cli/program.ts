@@ -8,6 +8,7 @@ import { registerBackfillCommand } from './commands/backfill.ts';
 import { registerDlqCommands } from './commands/dlq-peek.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerRedriveCommand } from './commands/redrive.ts';
+import { registerSmokeCommand } from './commands/smoke.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerUploadCommand } from './commands/upload.ts';
 import type { CliContext } from './context.ts';
@@ -27,7 +28,7 @@ configuration error (nothing touched); 3 partially done (interrupted by Ctrl-C: 
 function buildProgram(host: CommandHost): Command {
   const { context } = host;
   const program = new Command(PROGRAM_NAME)
-    .description('operate the IoT ingestion pipeline: queue status, DLQ peek and redrive, backfill, upload, test data')
+    .description('operate the IoT ingestion pipeline: queue status, DLQ peek and redrive, backfill, upload, test data, smoke test')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
@@ -41,6 +42,7 @@ function buildProgram(host: CommandHost): Command {
   registerBackfillCommand(program, host);
   registerUploadCommand(program, host);
   registerGenerateCommand(program, host);
+  registerSmokeCommand(program, host);
   return program;
 }
 
