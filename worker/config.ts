@@ -63,8 +63,17 @@ export interface WorkerConfig {
   /** ECS task scale-in protection while messages are held; off outside ECS (no agent URI). */
   readonly taskProtection: {
     readonly agentUri: string | undefined;
+    /** @default 60 */
     readonly expiresInMinutes: number;
+    /** @default 10 */
     readonly releaseDelaySeconds: number;
+    /**
+     * Protected this long without a break, the task stops receiving, finishes its files and removes
+     * its protection, so that a deployment or scale-in can stop it; 0 = never. @default 1800
+     */
+    readonly maxHoldSeconds: number;
+    /** Then it stays idle and unprotected this long before it receives again. @default 60 */
+    readonly yieldIdleSeconds: number;
   };
   readonly http: {
     readonly host: string;
@@ -278,6 +287,8 @@ export function parseConfig(env: Environment): WorkerConfig {
       agentUri: read.optionalUrl('ECS_AGENT_URI', 'the ECS container agent URI (set by ECS)'),
       expiresInMinutes: read.integer('TASK_PROTECTION_EXPIRES_MINUTES', 60, 1, 2_880, ' of minutes'),
       releaseDelaySeconds: read.integer('TASK_PROTECTION_RELEASE_DELAY_SECONDS', 10, 0, 3_600, ' of seconds'),
+      maxHoldSeconds: read.integer('TASK_PROTECTION_MAX_HOLD_SECONDS', 1_800, 0, 172_800, ' of seconds (0 = never)'),
+      yieldIdleSeconds: read.integer('TASK_PROTECTION_YIELD_IDLE_SECONDS', 60, 1, 3_600, ' of seconds'),
     },
     http: {
       host: read.string('HTTP_HOST', '0.0.0.0'),

@@ -2,7 +2,9 @@
  * Owns how messages come in and go. One sqs-consumer handles a batch and polls again only when the
  * whole batch is done, so a slow file would hold back its batch-mates. Instead the pool runs one
  * consumer per file slot, each taking one message at a time: a slow file holds only its own slot.
- * Finished messages are deleted in batches across the slots (DeleteBatcher).
+ * Finished messages are deleted in batches across the slots (DeleteBatcher). Receiving can be paused
+ * (the task protection hold limit): each poller finishes its current long poll and the file it brings,
+ * then waits before its next receive until the pool resumes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
@@ -39,6 +41,28 @@ interface Poller {
   readonly consumer: Consumer;
   busy: boolean;
   receiveFailures: number;
+  /** Waiting for the pool to resume before its next receive. */
+  parked: boolean;
+}
+
+/** A promise opened once from outside. */
+interface Latch {
+  readonly opened: Promise<void>;
+  readonly open: () => void;
+}
+
+function latch(): Latch {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
+/** A pause: the pollers wait for `resumed`; `drained` opens once all of them wait. */
+interface Pause {
+  readonly resumed: Latch;
+  readonly drained: Latch;
 }
 
 export type ReceiveHealth = { readonly ok: true } | { readonly ok: false; readonly error: string };
@@ -47,9 +71,12 @@ export class ConsumerPool {
   private readonly pollers: Poller[];
   private readonly options: ConsumerPoolOptions;
   private readonly stopping = new AbortController();
+  /** Opens on stop(): a pause ends there. */
+  private readonly stopped = latch();
   private readonly deletes: DeleteBatcher;
   private idleWaiters: Array<() => void> = [];
   private lastReceiveError: string | undefined;
+  private pause: Pause | undefined;
 
   constructor(options: ConsumerPoolOptions) {
     this.options = options;
@@ -76,7 +103,32 @@ export class ConsumerPool {
    */
   stop(): void {
     this.stopping.abort();
+    this.stopped.open();
     for (const poller of this.pollers) poller.consumer.stop({ abort: !poller.busy });
+  }
+
+  /**
+   * Stops receiving without cutting a long poll short (an aborted receive can leave a message
+   * invisible for its whole visibility timeout): each poller finishes its poll and any file it
+   * brings, then waits. Resolves once every poller waits and every delete was answered (or earlier
+   * on resumeReceiving() or stop()).
+   */
+  async pauseReceiving(): Promise<void> {
+    this.pause ??= { resumed: latch(), drained: latch() };
+    this.drainIfAllParked();
+    await Promise.race([this.pause.drained.opened, this.stopped.opened]);
+    await this.deletes.flush();
+  }
+
+  /** Lets the pollers receive again. */
+  resumeReceiving(): void {
+    const { pause } = this;
+    if (pause === undefined) return;
+    this.pause = undefined;
+    // At once, not when each poller wakes: a pause right after must wait for them to park again.
+    for (const poller of this.pollers) poller.parked = false;
+    pause.drained.open();
+    pause.resumed.open();
   }
 
   /** Resolves when no poller holds a message any more and every finished message's delete was answered. */
@@ -100,11 +152,15 @@ export class ConsumerPool {
         handleMessage: options.handleMessage,
         // A message is acknowledged (emits message_processed) but deleted by the batcher.
         shouldDeleteMessages: false,
-        preReceiveMessageCallback: () => this.backOffAfterReceiveFailures(poller),
+        preReceiveMessageCallback: async () => {
+          await this.backOffAfterReceiveFailures(poller);
+          await this.waitWhilePaused(poller);
+        },
         strictReturn: false,
       }),
       busy: false,
       receiveFailures: 0,
+      parked: false,
     };
     const { consumer } = poller;
     consumer.on('message_received', () => {
@@ -140,6 +196,22 @@ export class ConsumerPool {
     if (poller.receiveFailures === 0) return;
     const delayMs = Math.min(RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_FIRST_MS * 2 ** (poller.receiveFailures - 1));
     await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  }
+
+  private async waitWhilePaused(poller: Poller): Promise<void> {
+    const { pause } = this;
+    if (pause === undefined || this.stopping.signal.aborted) return;
+    poller.parked = true;
+    this.drainIfAllParked();
+    try {
+      await Promise.race([pause.resumed.opened, this.stopped.opened]);
+    } finally {
+      poller.parked = false;
+    }
+  }
+
+  private drainIfAllParked(): void {
+    if (this.pause !== undefined && this.pollers.every((poller) => poller.parked)) this.pause.drained.open();
   }
 
   private notifyIfIdle(): void {

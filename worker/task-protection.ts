@@ -6,113 +6,32 @@
  *
  * Callers count work with acquire() / release(). Protection goes on when the count leaves 0, comes
  * off once it has stayed at 0 for `releaseDelayMs` (so a stream of small files does not flip it per
- * file), and is renewed before it expires while the task stays busy. Agent calls are serialised,
- * bounded by a timeout, and never throw into the caller: a failure is logged, reported to `onError`
- * and retried with backoff (or at the next transition). Outside ECS (no ECS_AGENT_URI) it does nothing.
- *
- * The agent answers (amazon-ecs-agent, ecs-agent/tmds/handlers/taskprotection/v1):
- *   200 {"protection":{"ExpirationDate":…,"ProtectionEnabled":true,"TaskArn":"…"}}   done
- *   200 {"failure":{"Arn":"…","Detail":…,"Reason":"TASK_NOT_VALID"}}                 ECS refused (note: 200)
- *   4xx/5xx {"requestID":"…","error":{"Arn":"…","Code":"AccessDeniedException","Message":"…"}}
+ * file) or at once on letGo(), and is renewed before it expires while the task stays busy. Agent
+ * calls are serialised, bounded by a timeout, and never throw into the caller: a failure is logged,
+ * reported to `onError` and retried with backoff (or at the next transition). Outside ECS (no
+ * ECS_AGENT_URI) it does nothing. What is sent and how answers are read: task-protection-agent.ts.
  */
 import type { Logger } from 'pino';
 import { errorMessage } from './errors.ts';
-import { isJsonObject } from './json-object.ts';
-
-/** ECS accepts 1 to 2,880 minutes (48 hours); without a value it protects for 120. */
-export const MIN_EXPIRES_IN_MINUTES = 1;
-export const MAX_EXPIRES_IN_MINUTES = 2_880;
-export const TASK_PROTECTION_PATH = '/task-protection/v1/state';
+import {
+  interpretAgentResponse,
+  MAX_EXPIRES_IN_MINUTES,
+  MIN_EXPIRES_IN_MINUTES,
+  nextAction,
+  protectionRequestBody,
+  renewalDueInMs,
+  retryDelayMs,
+  TASK_PROTECTION_PATH,
+  type AgentOutcome,
+  type AgentProtection,
+  type ProtectionAction,
+  type ProtectionView,
+} from './task-protection-agent.ts';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 const DEFAULT_STOP_TIMEOUT_MS = 3_000;
 const DEFAULT_RETRY_BASE_MS = 5_000;
 const DEFAULT_RETRY_MAX_MS = 300_000;
-
-export type ProtectionAction = 'enable' | 'disable';
-/** What the agent last confirmed; `unknown` after a call whose effect cannot be known (timeout, 5xx). */
-export type AgentProtection = 'on' | 'off' | 'unknown';
-
-// ---------------------------------------------------------------------------------------------
-// Pure decisions
-
-export interface ProtectionView {
-  /** Work is held, or was released less than the release delay ago. */
-  readonly wanted: boolean;
-  readonly agent: AgentProtection;
-  /** When the last successful enable was sent, on the `nowMs` clock. */
-  readonly enabledAtMs: number | undefined;
-  readonly nowMs: number;
-  readonly renewAfterMs: number;
-}
-
-/** The agent call due now, if any. */
-export function nextAction(view: ProtectionView): ProtectionAction | undefined {
-  if (!view.wanted) return view.agent === 'off' ? undefined : 'disable';
-  if (view.agent !== 'on' || view.enabledAtMs === undefined) return 'enable';
-  return view.nowMs - view.enabledAtMs >= view.renewAfterMs ? 'enable' : undefined;
-}
-
-/** With nothing due now: in how many ms the protection must be renewed (undefined: nothing to renew). */
-export function renewalDueInMs(view: ProtectionView): number | undefined {
-  if (!view.wanted || view.agent !== 'on' || view.enabledAtMs === undefined) return undefined;
-  return Math.max(0, view.enabledAtMs + view.renewAfterMs - view.nowMs);
-}
-
-/** Backoff before retrying after `consecutiveFailures` failed calls (1, 2, …). */
-export function retryDelayMs(consecutiveFailures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(0, consecutiveFailures - 1), 20));
-}
-
-/** The PUT body the agent expects; ExpiresInMinutes only applies when enabling. */
-export function protectionRequestBody(action: ProtectionAction, expiresInMinutes: number): string {
-  return JSON.stringify(
-    action === 'enable' ? { ProtectionEnabled: true, ExpiresInMinutes: expiresInMinutes } : { ProtectionEnabled: false },
-  );
-}
-
-export type AgentOutcome =
-  | { readonly ok: true; readonly expirationDate: string | undefined }
-  /** `definite`: the agent certainly did not apply the change (4xx, or an ECS `failure`). */
-  | { readonly ok: false; readonly definite: boolean; readonly error: string };
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return isJsonObject(value) ? value : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-/** Reads an agent response into success or a failure with a one-line reason. */
-export function interpretAgentResponse(status: number, body: unknown, action: ProtectionAction): AgentOutcome {
-  const record = asRecord(body) ?? {};
-  const clientError = status >= 400 && status < 500;
-  const failure = asRecord(record.failure);
-  if (failure !== undefined) {
-    const detail = text(failure.Detail);
-    return { ok: false, definite: true, error: `ECS refused: ${text(failure.Reason) ?? 'unknown reason'}${detail ? ` (${detail})` : ''}` };
-  }
-  const error = asRecord(record.error);
-  if (error !== undefined) {
-    const requestId = text(record.requestID);
-    return {
-      ok: false,
-      definite: clientError,
-      error: `HTTP ${status} ${text(error.Code) ?? 'error'}: ${text(error.Message) ?? ''}${requestId ? ` (request ${requestId})` : ''}`,
-    };
-  }
-  if (status < 200 || status >= 300) return { ok: false, definite: clientError, error: `HTTP ${status} from the ECS agent` };
-  const protection = asRecord(record.protection);
-  const wantEnabled = action === 'enable';
-  if (protection !== undefined && typeof protection.ProtectionEnabled === 'boolean') {
-    if (protection.ProtectionEnabled === wantEnabled) return { ok: true, expirationDate: text(protection.ExpirationDate) };
-    return { ok: false, definite: false, error: `the agent reports ProtectionEnabled=${String(protection.ProtectionEnabled)} after ${action}` };
-  }
-  // A 2xx without failure or error is taken as done when disabling; enabling must be confirmed.
-  if (!wantEnabled) return { ok: true, expirationDate: undefined };
-  return { ok: false, definite: false, error: `HTTP ${status} from the ECS agent without a protection state` };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The stateful part: counting, timers, serialised agent calls
@@ -154,6 +73,11 @@ export interface TaskProtectionState {
   readonly agent: AgentProtection;
   /** As the agent reported it on the last enable. */
   readonly expirationDate: string | undefined;
+  /**
+   * When the agent first confirmed protection since it was last confirmed off (the `nowMs` clock):
+   * how long this task has been keeping deployments and scale-in away. Undefined while unprotected.
+   */
+  readonly protectedSinceMs: number | undefined;
   readonly lastError: string | undefined;
   readonly consecutiveFailures: number;
   /** Timers armed right now (release delay, renewal or retry); 0 after stop(). */
@@ -166,6 +90,11 @@ export interface TaskProtection {
   acquire(): void;
   /** That work ended. Never throws, never waits. */
   release(): void;
+  /**
+   * With no work held, removes protection now instead of after the release delay; resolves once the
+   * agent has answered (a failure is retried as usual). With work held, it does nothing.
+   */
+  letGo(): Promise<void>;
   /** Cancels timers and any call in flight, then removes protection (one call, bounded). Idempotent. */
   stop(): Promise<void>;
   state(): TaskProtectionState;
@@ -195,6 +124,7 @@ function disabledProtection(logger: Logger): TaskProtection {
     release: () => {
       holders = Math.max(0, holders - 1);
     },
+    letGo: () => Promise.resolve(),
     stop: () => {
       stopped = true;
       return Promise.resolve();
@@ -205,6 +135,7 @@ function disabledProtection(logger: Logger): TaskProtection {
       wanted: holders > 0,
       agent: 'off',
       expirationDate: undefined,
+      protectedSinceMs: undefined,
       lastError: undefined,
       consecutiveFailures: 0,
       pendingTimers: 0,
@@ -241,6 +172,7 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
   let agent: AgentProtection = 'off';
   let enabledAtMs: number | undefined;
   let expirationDate: string | undefined;
+  let protectedSinceMs: number | undefined;
   let lastError: string | undefined;
   let consecutiveFailures = 0;
   let releaseTimer: NodeJS.Timeout | undefined;
@@ -311,6 +243,7 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
       agent = action === 'enable' ? 'on' : 'off';
       enabledAtMs = action === 'enable' ? sentAtMs : undefined;
       expirationDate = action === 'enable' ? outcome.expirationDate : undefined;
+      protectedSinceMs = action === 'enable' ? (protectedSinceMs ?? sentAtMs) : undefined;
       if (consecutiveFailures > 0) logger.info({ action, failures: consecutiveFailures }, 'ECS agent reachable again');
       consecutiveFailures = 0;
       lastError = undefined;
@@ -390,6 +323,14 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
       kick();
     },
 
+    letGo(): Promise<void> {
+      if (stopped || holders > 0) return loop;
+      clearRelease();
+      releasePending = false;
+      kick();
+      return loop;
+    },
+
     release(): void {
       if (stopped || holders === 0) return;
       holders -= 1;
@@ -424,6 +365,7 @@ export function createTaskProtection(options: TaskProtectionOptions): TaskProtec
       wanted: holders > 0 || releasePending,
       agent,
       expirationDate,
+      protectedSinceMs,
       lastError,
       consecutiveFailures,
       pendingTimers: (releaseTimer === undefined ? 0 : 1) + (wakeTimer === undefined ? 0 : 1),

@@ -8,6 +8,7 @@ import type { ObjectRef } from './events.ts';
 import type { FileResult } from './process-object.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue-depth.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './pipeline.ts';
+import type { AgentProtection } from './task-protection-agent.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
 
@@ -202,6 +203,20 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     queueDepthSampleFailed: (queue: QueueRole, error: string): void => {
       metrics.queueSampleFailures.inc({ queue });
       logger.debug({ queue, err: error }, 'queue depth sample failed');
+    },
+    taskProtectionYieldStarted: (heldForMs: number, holdLimitMs: number): void => {
+      logger.info(
+        { heldForSeconds: Math.round(heldForMs / 1000), holdLimitSeconds: Math.round(holdLimitMs / 1000) },
+        'task scale-in protection held too long: stopped receiving; finishing the files held, then letting go so that ECS can replace this task',
+      );
+    },
+    taskProtectionYieldReleased: (finishingMs: number, agent: AgentProtection, idleMs: number): void => {
+      const fields = { finishingSeconds: Math.round(finishingMs / 1000), agentState: agent, idleSeconds: Math.round(idleMs / 1000) };
+      if (agent === 'off') logger.info(fields, 'files finished and task scale-in protection removed; idle so that ECS can stop or replace this task');
+      else logger.warn(fields, 'files finished but removing task scale-in protection failed (retrying); until it is removed or expires, ECS will not stop this task');
+    },
+    taskProtectionYieldEnded: (idleMs: number): void => {
+      logger.info({ idleSeconds: Math.round(idleMs / 1000) }, 'not replaced while unprotected: receiving again');
     },
     registryLoaded: (devices: number, source: string): void => {
       metrics.registryDevices.set(devices);

@@ -17,6 +17,7 @@ import { processObject } from './process-object.ts';
 import { redactForLog } from './redact.ts';
 import { buildServer, type Readiness } from './server.ts';
 import { startQueueDepthSampler } from './queue-depth.ts';
+import { createProtectionYield } from './protection-yield.ts';
 import { createTaskProtection } from './task-protection.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 
@@ -95,6 +96,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     expiresInMinutes: config.taskProtection.expiresInMinutes,
     releaseDelayMs: config.taskProtection.releaseDelaySeconds * 1000,
     logger,
+    nowMs,
   });
   const handleMessage: typeof handler.handle = async (message) => {
     protection.acquire();
@@ -122,8 +124,23 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
   });
 
+  // A task protected for too long stops receiving and lets go, so that deployments are not held up for ever.
+  const protectionYield = createProtectionYield({
+    limits: { holdLimitMs: config.taskProtection.maxHoldSeconds * 1000, idleMs: config.taskProtection.yieldIdleSeconds * 1000 },
+    protection,
+    pool: { pause: () => pool.pauseReceiving(), resume: () => pool.resumeReceiving() },
+    events: {
+      stoppedReceiving: telemetry.taskProtectionYieldStarted,
+      released: telemetry.taskProtectionYieldReleased,
+      resumed: telemetry.taskProtectionYieldEnded,
+    },
+    nowMs,
+  });
+
   const readiness = (): Readiness => {
     if (draining) return { ready: false, reason: 'draining: shutting down' };
+    const yielding = protectionYield.reason();
+    if (yielding !== undefined) return { ready: false, reason: yielding };
     if (!pool.running) return { ready: false, reason: 'the queue consumer is not running' };
     const receive = pool.receiveHealth;
     if (!receive.ok) return { ready: false, reason: `the queue is not reachable: ${receive.error}` };
@@ -132,6 +149,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const server = buildServer({ logger, metrics: telemetry.registry, readiness });
   const httpAddress = await server.listen({ host: config.http.host, port: config.http.port });
   pool.start();
+  if (protection.state().enabled) protectionYield.start(); // outside ECS nothing is protected, nothing held up
   const stopQueueDepthSampler =
     config.consumer.queueMetricsIntervalSeconds > 0
       ? startQueueDepthSampler({
@@ -155,6 +173,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   let stopped: Promise<void> | undefined;
   async function drain(): Promise<void> {
     draining = true;
+    protectionYield.stop();
     pool.stop();
     logger.info({ graceSeconds: config.shutdownGraceSeconds }, 'draining: no new messages; waiting for files in flight');
     if (!(await settlesWithin(pool.whenIdle(), config.shutdownGraceSeconds * 1000))) {

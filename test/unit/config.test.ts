@@ -47,7 +47,7 @@ describe('parseConfig', () => {
       },
       upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
       shutdownGraceSeconds: 25,
-      taskProtection: { agentUri: undefined, expiresInMinutes: 60, releaseDelaySeconds: 10 },
+      taskProtection: { agentUri: undefined, expiresInMinutes: 60, releaseDelaySeconds: 10, maxHoldSeconds: 1_800, yieldIdleSeconds: 60 },
       http: { host: '0.0.0.0', port: 8080 },
       logLevel: 'info',
     });
@@ -111,11 +111,24 @@ describe('parseConfig', () => {
     ['PROCESSED_PREFIX', '/out/'],
     ['REJECTED_PREFIX', '/rejected/'],
     ['TEMPERATURE_THRESHOLD_CELSIUS', 'warm'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '30m'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '-1'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '172801'],
+    ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '0'],
+    ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '1.5'],
   ])('rejects %s=%j with a message naming the variable and the value', (variable, value) => {
     const error = configError({ ...BASE, [variable]: value });
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable} must be `)).toBe(true);
     expect(error.message.endsWith(`; got ${JSON.stringify(value)}`)).toBe(true);
+  });
+
+  it('reads the task protection hold limit and idle window, 0 turning the limit off', () => {
+    const { taskProtection } = parseConfig({ ...BASE, TASK_PROTECTION_MAX_HOLD_SECONDS: '0', TASK_PROTECTION_YIELD_IDLE_SECONDS: '120' });
+    expect(taskProtection).toMatchObject({ maxHoldSeconds: 0, yieldIdleSeconds: 120 });
+    expect(configError({ ...BASE, TASK_PROTECTION_MAX_HOLD_SECONDS: 'half an hour' }).message).toBe(
+      'TASK_PROTECTION_MAX_HOLD_SECONDS must be a whole number of seconds (0 = never) from 0 to 172800; got "half an hour"',
+    );
   });
 
   it.each(['30', '31'])('rejects HEARTBEAT_INTERVAL_SECONDS=%s when VISIBILITY_TIMEOUT_SECONDS is 30', (heartbeat) => {

@@ -3,17 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import {
-  createTaskProtection,
-  interpretAgentResponse,
-  nextAction,
-  protectionRequestBody,
-  renewalDueInMs,
-  retryDelayMs,
-  type TaskProtection,
-  type TaskProtectionFailure,
-  type TaskProtectionOptions,
-} from '../../worker/task-protection.ts';
+import { createTaskProtection, type TaskProtection, type TaskProtectionFailure, type TaskProtectionOptions } from '../../worker/task-protection.ts';
+import { interpretAgentResponse, nextAction, protectionRequestBody, renewalDueInMs, retryDelayMs } from '../../worker/task-protection-agent.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/ingest/0123456789abcdef0';
 const AGENT_PATH = '/api/0123456789abcdef0-1234567890';
@@ -181,7 +172,8 @@ describe('task protection against a fake ECS agent', () => {
     await sleep(30);
     expect(calls).toHaveLength(0);
     expect(agent.requests).toHaveLength(0);
-    expect(p.state()).toMatchObject({ enabled: false, agent: 'off', pendingTimers: 0 });
+    expect(p.state()).toMatchObject({ enabled: false, agent: 'off', pendingTimers: 0, protectedSinceMs: undefined });
+    await expect(p.letGo()).resolves.toBeUndefined();
   });
 
   it('PUTs the exact body to ${ECS_AGENT_URI}/task-protection/v1/state', async () => {
@@ -368,6 +360,65 @@ describe('task protection against a fake ECS agent', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(p.state()).toMatchObject({ pendingTimers: 0, stopped: true });
     expect(log.lines.some((line) => line.msg === 'could not turn task scale-in protection off')).toBe(true);
+  });
+
+  it('reports since when protection has been on, keeps it through renewals, and clears it once off', async () => {
+    let clockMs = 1_000;
+    const p = create({ expiresInMinutes: 1, renewAfterMs: 40, releaseDelayMs: 0, nowMs: () => clockMs });
+    expect(p.state().protectedSinceMs).toBeUndefined();
+    p.acquire();
+    await waitFor(() => p.state().agent === 'on', 'protection on');
+    expect(p.state().protectedSinceMs).toBe(1_000);
+    clockMs = 5_000;
+    const renewals = () => log.lines.filter((line) => line.msg === 'task scale-in protection renewed').length;
+    await waitFor(() => renewals() >= 1, 'a renewal');
+    expect(p.state().protectedSinceMs).toBe(1_000); // renewing is not a new stretch
+    p.release();
+    await waitFor(() => p.state().agent === 'off', 'protection off');
+    expect(p.state().protectedSinceMs).toBeUndefined();
+    clockMs = 9_000;
+    p.acquire();
+    await waitFor(() => p.state().agent === 'on', 'protection on again');
+    expect(p.state().protectedSinceMs).toBe(9_000);
+  });
+
+  it('does not count protection the agent refused', async () => {
+    agent.mode = 'access-denied';
+    const failures: TaskProtectionFailure[] = [];
+    const p = create({ onError: (failure) => void failures.push(failure) });
+    p.acquire();
+    await waitFor(() => failures.length >= 1, 'the refusal');
+    expect(p.state()).toMatchObject({ agent: 'off', protectedSinceMs: undefined });
+  });
+
+  it('letGo() removes protection at once when nothing is held, without waiting for the release delay', async () => {
+    const p = create({ releaseDelayMs: 60_000 });
+    p.acquire();
+    await waitFor(() => p.state().agent === 'on', 'protection on');
+    await p.letGo(); // work still held: nothing changes
+    expect(p.state()).toMatchObject({ agent: 'on', holders: 1 });
+    p.release();
+    await sleep(50);
+    expect(p.state()).toMatchObject({ agent: 'on', wanted: true }); // the release delay runs
+    await p.letGo();
+    expect(p.state()).toMatchObject({ agent: 'off', wanted: false, protectedSinceMs: undefined, pendingTimers: 0 });
+    expect(bodies(agent).map((body) => body.ProtectionEnabled)).toStrictEqual([true, false]);
+    p.acquire(); // the next work protects the task again
+    await waitFor(() => p.state().agent === 'on', 'protection on again');
+  });
+
+  it('letGo() resolves after a failed removal, which is retried', async () => {
+    const failures: TaskProtectionFailure[] = [];
+    const p = create({ releaseDelayMs: 60_000, onError: (failure) => void failures.push(failure) });
+    p.acquire();
+    await waitFor(() => p.state().agent === 'on', 'protection on');
+    p.release();
+    agent.mode = 'server-error';
+    await p.letGo();
+    expect(failures.map((failure) => failure.action)).toStrictEqual(['disable']);
+    expect(p.state()).toMatchObject({ agent: 'unknown', wanted: false });
+    agent.mode = 'ok';
+    await waitFor(() => p.state().agent === 'off', 'protection off after a retry');
   });
 
   it('refuses an expiry ECS does not accept', () => {
