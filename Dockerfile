@@ -1,16 +1,21 @@
-# syntax=docker/dockerfile:1
-#
 # The worker's container image (ECS Fargate). Three stages: `build` compiles the TypeScript with every
 # dependency, `prod-deps` installs the production dependencies only, `runtime` gets nothing but
 # package.json, those node_modules and the compiled worker.
+#
+# No `# syntax=` directive on purpose: it makes BuildKit pull its Dockerfile frontend (docker/dockerfile)
+# from Docker Hub before anything else, anonymously and from CodeBuild's shared addresses in the pipeline.
+# The frontend built into BuildKit reads everything below.
 #
 # This file cannot be built on the project's machines (no Docker engine), so `npm run check:artifact`
 # (ops/check-production-artifact.ts) reads it and replays its stages in a temporary folder: each
 # WORKDIR, COPY and RUN below, then the runtime stage's ENV and CMD against the local stack. A RUN it
 # does not know makes the check fail, so change both together.
 
-# Node.js major of the `node` devDependency (package.json), i.e. what the tests and the check run on.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# The official Node.js image (Docker Hub's `node`) from ECR Public's mirror of Docker's official images,
+# not from Docker Hub, whose anonymous pulls are limited per address. Its major is the `node`
+# devDependency's (package.json), i.e. what the tests and the check run on. Another registry or a pinned
+# digest: `docker build --build-arg NODE_IMAGE=<registry>/node:24-bookworm-slim@sha256:… .`
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24-bookworm-slim
 
 # ---- build: all dependencies, `npm run build` (tsconfig.build.json) -> /app/dist ----------------------
 FROM ${NODE_IMAGE} AS build

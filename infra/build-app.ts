@@ -12,6 +12,17 @@ const FEATURE_FLAGS = {
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
 } as const;
 
+/**
+ * A synth that warns fails, as `cdk synth --strict` would, whatever cdk.json or -c say: CDK's own template
+ * validation (it knows, for one, which Fargate CPU/memory pairs exist) reports errors, and every warning,
+ * construct annotations included, fails the synth unless acknowledged with a reason.
+ */
+const STRICT_VALIDATION = {
+  '@aws-cdk/core:validateAgainstDefaultRules': true,
+  '@aws-cdk/core:annotationsInValidationReport': true,
+  '@aws-cdk/core:strictCfnValidateErrors': true,
+} as const;
+
 export interface BuildOptions {
   readonly context?: Record<string, unknown>;
   readonly outdir?: string;
@@ -21,7 +32,11 @@ export interface BuildOptions {
 
 /** The app with its stack and cdk-nag's AwsSolutions checks, as `cdk synth` and the tests build it. */
 export function buildApp(options: BuildOptions = {}): { app: App; stack: IngestStack } {
-  const app = new App({ context: { ...FEATURE_FLAGS, ...options.context }, ...(options.outdir ? { outdir: options.outdir } : {}) });
+  const app = new App({
+    context: { ...FEATURE_FLAGS, ...options.context },
+    postCliContext: STRICT_VALIDATION,
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
   const settings = readSettings((key) => app.node.tryGetContext(key) as unknown);
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const pipelineSettings = readPipelineSettings((key) => app.node.tryGetContext(key) as unknown);

@@ -1,5 +1,7 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DataLake } from './data-lake.ts';
 import { pipelineMetrics } from './metrics.ts';
@@ -11,6 +13,20 @@ import { QueueScaling } from './scaling.ts';
 import type { IngestSettings } from './settings.ts';
 import { Storage } from './storage.ts';
 import { PARQUET_PREFIX, REJECTED_PREFIX, WORKER_HTTP_PORT, WorkerService } from './worker-service.ts';
+
+/**
+ * Feature flags the stack relies on. It sets them on itself, so that every app that builds it sees them: the
+ * CDK CLI also reads them from cdk.json, but the tests' apps and the pipeline's stage see only what their App is given.
+ */
+export const INGEST_STACK_FEATURE_FLAGS = {
+  // CDK writes the flow logs' delivery statements (delivery.logs.amazonaws.com) into the access-log bucket's policy.
+  // Without it the log service adds them itself when the flow log is created, and the next deploy that changes that
+  // CDK-managed policy (turning on the data lake does) drops them: the flow logs stop, with no error anywhere.
+  '@aws-cdk/aws-s3:createDefaultLoggingPolicy': true,
+  // A deploy-time custom resource removes every rule of the VPC's default security group: nothing the stack
+  // creates uses it, and anything put in it by mistake then reaches nothing and is reached by nothing.
+  '@aws-cdk/aws-ec2:restrictDefaultSecurityGroup': true,
+} as const;
 
 export interface IngestStackProps extends StackProps {
   readonly settings: IngestSettings;
@@ -33,6 +49,7 @@ export class IngestStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
+    for (const [flag, enabled] of Object.entries(INGEST_STACK_FEATURE_FLAGS)) this.node.setContext(flag, enabled);
     const { settings } = props;
     this.settings = settings;
 
@@ -81,6 +98,7 @@ export class IngestStack extends Stack {
       minTasks: settings.minTasks,
       maxTasks: settings.maxTasks,
       backlogPerTaskTarget: settings.backlogPerTaskTarget,
+      maxFilesInFlight: settings.maxFilesInFlight,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       metrics,
@@ -89,6 +107,7 @@ export class IngestStack extends Stack {
       noProgressAlarmMinutes: settings.noProgressAlarmMinutes,
       alarmEmail: settings.alarmEmail,
     });
+    this.expireDeployTimeHandlerLogs(settings.logRetentionDays);
 
     new CfnOutput(this, 'RawBucketName', { value: this.storage.rawBucket.bucketName });
     new CfnOutput(this, 'ProcessedBucketName', { value: this.storage.processedBucket.bucketName });
@@ -98,11 +117,32 @@ export class IngestStack extends Stack {
     new CfnOutput(this, 'ServiceName', { value: this.workers.service.serviceName });
     new CfnOutput(this, 'LogGroupName', { value: this.workers.logGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    // ops smoke sets this alarm to ALARM and back, so the operator sees an alarm e-mail arrive.
+    new CfnOutput(this, 'DeadLetterQueueAlarmName', { value: this.monitoring.alarms.deadLetterQueueNotEmpty.alarmName });
     if (this.prometheus) new CfnOutput(this, 'PrometheusWorkspaceId', { value: this.prometheus.workspace.attrWorkspaceId });
     if (this.dataLake) {
       new CfnOutput(this, 'GlueDatabaseName', { value: this.dataLake.database.ref });
       new CfnOutput(this, 'AthenaWorkGroupName', { value: this.dataLake.workGroup.ref });
       new CfnOutput(this, 'AthenaResultsBucketName', { value: this.dataLake.resultsBucket.bucketName });
+    }
+  }
+
+  /**
+   * CDK's own deploy-time Lambdas (the bucket notifications handler, the custom resource that empties the default
+   * security group) are plain AWS::Lambda::Function resources with no log group: Lambda would create
+   * /aws/lambda/<name> on their first run, kept forever. Each gets a log group with the stack's retention instead,
+   * named in its LoggingConfig, so CloudFormation creates the group before the function can run.
+   */
+  private expireDeployTimeHandlerLogs(retentionDays: number): void {
+    const handlers = this.node
+      .findAll()
+      .filter((construct): construct is CfnResource => CfnResource.isCfnResource(construct) && construct.cfnResourceType === 'AWS::Lambda::Function')
+      // The trigger is a lambda.Function with a log group of its own (notifications.ts).
+      .filter((resource) => !(resource instanceof lambda.CfnFunction));
+    for (const handler of handlers) {
+      const owner = handler.node.scope ?? this;
+      const logGroup = new logs.LogGroup(owner, 'Logs', { retention: retentionDays as logs.RetentionDays });
+      handler.addPropertyOverride('LoggingConfig.LogGroup', logGroup.logGroupName);
     }
   }
 }

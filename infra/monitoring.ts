@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -16,6 +17,12 @@ export interface MonitoringProps {
 }
 
 const TASKS_NOT_STARTING_MINUTES = 10;
+/**
+ * The alarms that need a condition to last for minutes look at this many minutes more: datapoints that
+ * arrive late count as not breaching when the alarm is evaluated, and with every minute required one
+ * late minute would reset the count.
+ */
+export const LATE_DATA_ALLOWANCE_MINUTES = 3;
 
 /** The operator's alarms (to an SNS topic) and a CloudWatch dashboard of the pipeline. */
 export class Monitoring extends Construct {
@@ -32,6 +39,20 @@ export class Monitoring extends Construct {
     super(scope, id);
     const { metrics } = props;
     this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'IoT ingest alarms', enforceSSL: true });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one: without this
+    // statement no alarm could publish.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     this.alarms = {
@@ -53,7 +74,9 @@ export class Monitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       backlogWithoutProgress: new cloudwatch.Alarm(this, 'BacklogWithoutProgress', {
-        alarmDescription: `Messages waiting and none deleted (no file finished) for ${props.noProgressAlarmMinutes} minutes.`,
+        alarmDescription:
+          `Messages waiting and none deleted (no file finished) in ${props.noProgressAlarmMinutes} ` +
+          `of the last ${props.noProgressAlarmMinutes + LATE_DATA_ALLOWANCE_MINUTES} minutes.`,
         metric: new cloudwatch.MathExpression({
           expression: 'IF(FILL(visible, 0) > 0 AND FILL(deleted, 0) == 0, 1, 0)',
           usingMetrics: { visible: metrics.visible, deleted: metrics.deleted },
@@ -62,12 +85,16 @@ export class Monitoring extends Construct {
         }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: props.noProgressAlarmMinutes,
+        evaluationPeriods: props.noProgressAlarmMinutes + LATE_DATA_ALLOWANCE_MINUTES,
         datapointsToAlarm: props.noProgressAlarmMinutes,
+        // SQS publishes an active queue's metrics every minute: a minute without them is late, and until it
+        // arrives it counts as no backlog rather than as a stall.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       tasksNotStarting: new cloudwatch.Alarm(this, 'TasksNotStarting', {
-        alarmDescription: `Fewer worker tasks running than desired for ${TASKS_NOT_STARTING_MINUTES} minutes: tasks fail to start or keep crashing.`,
+        alarmDescription:
+          `Fewer worker tasks running than desired in ${TASKS_NOT_STARTING_MINUTES} of the last ` +
+          `${TASKS_NOT_STARTING_MINUTES + LATE_DATA_ALLOWANCE_MINUTES} minutes: tasks fail to start or keep crashing.`,
         metric: new cloudwatch.MathExpression({
           expression: 'FILL(desired, 0) - FILL(running, 0)',
           usingMetrics: { desired: metrics.desiredTasks, running: metrics.runningTasks },
@@ -76,8 +103,9 @@ export class Monitoring extends Construct {
         }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: TASKS_NOT_STARTING_MINUTES,
+        evaluationPeriods: TASKS_NOT_STARTING_MINUTES + LATE_DATA_ALLOWANCE_MINUTES,
         datapointsToAlarm: TASKS_NOT_STARTING_MINUTES,
+        // A minute without Container Insights data is late (or the service wants no task): not a failure.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     };

@@ -28,7 +28,7 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
   const { rawBucket, processedBucket } = stack.storage;
 
   const taskRole = taskDefinition.taskRole;
-  acknowledge(taskRole, `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/*]`, 'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion), and nothing at bucket level.');
+  acknowledge(taskRole, `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/*]`, 'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion); at bucket level only s3:ListBucket, so that a missing key answers 404.');
   acknowledge(
     taskRole,
     `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,

@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type { aws_s3 as s3Refs } from 'aws-cdk-lib/interfaces';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NotificationMode } from './settings.ts';
@@ -21,6 +22,33 @@ export interface NotificationsProps {
   readonly logRetentionDays: number;
 }
 
+/**
+ * S3 → SQS as aws-s3-notifications' SqsDestination does it, but the queue policy's statement for S3 names the
+ * account as well as the bucket (aws:SourceAccount next to aws:SourceArn): a bucket ARN carries no account, so
+ * the account condition is what stops a bucket of that name in another account from sending (confused deputy).
+ * No key policy to extend, unlike SqsDestination: the queues use SQS-managed encryption (queues.ts).
+ */
+class QueueDestination implements s3.IBucketNotificationDestination {
+  private readonly queue: sqs.IQueue;
+
+  constructor(queue: sqs.IQueue) {
+    this.queue = queue;
+  }
+
+  bind(_scope: Construct, bucket: s3Refs.IBucketRef): s3.BucketNotificationDestinationConfig {
+    this.queue.grantSendMessages(
+      new iam.ServicePrincipal('s3.amazonaws.com', {
+        conditions: {
+          ArnLike: { 'aws:SourceArn': bucket.bucketRef.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account },
+        },
+      }),
+    );
+    // The queue, with its policy: S3 checks the permission when the notification configuration is written.
+    return { arn: this.queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
+  }
+}
+
 /** Announces every new raw object on the queue: directly (S3 → SQS) or through the trigger Lambda. */
 export class Notifications extends Construct {
   readonly trigger: NodejsFunction | undefined;
@@ -30,7 +58,7 @@ export class Notifications extends Construct {
     super(scope, id);
     let destination: s3.IBucketNotificationDestination;
     if (props.mode === 'direct') {
-      destination = new s3n.SqsDestination(props.queue);
+      destination = new QueueDestination(props.queue);
     } else {
       ({ trigger: this.trigger, logGroup: this.triggerLogGroup } = this.createTrigger(props));
       destination = new s3n.LambdaDestination(this.trigger);
@@ -56,7 +84,8 @@ export class Notifications extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(30),
-      environment: { QUEUE_URL: props.queue.queueUrl, SUFFIXES: props.suffixes.join(',') },
+      // The bundle is minified: stack traces point into the sources only with the source map loaded.
+      environment: { QUEUE_URL: props.queue.queueUrl, SUFFIXES: props.suffixes.join(','), NODE_OPTIONS: '--enable-source-maps' },
       bundling: { format: OutputFormat.ESM, target: 'node24', minify: true, sourceMap: true },
       logGroup,
       retryAttempts: 2,

@@ -9,11 +9,23 @@ export interface ManagedPrometheusProps {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly logGroup: logs.ILogGroup;
   readonly workerPort: number;
-  /** Pin a version in production; `latest` always exists. */
+  /**
+   * The collector image (context `prometheusCollectorImage`).
+   * @default DEFAULT_COLLECTOR_IMAGE
+   */
   readonly collectorImage?: string;
 }
 
-export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:latest';
+/**
+ * A pinned release (ADOT Collector v0.50.0, the newest found on 2026-12-02): with `latest`, any task
+ * start could bring in a collector whose configuration keys changed. Raise it deliberately.
+ */
+export const DEFAULT_COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.50.0';
+/**
+ * The collector's hard memory limit. The worker's heap limit leaves this much of the task's memory to it,
+ * so the collector can never push the worker into an out-of-memory kill.
+ */
+export const COLLECTOR_MEMORY_MIB = 256;
 const SCRAPE_INTERVAL = '30s';
 
 /** The collector's configuration: scrape the worker on localhost, label by task, remote-write with SigV4. */
@@ -69,9 +81,10 @@ export class ManagedPrometheus extends Construct {
 
     props.taskDefinition.addContainer('metrics-collector', {
       image: ecs.ContainerImage.fromRegistry(props.collectorImage ?? DEFAULT_COLLECTOR_IMAGE),
-      // Losing metrics must not stop the worker.
+      // Losing metrics must not stop the worker; a collector killed at its memory limit comes back.
       essential: false,
-      memoryReservationMiB: 128,
+      memoryLimitMiB: COLLECTOR_MEMORY_MIB,
+      enableRestartPolicy: true,
       environment: { AOT_CONFIG_CONTENT: collectorConfig(stack.region, remoteWriteUrl, props.workerPort) },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'metrics-collector', logGroup: props.logGroup }),
     });

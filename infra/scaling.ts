@@ -12,9 +12,24 @@ export interface QueueScalingProps {
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly backlogPerTaskTarget: number;
-  /** Minutes with nothing visible and nothing in flight before the service shrinks to its minimum. */
+  /** Files one task works on at once: the worker's MAX_FILES_IN_FLIGHT, its file slots. */
+  readonly maxFilesInFlight: number;
+  /**
+   * Minutes with nothing visible and nothing in flight before the service shrinks to its minimum.
+   * @default 10
+   */
   readonly idleMinutesBeforeScaleIn?: number;
 }
+
+/** Scale in while the messages need fewer than this share of the desired tasks' file slots, in percent. */
+export const SCALE_IN_BELOW_SLOTS_PERCENT = 30;
+/** Each scale-in removes this share of the tasks (at least one). */
+export const SCALE_IN_STEP_PERCENT = 50;
+/** Low for this many of the last SCALE_IN_WINDOW_MINUTES minutes: one late datapoint does not hold scale-in back. */
+export const SCALE_IN_LOW_MINUTES = 5;
+export const SCALE_IN_WINDOW_MINUTES = 6;
+/** Time for a scale-in to show in the metrics before the next one. */
+export const SCALE_IN_COOLDOWN_MINUTES = 5;
 
 /**
  * Scales the workers on the queue, unlike aws-ecs-patterns' QueueProcessingFargateService (step scaling
@@ -23,13 +38,17 @@ export interface QueueScalingProps {
  * - out: target tracking on backlog per task (visible ÷ running tasks), AWS's recommended form, which
  *   sizes each step to the backlog; it never scales in;
  * - from zero: one task as soon as anything is visible while none runs (target tracking cannot multiply zero);
- * - in: straight to the minimum, only after nothing has been visible or in flight for a while. A task
- *   that still holds a message is also protected by ECS task scale-in protection, set by the worker.
+ * - in, under load: by half while the messages (visible + in flight) fill less than 30 % of the desired
+ *   tasks' file slots (tasks × MAX_FILES_IN_FLIGHT), down to one task. Halving at most doubles the share, so
+ *   the tasks left stay below 60 %: nothing waits, and target tracking has no reason to scale out again.
+ *   A task that still holds a message keeps running: the worker sets ECS task scale-in protection;
+ * - in, when idle: straight to the minimum (zero included) after nothing has been visible or in flight for a while.
  */
 export class QueueScaling extends Construct {
   readonly scalableTarget: appscaling.ScalableTarget;
   readonly backlogPolicy: appscaling.CfnScalingPolicy;
   readonly scaleInAlarm: cloudwatch.Alarm;
+  readonly lowLoadAlarm: cloudwatch.Alarm;
   readonly scaleOutFromZeroAlarm: cloudwatch.Alarm | undefined;
 
   constructor(scope: Construct, id: string, props: QueueScalingProps) {
@@ -84,6 +103,8 @@ export class QueueScaling extends Construct {
       this.scaleOutFromZeroAlarm.addAlarmAction(new cwActions.ApplicationScalingAction(startOne));
     }
 
+    this.lowLoadAlarm = this.scaleInOnLowLoad(props);
+
     const idleMinutes = props.idleMinutesBeforeScaleIn ?? 10;
     this.scaleInAlarm = new cloudwatch.Alarm(this, 'QueueIdle', {
       alarmDescription: `Nothing visible or in flight for ${idleMinutes} minutes: shrink to the minimum.`,
@@ -105,6 +126,42 @@ export class QueueScaling extends Construct {
     });
     shrink.addAdjustment({ adjustment: props.minTasks, upperBound: 0 });
     this.scaleInAlarm.addAlarmAction(new cwActions.ApplicationScalingAction(shrink));
+  }
+
+  /**
+   * The share is computed on the desired count, not the running one: after a scale-in, protected tasks
+   * finishing their files still run, and counting them would scale in again before the first step shows.
+   * The SQS metrics are not filled: a minute whose queue depth has not arrived yet is missing, and a
+   * missing minute never counts towards scaling in. With one desired task the expression reads 100 %:
+   * going from one task to none is the idle policy's decision, so a trickle keeps one task warm.
+   */
+  private scaleInOnLowLoad(props: QueueScalingProps): cloudwatch.Alarm {
+    const slotsPerTask = props.maxFilesInFlight;
+    const alarm = new cloudwatch.Alarm(this, 'LowLoad', {
+      alarmDescription:
+        `Messages need under ${SCALE_IN_BELOW_SLOTS_PERCENT} % of the desired tasks' file slots (${slotsPerTask} each) ` +
+        `in ${SCALE_IN_LOW_MINUTES} of ${SCALE_IN_WINDOW_MINUTES} minutes: remove ${SCALE_IN_STEP_PERCENT} % of the tasks, keeping one.`,
+      metric: new cloudwatch.MathExpression({
+        expression: `IF(FILL(desired, 0) > 1, 100 * (visible + inFlight) / (desired * ${slotsPerTask}), 100)`,
+        usingMetrics: { visible: props.metrics.visible, inFlight: props.metrics.inFlight, desired: props.metrics.desiredTasks },
+        period: ONE_MINUTE,
+        label: 'File slots needed (% of desired tasks)',
+      }),
+      threshold: SCALE_IN_BELOW_SLOTS_PERCENT,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: SCALE_IN_WINDOW_MINUTES,
+      datapointsToAlarm: SCALE_IN_LOW_MINUTES,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const halve = new appscaling.StepScalingAction(this, 'RemoveHalfOfTasks', {
+      scalingTarget: this.scalableTarget,
+      adjustmentType: appscaling.AdjustmentType.PERCENT_CHANGE_IN_CAPACITY,
+      minAdjustmentMagnitude: 1,
+      cooldown: Duration.minutes(SCALE_IN_COOLDOWN_MINUTES),
+    });
+    halve.addAdjustment({ adjustment: -SCALE_IN_STEP_PERCENT, upperBound: 0 });
+    alarm.addAlarmAction(new cwActions.ApplicationScalingAction(halve));
+    return alarm;
   }
 
   private metricStat(id: string, metric: cloudwatch.Metric): appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty {

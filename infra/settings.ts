@@ -37,6 +37,8 @@ export interface IngestSettings {
   readonly managedPrometheus: boolean;
   /** S3 URI of a device registry JSON object, or unset for the built-in one. */
   readonly deviceRegistryUri: string | undefined;
+  /** ARN of the KMS key that encrypts the device registry object (SSE-KMS), or unset for SSE-S3 or none. */
+  readonly deviceRegistryKmsKeyArn: string | undefined;
   readonly natGateways: number;
   /** What the worker writes for processed records; rejected lines stay JSON Lines. */
   readonly outputFormat: OutputFormat;
@@ -64,19 +66,34 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   alarmEmail: undefined,
   managedPrometheus: false,
   deviceRegistryUri: undefined,
+  deviceRegistryKmsKeyArn: undefined,
   natGateways: 1,
   outputFormat: 'jsonl',
   dataLake: false,
 };
 
-/** Fargate's valid CPU units and, for each, the memory range in MiB. */
-const FARGATE_MEMORY_MIB: Readonly<Record<number, readonly [number, number]>> = {
-  256: [512, 2048],
-  512: [1024, 4096],
-  1024: [2048, 8192],
-  2048: [4096, 16384],
-  4096: [8192, 30720],
+function sizes(smallest: number, largest: number, step: number): readonly number[] {
+  return Array.from({ length: (largest - smallest) / step + 1 }, (_, index) => smallest + index * step);
+}
+
+/**
+ * Fargate's CPU units and, for each, the task memory sizes it accepts in MiB (the ECS task definition
+ * reference; 8192 and 16384 need Linux platform 1.4.0, which LATEST is).
+ */
+const FARGATE_MEMORY_MIB: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: sizes(1024, 4096, 1024),
+  1024: sizes(2048, 8192, 1024),
+  2048: sizes(4096, 16384, 1024),
+  4096: sizes(8192, 30720, 1024),
+  8192: sizes(16384, 61440, 4096),
+  16384: sizes(32768, 122880, 8192),
 };
+
+/** The task memory sizes Fargate accepts with `cpu` units, in MiB; empty for a CPU value it does not offer. */
+export function fargateMemoryMiB(cpu: number): readonly number[] {
+  return FARGATE_MEMORY_MIB[cpu] ?? [];
+}
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
@@ -149,15 +166,35 @@ function logRetention(context: Context): number {
   return value;
 }
 
+/** Fargate refuses any other pair, but only at deploy time: refuse it here, naming the sizes that fit. */
+function fargateMemory(context: Context, cpu: number, choices: readonly number[]): number {
+  const value = context('memoryMiB');
+  if (value === undefined) return choices.find((size) => size >= DEFAULT_SETTINGS.memoryMiB) ?? choices.at(-1)!;
+  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const match = choices.find((size) => size === parsed);
+  if (match === undefined) throw new SettingsError('memoryMiB', `one of ${choices.join(', ')} (what Fargate accepts with cpu ${cpu})`, value);
+  return match;
+}
+
 export function readSettings(context: Context): IngestSettings {
-  const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 256, 4096);
-  const memoryRange = FARGATE_MEMORY_MIB[cpu];
-  if (memoryRange === undefined) throw new SettingsError('cpu', `one of ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`, cpu);
-  const memoryMiB = integer(context, 'memoryMiB', Math.max(memoryRange[0], DEFAULT_SETTINGS.memoryMiB), memoryRange[0], memoryRange[1]);
+  const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 0, Number.MAX_SAFE_INTEGER);
+  const memoryChoices = fargateMemoryMiB(cpu);
+  if (memoryChoices.length === 0) throw new SettingsError('cpu', `one of ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`, cpu);
+  const memoryMiB = fargateMemory(context, cpu, memoryChoices);
   const minTasks = integer(context, 'minTasks', DEFAULT_SETTINGS.minTasks, 0, 1000);
   const shutdownGraceSeconds = integer(context, 'shutdownGraceSeconds', DEFAULT_SETTINGS.shutdownGraceSeconds, 0, 110);
   const outputFormat = oneOf(context, 'outputFormat', DEFAULT_SETTINGS.outputFormat, OUTPUT_FORMATS);
   const dataLake = flag(context, 'dataLake', DEFAULT_SETTINGS.dataLake);
+  const deviceRegistryUri = optionalString(context, 'deviceRegistryUri', /^s3:\/\/[^/]+\/.+$/, 's3://bucket/key');
+  const deviceRegistryKmsKeyArn = optionalString(
+    context,
+    'deviceRegistryKmsKeyArn',
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID; IAM does not match alias ARNs)',
+  );
+  if (deviceRegistryKmsKeyArn !== undefined && deviceRegistryUri === undefined) {
+    throw new SettingsError('deviceRegistryKmsKeyArn', 'unset unless deviceRegistryUri is set (it decrypts that object)', deviceRegistryKmsKeyArn);
+  }
   if (dataLake && outputFormat !== 'parquet') {
     throw new SettingsError('dataLake', 'false unless outputFormat is parquet (the tables read the Parquet output)', context('dataLake'));
   }
@@ -180,7 +217,8 @@ export function readSettings(context: Context): IngestSettings {
     noProgressAlarmMinutes: integer(context, 'noProgressAlarmMinutes', DEFAULT_SETTINGS.noProgressAlarmMinutes, 1, 1440),
     alarmEmail: optionalString(context, 'alarmEmail', /^[^@\s]+@[^@\s]+$/, 'an e-mail address'),
     managedPrometheus: flag(context, 'managedPrometheus', DEFAULT_SETTINGS.managedPrometheus),
-    deviceRegistryUri: optionalString(context, 'deviceRegistryUri', /^s3:\/\/[^/]+\/.+$/, 's3://bucket/key'),
+    deviceRegistryUri,
+    deviceRegistryKmsKeyArn,
     natGateways: integer(context, 'natGateways', DEFAULT_SETTINGS.natGateways, 0, 3),
     outputFormat,
     dataLake,

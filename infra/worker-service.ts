@@ -9,6 +9,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
 import { nodeOptionsFor } from '../ops/production-runtime.ts';
 import { projectPath } from './project-path.ts';
+import { COLLECTOR_MEMORY_MIB } from './prometheus.ts';
 import type { IngestSettings } from './settings.ts';
 
 export const WORKER_HTTP_PORT = 8080;
@@ -25,6 +26,11 @@ export interface WorkerServiceProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** Overrides the container image (tests use a registry image so that they need no Docker build context). */
   readonly image?: ecs.ContainerImage;
+}
+
+/** The memory the worker container may use: the task's, less the collector sidecar's limit when it runs. */
+export function workerMemoryMiB(settings: IngestSettings): number {
+  return settings.memoryMiB - (settings.managedPrometheus ? COLLECTOR_MEMORY_MIB : 0);
 }
 
 const HEALTH_CHECK_SCRIPT = `fetch('http://127.0.0.1:${WORKER_HTTP_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
@@ -90,9 +96,11 @@ export class WorkerService extends Construct {
         OUTPUT_FORMAT: settings.outputFormat,
         PARQUET_PREFIX,
         MAX_FILES_IN_FLIGHT: String(settings.maxFilesInFlight),
+        // Every receive sets this visibility, so it must be the queue's: long enough for the longest file.
+        VISIBILITY_TIMEOUT_SECONDS: String(settings.longestFileSeconds),
         SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),
         HTTP_PORT: String(WORKER_HTTP_PORT),
-        NODE_OPTIONS: nodeOptionsFor(settings.memoryMiB),
+        NODE_OPTIONS: nodeOptionsFor(workerMemoryMiB(settings)),
         ...(settings.deviceRegistryUri ? { DEVICE_REGISTRY: settings.deviceRegistryUri } : {}),
       },
       portMappings: [{ containerPort: WORKER_HTTP_PORT, name: 'http' }],
@@ -119,7 +127,8 @@ export class WorkerService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: settings.minTasks,
+      // No DesiredCount in the template: a deployment would otherwise reset a scaled service to it.
+      // CloudFormation starts a new service with one task; the scalable target then keeps it within bounds.
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
@@ -132,9 +141,11 @@ export class WorkerService extends Construct {
   }
 
   /**
-   * Written out rather than with grant* helpers, which add listing and bucket-level actions the worker
-   * never uses: read raw objects, write output objects, consume the queue, dead-letter poison messages,
-   * report both queues' depth as metrics, and protect its own task from scale-in while it holds messages.
+   * Written out rather than with grant* helpers, which add bucket-level actions the worker never uses:
+   * read raw objects, list the raw bucket (without it S3 answers a missing key with 403 instead of 404,
+   * and the worker would dead-letter the file instead of skipping it), write output objects,
+   * consume the queue, dead-letter poison messages, report both queues' depth as metrics, and protect
+   * its own task from scale-in while it holds messages.
    */
   private grantWorkerPermissions(props: WorkerServiceProps): void {
     const role = this.taskDefinition.taskRole;
@@ -144,6 +155,12 @@ export class WorkerService extends Construct {
         sid: 'ReadRawObjects',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [props.rawBucket.arnForObjects('*')],
+      }),
+      // The raw bucket has no source prefixes (notifications filter on key suffixes): the whole bucket.
+      new iam.PolicyStatement({
+        sid: 'ListRawBucket',
+        actions: ['s3:ListBucket'],
+        resources: [props.rawBucket.bucketArn],
       }),
       new iam.PolicyStatement({
         sid: 'WriteOutputObjects',
@@ -187,6 +204,17 @@ export class WorkerService extends Construct {
           sid: 'ReadDeviceRegistry',
           actions: ['s3:GetObject'],
           resources: [`arn:${stack.partition}:s3:::${registry[1]}/${registry[2]}`],
+        }),
+      );
+    }
+    if (props.settings.deviceRegistryKmsKeyArn) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DecryptDeviceRegistry',
+          actions: ['kms:Decrypt'],
+          resources: [props.settings.deviceRegistryKmsKeyArn],
+          // Only for S3 reading an SSE-KMS object; the registry bucket may be in any region.
+          conditions: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
         }),
       );
     }

@@ -7,7 +7,7 @@
  * Measured on a 1,000,000-record file: peak RSS 211 MB with the defaults, 159 MB with a 1 MiB cap. The
  * 4 MiB cap then cost the same memory (bench, 1 GB file: 183 vs 186 MB) and 15 % less CPU on many
  * small files, whose SDK requests leave more live objects behind than 1 MiB holds.
- * The old-space limit is three quarters of the task's memory.
+ * The old-space limit is three quarters of the memory the worker container has (the task's, less a sidecar's).
  */
 export function nodeOptionsFor(memoryMiB: number): string {
   return `--max-semi-space-size=4 --max-old-space-size=${Math.floor(memoryMiB * 0.75)}`;

@@ -136,6 +136,26 @@ describe('with the data lake', () => {
     lake.template.hasOutput('AthenaWorkGroupName', { Value: { Ref: stack.getLogicalId(stack.dataLake!.workGroup) } });
     lake.template.hasOutput('AthenaResultsBucketName', { Value: { Ref: logicalId(stack, stack.dataLake!.resultsBucket) } });
   });
+
+  it("adds the results bucket's access-log statement to the access-log bucket's policy and keeps the flow logs' delivery statements", () => {
+    // The policy is replaced whole on update: statements the log service had added itself would be gone.
+    const accessLogsPolicy = (synthesized: typeof lake) => {
+      const bucketId = logicalId(synthesized.stack, synthesized.stack.storage.accessLogsBucket);
+      const policies = Object.values(synthesized.template.findResources('AWS::S3::BucketPolicy')).filter((policy) => policy.Properties.Bucket.Ref === bucketId);
+      expect(policies).toHaveLength(1);
+      return policies[0]!.Properties.PolicyDocument.Statement as Array<{ Principal?: { Service?: string }; Resource?: unknown }>;
+    };
+    const before = accessLogsPolicy(synth({ outputFormat: 'parquet' }));
+    const after = accessLogsPolicy(lake);
+    expect(before.filter((statement) => statement.Principal?.Service === 'delivery.logs.amazonaws.com')).toHaveLength(2);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.slice(before.length)).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, stack.storage.accessLogsBucket), 'Arn'] }, '/athena-results/*']] },
+      }),
+    ]);
+  });
 });
 
 describe('without the data lake', () => {

@@ -169,6 +169,7 @@ describe('the worker service', () => {
             { Name: 'OUTPUT_FORMAT', Value: 'jsonl' },
             { Name: 'PARQUET_PREFIX', Value: 'parquet/' },
             { Name: 'MAX_FILES_IN_FLIGHT', Value: '8' },
+            { Name: 'VISIBILITY_TIMEOUT_SECONDS', Value: '900' },
             { Name: 'SHUTDOWN_GRACE_SECONDS', Value: '25' },
             { Name: 'HTTP_PORT', Value: '8080' },
             { Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=4 --max-old-space-size=1536' },
@@ -181,7 +182,7 @@ describe('the worker service', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
     template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',
-      DesiredCount: 1,
+      DesiredCount: Match.absent(),
       DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
       NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
     });
@@ -206,7 +207,7 @@ describe('the worker service', () => {
     });
   });
 
-  it('gives the task role exactly: read raw objects, write output objects, consume the queue, dead-letter, read queue depth, protect its task', () => {
+  it('gives the task role exactly: read raw objects, list the raw bucket, write output objects, consume the queue, dead-letter, read queue depth, protect its task', () => {
     const { stack, template } = direct;
     const taskRole = stack.workers.taskDefinition.taskRole;
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
@@ -221,6 +222,8 @@ describe('the worker service', () => {
         Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Resource: { 'Fn::Join': ['', [arnOf(stack.storage.rawBucket), '/*']] },
       },
+      // Without it S3 answers GetObject on a missing key with 403, not 404: the file would be dead-lettered, not skipped.
+      { Sid: 'ListRawBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(stack.storage.rawBucket) },
       {
         Sid: 'WriteOutputObjects',
         Effect: 'Allow',
@@ -413,19 +416,20 @@ describe('alarms and dashboard', () => {
     });
   });
 
-  it('alarms when messages wait but no file finished for 15 minutes', () => {
+  it('alarms when messages wait but no file finished in 15 of the last 18 minutes', () => {
     alarmWith(direct.template, {
       Threshold: 1,
-      EvaluationPeriods: 15,
+      EvaluationPeriods: 18,
       DatapointsToAlarm: 15,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(FILL(visible, 0) > 0 AND FILL(deleted, 0) == 0, 1, 0)' })]),
     });
   });
 
-  it('alarms when fewer tasks run than desired for 10 minutes', () => {
+  it('alarms when fewer tasks run than desired in 10 of the last 13 minutes', () => {
     alarmWith(direct.template, {
       Threshold: 1,
-      EvaluationPeriods: 10,
+      EvaluationPeriods: 13,
+      DatapointsToAlarm: 10,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(desired, 0) - FILL(running, 0)' })]),
     });
   });

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { App, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineStack, readPipelineSettings } from '../../infra/pipeline-stack.ts';
+import { PipelineStack, readPipelineSettings, type PipelineSettings } from '../../infra/pipeline-stack.ts';
 import { DEFAULT_SETTINGS, SettingsError, type IngestSettings } from '../../infra/settings.ts';
 
 const REPOSITORY = 'acme/iot-ingest';
 const BRANCH = 'release';
 const CONNECTION_ARN = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab';
+const LEGACY_CONNECTION_ARN = 'arn:aws:codestar-connections:eu-west-1:123456789012:connection/7d2469ff-514a-4e4f-9003-5ca4a43cdc41';
+const COLLECTOR_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1';
 
 const outdirs: string[] = [];
 afterAll(() => {
@@ -24,7 +27,7 @@ interface Synthesized {
 }
 
 /** Synth is slow (seconds): one per settings variant, shared by the tests. cdk-nag findings make it throw. */
-function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}): Synthesized {
+function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}, overrides: Partial<PipelineSettings> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'iot-pipeline-stack-'));
   outdirs.push(outdir);
   const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
@@ -33,6 +36,7 @@ function synthesize(settings: IngestSettings, context: Record<string, unknown> =
     repository: REPOSITORY,
     branch: BRANCH,
     connectionArn: CONNECTION_ARN,
+    ...overrides,
     settings,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -51,6 +55,26 @@ function memo<T>(make: () => T): () => T {
 }
 
 const defaults = memo(() => synthesize(DEFAULT_SETTINGS));
+/** The settings a direct deploy reads besides IngestSettings, a connection with a pre-2024 ARN, and Prometheus on. */
+const customised = memo(() =>
+  synthesize({ ...DEFAULT_SETTINGS, managedPrometheus: true }, {}, {
+    ingestStackName: 'IotIngestProd',
+    prometheusCollectorImage: COLLECTOR_IMAGE,
+    connectionArn: LEGACY_CONNECTION_ARN,
+  }),
+);
+
+/** Every action the source action's role is allowed on the connection. */
+function connectionActions({ stack, pipeline }: Synthesized, connectionArn: string): string[] {
+  const roles = stack.pipeline.pipeline.node.findChild('Source').node.findAll().filter((construct) => construct instanceof iam.Role);
+  expect(roles).toHaveLength(1);
+  const roleId = stack.getLogicalId(roles[0]!.node.defaultChild as CfnResource);
+  const policies = Object.values(pipeline.findResources('AWS::IAM::Policy')).filter((policy) =>
+    (policy.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId),
+  );
+  const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+  return statements.filter((statement) => statement.Resource === connectionArn).flatMap((statement) => [statement.Action].flat());
+}
 
 interface PipelineStage {
   readonly Name: string;
@@ -89,6 +113,14 @@ describe('PipelineStack', () => {
       ActionTypeId: { Category: 'Source', Owner: 'AWS', Provider: 'CodeStarSourceConnection' },
       Configuration: { ConnectionArn: CONNECTION_ARN, FullRepositoryId: REPOSITORY, BranchName: BRANCH },
     });
+  });
+
+  it('may use a codeconnections connection under both service prefixes (IAM matches the prefix to the ARN)', () => {
+    expect(connectionActions(defaults(), CONNECTION_ARN).sort()).toEqual(['codeconnections:UseConnection', 'codestar-connections:UseConnection']);
+  });
+
+  it('uses a codestar-connections connection under its own prefix only', () => {
+    expect(connectionActions(customised(), LEGACY_CONNECTION_ARN)).toEqual(['codestar-connections:UseConnection']);
   });
 
   it('installs, tests, then synthesizes the pipeline app itself, with the pipeline context', () => {
@@ -132,6 +164,18 @@ describe('PipelineStack', () => {
     });
   });
 
+  it('deploys the ingest stack under the stackName setting, with the prometheusCollectorImage setting, as a direct deploy does', () => {
+    const synthesized = customised();
+    const ingestStack = synthesized.stack.stage.stack;
+    expect(ingestStack.stackName).toBe('IotIngestProd');
+    const [prepare, deploy] = stage(synthesized.pipeline, 'Ingest').Actions;
+    expect(prepare?.Configuration).toMatchObject({ StackName: 'IotIngestProd', ActionMode: 'CHANGE_SET_REPLACE' });
+    expect(deploy?.Configuration).toMatchObject({ StackName: 'IotIngestProd', ActionMode: 'CHANGE_SET_EXECUTE' });
+    synthesized.ingest.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'metrics-collector', Image: COLLECTOR_IMAGE })]),
+    });
+  });
+
   it('keeps artifacts in a KMS-encrypted, SSL-only, logged bucket', () => {
     const { pipeline } = defaults();
     pipeline.hasResourceProperties('AWS::S3::Bucket', {
@@ -147,7 +191,11 @@ describe('PipelineStack', () => {
   it('passes cdk-nag with the trigger Lambda (a file asset), an x86_64 worker image built on x86, and literal partitions', () => {
     // cdk.json's partition flag, as `cdk synth` applies it: ARNs in the findings then read arn:aws:… instead of arn:<AWS::Partition>:….
     const { pipeline } = synthesize({ ...DEFAULT_SETTINGS, notificationMode: 'trigger', architecture: 'x86_64' }, { '@aws-cdk/core:enablePartitionLiterals': true });
-    expect(stage(pipeline, 'Assets').Actions).toHaveLength(2);
+    // The worker image, the trigger's bundle, and the code of CDK's custom resource that empties the VPC's default security group.
+    const assets = stage(pipeline, 'Assets').Actions.map((action) => action.Name);
+    expect(assets).toHaveLength(3);
+    expect(assets).toEqual(expect.arrayContaining(['Workers_Task_worker_AssetImage', 'Notifications_Trigger_Code']));
+    expect(assets.some((name) => name.includes('VpcRestrictDefaultSG'))).toBe(true);
     pipeline.hasResourceProperties('AWS::CodeBuild::Project', {
       Environment: Match.objectLike({ Type: 'LINUX_CONTAINER', Image: 'aws/codebuild/standard:7.0', PrivilegedMode: true }),
     });
@@ -163,6 +211,18 @@ describe('readPipelineSettings', () => {
     expect(read({ ...valid, pipeline: 'false' })).toBeUndefined();
     expect(read({ ...valid, pipeline: false })).toBeUndefined();
     expect(read({ pipelineRepository: 'not a repository' })).toBeUndefined();
+  });
+
+  it('reads the ingest stack name and the collector image from the same keys as a direct deploy', () => {
+    expect(read({ ...valid, stackName: 'IotIngestProd', prometheusCollectorImage: COLLECTOR_IMAGE })).toEqual({
+      repository: REPOSITORY,
+      branch: 'main',
+      connectionArn: CONNECTION_ARN,
+      ingestStackName: 'IotIngestProd',
+      prometheusCollectorImage: COLLECTOR_IMAGE,
+    });
+    expect(read(valid)).not.toHaveProperty('ingestStackName');
+    expect(read(valid)).not.toHaveProperty('prometheusCollectorImage');
   });
 
   it('reads the repository, the branch (main by default) and the connection', () => {
@@ -184,6 +244,9 @@ describe('readPipelineSettings', () => {
     ['pipelineBranch', { ...valid, pipelineBranch: 'main; rm -rf /' }],
     ['pipelineConnectionArn', { ...valid, pipelineConnectionArn: undefined }],
     ['pipelineConnectionArn', { ...valid, pipelineConnectionArn: 'arn:aws:iam::123456789012:role/connection' }],
+    ['stackName', { ...valid, stackName: '1-iot-ingest' }],
+    ['stackName', { ...valid, stackName: 'iot_ingest' }],
+    ['prometheusCollectorImage', { ...valid, prometheusCollectorImage: 'an image' }],
   ])('names %s when it is missing or malformed', (key, context) => {
     expect(() => read(context)).toThrow(SettingsError);
     expect(() => read(context)).toThrow(new RegExp(`^context value ${key} must be `));

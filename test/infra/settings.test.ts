@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_SETTINGS, readSettings } from '../../infra/settings.ts';
+import { DEFAULT_SETTINGS, fargateMemoryMiB, readSettings } from '../../infra/settings.ts';
 
 function settingsFrom(context: Record<string, unknown>) {
   return readSettings((key) => context[key]);
@@ -27,13 +27,51 @@ describe('deployment settings from CDK context', () => {
   });
 
   it('derives the memory default from the CPU', () => {
+    expect(settingsFrom({ cpu: 256 }).memoryMiB).toBe(2048);
     expect(settingsFrom({ cpu: 4096 }).memoryMiB).toBe(8192);
+    expect(settingsFrom({ cpu: 16384 }).memoryMiB).toBe(32768);
+  });
+
+  it("knows Fargate's CPU/memory table: each CPU with its own memory sizes and steps", () => {
+    expect(fargateMemoryMiB(256)).toEqual([512, 1024, 2048]);
+    expect(fargateMemoryMiB(512)).toEqual([1024, 2048, 3072, 4096]);
+    expect(fargateMemoryMiB(1024)).toEqual([2048, 3072, 4096, 5120, 6144, 7168, 8192]);
+    expect(fargateMemoryMiB(2048)).toHaveLength(13);
+    expect(fargateMemoryMiB(4096)).toEqual(Array.from({ length: 23 }, (_, index) => 8192 + index * 1024));
+    expect(fargateMemoryMiB(8192)).toEqual(Array.from({ length: 12 }, (_, index) => 16384 + index * 4096));
+    expect(fargateMemoryMiB(16384)).toEqual(Array.from({ length: 12 }, (_, index) => 32768 + index * 8192));
+    expect(fargateMemoryMiB(768)).toEqual([]);
+  });
+
+  it.each([
+    [256, 512],
+    [512, '3072'],
+    [2048, 16384],
+    [4096, 30720],
+    [8192, 61440],
+    [16384, 122880],
+  ])('accepts cpu %j with memoryMiB %j', (cpu, memoryMiB) => {
+    expect(settingsFrom({ cpu, memoryMiB })).toMatchObject({ cpu, memoryMiB: Number(memoryMiB) });
+  });
+
+  it('reads a device registry KMS key only with a device registry', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+    expect(settingsFrom({})).toMatchObject({ deviceRegistryKmsKeyArn: undefined });
+    expect(settingsFrom({ deviceRegistryUri: 's3://config/registry.json', deviceRegistryKmsKeyArn: keyArn })).toMatchObject({ deviceRegistryKmsKeyArn: keyArn });
   });
 
   it.each([
     [{ notificationMode: 'sns' }, 'notificationMode must be one of direct, trigger'],
-    [{ cpu: 768 }, 'cpu must be one of 256, 512, 1024, 2048, 4096'],
-    [{ cpu: 512, memoryMiB: 8192 }, 'memoryMiB must be a whole number from 1024 to 4096'],
+    [{ cpu: 768 }, 'cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384'],
+    [{ cpu: 128 }, 'cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384'],
+    [{ cpu: 512, memoryMiB: 8192 }, 'memoryMiB must be one of 1024, 2048, 3072, 4096 (what Fargate accepts with cpu 512); got 8192'],
+    [{ cpu: 256, memoryMiB: 1536 }, 'memoryMiB must be one of 512, 1024, 2048 (what Fargate accepts with cpu 256); got 1536'],
+    [{ cpu: 1024, memoryMiB: 2500 }, 'memoryMiB must be one of 2048, 3072, 4096, 5120, 6144, 7168, 8192 (what Fargate accepts with cpu 1024); got 2500'],
+    [{ cpu: 8192, memoryMiB: 18432 }, 'memoryMiB must be one of 16384, 20480, 24576,'],
+    [{ cpu: 16384, memoryMiB: 16384 }, 'memoryMiB must be one of 32768, 40960,'],
+    [{ memoryMiB: 'lots' }, 'memoryMiB must be one of 2048, 3072'],
+    [{ deviceRegistryKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' }, 'deviceRegistryKmsKeyArn must be unset unless deviceRegistryUri is set'],
+    [{ deviceRegistryUri: 's3://config/registry.json', deviceRegistryKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/registry' }, 'deviceRegistryKmsKeyArn must be a KMS key ARN'],
     [{ minTasks: -1 }, 'minTasks must be a whole number from 0 to 1000'],
     [{ minTasks: 5, maxTasks: 2 }, 'maxTasks must be a whole number from 5 to 1000'],
     [{ suffixes: '.gz,.jsonl.gz' }, 'suffixes must be suffixes that do not end one another (.gz overlaps)'],

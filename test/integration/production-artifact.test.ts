@@ -4,12 +4,12 @@
  * (ops/check-production-artifact.ts, as `npm run check:artifact` runs it: a process of its own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { execForm, parseCopy, parseHealthCheck, readDockerfile, runtimeStage, stageEnv, type Stage } from '../../ops/artifact-check/dockerfile.ts';
+import { DOCKERFILE_PATH, execForm, parseCopy, parseHealthCheck, readDockerfile, runtimeStage, stageEnv, type Stage } from '../../ops/artifact-check/dockerfile.ts';
 import { isDockerIgnored, readDockerignore } from '../../ops/artifact-check/dockerignore.ts';
 import { scanImports } from '../../ops/artifact-check/import-scan.ts';
 import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../../ops/production-runtime.ts';
@@ -33,8 +33,18 @@ describe('Dockerfile', () => {
 
   it('has at least three stages, all on the same Node 24 slim image', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(3);
-    for (const stage of dockerfile.stages) expect(stage.base).toMatch(/^node:24(\.\d+)*-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+    for (const stage of dockerfile.stages) {
+      expect(stage.base).toMatch(/^public\.ecr\.aws\/docker\/library\/node:24(\.\d+)*-(bookworm|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+    }
     expect(new Set(dockerfile.stages.map((stage) => stage.name)).size).toBe(dockerfile.stages.length);
+  });
+
+  it('pulls nothing from Docker Hub by default: the base image from ECR Public, no syntax directive, a build arg to override', () => {
+    // ECR Public's mirror of Docker's official images; Docker Hub limits anonymous pulls per address (CodeBuild's are shared).
+    expect(dockerfile.globalArgs['NODE_IMAGE']).toMatch(/^public\.ecr\.aws\/docker\/library\/node:/);
+    for (const stage of dockerfile.stages) expect(stage.from.args.split(/\s+/)[0]).toBe('${NODE_IMAGE}');
+    // `# syntax=` makes BuildKit pull its Dockerfile frontend (docker/dockerfile) from Docker Hub before anything else.
+    expect(readFileSync(DOCKERFILE_PATH, 'utf8')).not.toMatch(/^#\s*syntax\s*=/im);
   });
 
   it('builds with npm ci and npm run build, and installs production dependencies with --omit=dev', () => {
@@ -81,14 +91,39 @@ describe('Dockerfile', () => {
 describe('.dockerignore', () => {
   const patterns = readDockerignore();
 
-  it.each(['node_modules', 'node_modules/fauxqs/package.json', 'dist', 'dist/worker/main.js', 'cdk.out', 'infra/cdk.out', '.git', 'coverage', 'test', 'npm-debug.log'])(
+  it.each([
+    'node_modules',
+    'node_modules/fauxqs/package.json',
+    'dist',
+    'dist/worker/main.js',
+    'cdk.out',
+    'infra/cdk.out',
+    '.git',
+    'coverage',
+    'test',
+    'npm-debug.log',
+    // What the image does not run: each would change the image asset's hash and roll the service on an unrelated commit.
+    'infra/worker-service.ts',
+    'ops/cli.ts',
+    'ops/production-runtime.ts',
+    'trigger/handler.ts',
+    'data',
+    'README.md',
+    'cdk.json',
+    '.github/workflows/ci.yml',
+    'eslint.config.js',
+    'jest.config.js',
+    'a-file-a-later-commit-adds.ts',
+    'worker/node_modules/pino/package.json',
+    'worker/config.test.ts',
+  ])(
     'keeps %s out of the build context',
     (path) => {
       expect(isDockerIgnored(path, patterns)).toBe(true);
     },
   );
 
-  it.each(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/main.ts'])('keeps %s in it', (path) => {
+  it.each(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/main.ts', 'worker/parquet/schema.ts'])('keeps %s in it', (path) => {
     expect(isDockerIgnored(path, patterns)).toBe(false);
   });
 });
