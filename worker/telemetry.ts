@@ -18,6 +18,8 @@ export type FileOutcome = (typeof FILE_OUTCOMES)[number];
 export const MESSAGE_FAILURES = ['retry', 'dead_letter', 'release'] as const;
 export type MessageFailure = (typeof MESSAGE_FAILURES)[number];
 
+const PROTECTION_YIELD_STAGES = ['stopped_receiving', 'released', 'release_failed', 'resumed'] as const;
+
 /** What one file's processing ended in; handed to whoever listens (local mode prints it). */
 export interface FileReport {
   readonly ref: ObjectRef;
@@ -83,6 +85,12 @@ function createMetrics(registry: Registry) {
       labelNames: ['queue'],
       registers,
     }),
+    protectionYields: new Counter({
+      name: name('task_protection_yields_total'),
+      help: 'Steps of a task yielding after holding scale-in protection too long: stopped_receiving, released, release_failed, resumed',
+      labelNames: ['stage'],
+      registers,
+    }),
     registryDevices: new Gauge({ name: name('device_registry_devices'), help: 'Devices in the loaded device registry', registers }),
     registryRefreshFailures: new Counter({
       name: name('device_registry_refresh_failures_total'),
@@ -105,6 +113,7 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
   for (const reason of Object.values(REJECT_REASONS)) metrics.recordsRejected.inc({ reason }, 0);
   for (const output of ['processed', 'rejected']) metrics.bytesWritten.inc({ output }, 0);
   for (const queue of QUEUE_ROLES) metrics.queueSampleFailures.inc({ queue }, 0);
+  for (const stage of PROTECTION_YIELD_STAGES) metrics.protectionYields.inc({ stage }, 0);
 
   const fileListeners: Array<(report: FileReport) => void> = [];
 
@@ -205,6 +214,7 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
       logger.debug({ queue, err: error }, 'queue depth sample failed');
     },
     taskProtectionYieldStarted: (heldForMs: number, holdLimitMs: number): void => {
+      metrics.protectionYields.inc({ stage: 'stopped_receiving' });
       logger.info(
         { heldForSeconds: Math.round(heldForMs / 1000), holdLimitSeconds: Math.round(holdLimitMs / 1000) },
         'task scale-in protection held too long: stopped receiving; finishing the files held, then letting go so that ECS can replace this task',
@@ -212,10 +222,12 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     },
     taskProtectionYieldReleased: (finishingMs: number, agent: AgentProtection, idleMs: number): void => {
       const fields = { finishingSeconds: Math.round(finishingMs / 1000), agentState: agent, idleSeconds: Math.round(idleMs / 1000) };
+      metrics.protectionYields.inc({ stage: agent === 'off' ? 'released' : 'release_failed' });
       if (agent === 'off') logger.info(fields, 'files finished and task scale-in protection removed; idle so that ECS can stop or replace this task');
       else logger.warn(fields, 'files finished but removing task scale-in protection failed (retrying); until it is removed or expires, ECS will not stop this task');
     },
     taskProtectionYieldEnded: (idleMs: number): void => {
+      metrics.protectionYields.inc({ stage: 'resumed' });
       logger.info({ idleSeconds: Math.round(idleMs / 1000) }, 'not replaced while unprotected: receiving again');
     },
     registryLoaded: (devices: number, source: string): void => {

@@ -147,6 +147,10 @@ describe('task protection hold limit', () => {
     expect(messages).toContain('task scale-in protection held too long: stopped receiving; finishing the files held, then letting go so that ECS can replace this task');
     expect(messages).toContain('files finished and task scale-in protection removed; idle so that ECS can stop or replace this task');
     expect(messages).toContain('not replaced while unprotected: receiving again');
+    for (const stage of ['stopped_receiving', 'released', 'resumed']) {
+      expect(await harness.metric('iot_ingest_task_protection_yields_total', { stage })).toBeGreaterThanOrEqual(1);
+    }
+    expect(await harness.metric('iot_ingest_task_protection_yields_total', { stage: 'release_failed' })).toBe(0);
   }, 60_000);
 
   it('can be stopped at once while idle and unprotected, leaving the backlog to other tasks', async () => {
