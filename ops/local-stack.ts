@@ -6,6 +6,8 @@ import { createNotificationDelivery } from './local-stack/notification-delivery.
 import { registerObjectCreatedNotifier } from './local-stack/object-created-notifier.ts';
 import { createSelfClients } from './local-stack/self-clients.ts';
 import { createSequencer } from './local-stack/sequencer.ts';
+import { registerStrictS3Limits } from './local-stack/strict-s3-limits.ts';
+import { registerStrictSqsLimits } from './local-stack/strict-sqs-limits.ts';
 
 export interface LocalStackOptions {
   /** 0 (the default) picks a free port. */
@@ -30,11 +32,19 @@ export interface LocalStack {
 /** fauxqs puts every queue in this account. */
 const LOCAL_ACCOUNT_ID = '000000000000';
 
-/** fauxqs (S3 + SQS) plus what it lacks: S3 bucket notifications to SQS queues. */
+/**
+ * fauxqs (S3 + SQS) plus what it lacks: S3 bucket notifications to SQS queues, and AWS's limits
+ * where fauxqs is kinder than AWS (see strict-s3-limits.ts and strict-sqs-limits.ts), so that what
+ * works here does not fail on AWS.
+ */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
   const app = buildApp({ logger: options.logger ?? false, defaultRegion: region });
+
+  // Before every other hook: a request AWS refuses must reach neither fauxqs nor the notifier.
+  registerStrictS3Limits(app);
+  registerStrictSqsLimits(app);
 
   const clients = createSelfClients(() => endpointOf(app.server.address() as AddressInfo | null, host));
   const notifications: BucketNotifications = new Map();
