@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from './sqs-message-size.ts';
 
 /** Message attributes that tell an operator why a message was dead-lettered by the worker itself. */
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -36,6 +37,25 @@ export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string):
   return QueueUrl;
 }
 
+/**
+ * The attributes that say why, as many as fit: a body close to SQS's 1 MiB leaves no room for all of
+ * them, and a copy that SQS refuses would leave the message retrying instead of in the DLQ. The detail
+ * goes first, then the source id; the body always goes.
+ */
+export function deadLetterAttributes(body: string, reason: string, detail: string, sourceMessageId: string): Record<string, MessageAttributeValue> {
+  const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+  const attributes: Record<string, MessageAttributeValue> = {
+    [DEAD_LETTER_ATTRIBUTES.reason]: text(reason),
+    [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: text(sourceMessageId),
+    [DEAD_LETTER_ATTRIBUTES.detail]: text(detail.slice(0, MAX_DETAIL_LENGTH)),
+  };
+  for (const expendable of [DEAD_LETTER_ATTRIBUTES.detail, DEAD_LETTER_ATTRIBUTES.sourceMessageId, DEAD_LETTER_ATTRIBUTES.reason]) {
+    if (sqsMessageBytes(body, attributes) <= SQS_MAX_PAYLOAD_BYTES) break;
+    delete attributes[expendable];
+  }
+  return attributes;
+}
+
 /** Sends a copy of `message` to the DLQ with the reason attached; the caller then deletes the original. */
 export async function sendToDeadLetterQueue(
   sqs: SQSClient,
@@ -44,17 +64,13 @@ export async function sendToDeadLetterQueue(
   reason: string,
   detail: string,
 ): Promise<void> {
-  const text = (value: string) => ({ DataType: 'String', StringValue: value });
+  // An empty body cannot be sent; the attributes still say what happened.
+  const body = message.Body || '(empty message body)';
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: deadLetterQueueUrl,
-      // An empty body cannot be sent; the attributes still say what happened.
-      MessageBody: message.Body || '(empty message body)',
-      MessageAttributes: {
-        [DEAD_LETTER_ATTRIBUTES.reason]: text(reason),
-        [DEAD_LETTER_ATTRIBUTES.detail]: text(detail.slice(0, MAX_DETAIL_LENGTH)),
-        [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: text(message.MessageId ?? 'unknown'),
-      },
+      MessageBody: body,
+      MessageAttributes: deadLetterAttributes(body, reason, detail, message.MessageId ?? 'unknown'),
     }),
   );
 }

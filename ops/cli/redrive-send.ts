@@ -9,6 +9,7 @@ import type { Message, MessageAttributeValue, SendMessageBatchRequestEntry } fro
 import { sendObjectMessages, type BatchSender, type RetryOptions } from '../../trigger/send-batches.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../worker/dead-letter.ts';
 import { objectMessage } from '../../worker/object-message.ts';
+import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from '../../worker/sqs-message-size.ts';
 
 export interface RedriveSendResult {
   /** DLQ message ids now on the source queue. */
@@ -35,6 +36,30 @@ export function redrivenAttributes(
       },
     ]);
   return kept.length === 0 ? undefined : Object.fromEntries(kept);
+}
+
+const MAX_BATCH_ENTRIES = 10;
+
+/**
+ * Groups of at most 10 messages and 1 MiB in all, as SendMessageBatch takes them: ten DLQ messages of
+ * 200 KB each would be refused whole (BatchRequestTooLong).
+ */
+export function batchesWithinLimits(messages: readonly Message[]): Message[][] {
+  const batches: Message[][] = [];
+  let batch: Message[] = [];
+  let batchBytes = 0;
+  for (const message of messages) {
+    const bytes = sqsMessageBytes(message.Body ?? '', redrivenAttributes(message.MessageAttributes));
+    if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && batchBytes + bytes > SQS_MAX_PAYLOAD_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(message);
+    batchBytes += bytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 function placeholderKey(body: string | undefined): string {
@@ -70,11 +95,15 @@ export async function sendToSourceQueue(
       return output;
     },
   };
-  const placeholders = [...byId.keys()].map((messageId) => objectMessage({ bucket: PLACEHOLDER_BUCKET, key: messageId }));
-  try {
-    await sendObjectMessages(sender, queueUrl, placeholders, retry);
-    return { sentIds, error: undefined };
-  } catch (error) {
-    return { sentIds, error };
+  // One call per batch that fits, so that the sender's own batches of 10 never exceed SQS's 1 MiB.
+  let firstError: unknown;
+  for (const batch of batchesWithinLimits([...byId.values()])) {
+    const placeholders = batch.map((message) => objectMessage({ bucket: PLACEHOLDER_BUCKET, key: message.MessageId ?? '' }));
+    try {
+      await sendObjectMessages(sender, queueUrl, placeholders, retry);
+    } catch (error) {
+      firstError ??= error;
+    }
   }
+  return { sentIds, error: firstError };
 }
