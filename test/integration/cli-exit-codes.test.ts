@@ -2,61 +2,19 @@
  * `node ops/cli.ts` as a script sees it: exit codes, one-line errors, parseable --json, and Ctrl-C
  * (a real SIGINT) stopping a redrive after the batch in hand with exit 3.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
 import { objectMessage } from '../../worker/object-message.ts';
 import { createTestPipeline, receiveAll, testClients } from '../support/emulator.ts';
-import { emulatorEnv, pipelineEnv, seedQueue } from './cli-harness.ts';
+import { emulatorEnv, pipelineEnv, seedQueue, freePort, runCliProcess } from './cli-harness.ts';
 
-const CLI = fileURLToPath(new URL('../../ops/cli.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 20_000;
 
-interface ChildRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI with only the given environment (nothing from this machine's AWS settings). */
-function cli(args: readonly string[], env: Record<string, string> = {}, onStderr?: (text: string, kill: () => void) => void): Promise<ChildRun> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TMPDIR: tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-    onStderr?.(stderr, () => child.kill('SIGINT'));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const cli = (args: readonly string[], env: Record<string, string> = {}, onStderr?: (text: string, interrupt: () => void) => void) =>
+  runCliProcess(args, env, CHILD_TIMEOUT_MS, onStderr);
 
 let clients: AwsClients;
 let journalDirectory: string;

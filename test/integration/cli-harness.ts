@@ -2,7 +2,11 @@
  * Runs the ops CLI in-process against the test emulator: its own environment (no AWS settings leak
  * in from the machine), captured stdout and stderr, an abort signal and middleware for its clients.
  */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PipelineResources } from '../../ops/local-resources.ts';
 import { SYSTEM_CLOCK, type CliContext, type Environment } from '../../ops/cli/context.ts';
@@ -99,3 +103,55 @@ export async function seedQueue(sqs: SQSClient, queueUrl: string, messages: read
 }
 
 export const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+const CLI = fileURLToPath(new URL('../../ops/cli.ts', import.meta.url));
+
+export interface ChildRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the CLI as its own process with only the given environment (nothing from this machine's AWS
+ * settings), killed after timeoutMs; `onStderr` may interrupt it (SIGINT) when its output says so.
+ */
+export function runCliProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  onStderr?: (text: string, interrupt: () => void) => void,
+): Promise<ChildRun> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TMPDIR: tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    onStderr?.(stderr, () => child.kill('SIGINT'));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback port nothing listens on (a moment ago). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -4,12 +4,9 @@
  * stack outputs file); Parquet output is found where the worker puts it; without a worker the output checks fail within --timeout (exit 1); a DLQ holding
  * a message fails its check; Ctrl-C exits 3 and still cleans up; bad usage exits 2, no emulator exits 1.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CheckRow } from '../../ops/cli/smoke-checks.ts';
@@ -18,10 +15,12 @@ import type { PipelineResources } from '../../ops/local-resources.ts';
 import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
 import { createTestPipeline, readObjectText, testClients } from '../support/emulator.ts';
 import { startPipelineWithWorker, type PipelineWithWorker } from '../support/worker-harness.ts';
-import { emulatorEnv, pipelineEnv, runOps, seedQueue } from './cli-harness.ts';
+import { emulatorEnv, pipelineEnv, runOps, seedQueue, freePort, runCliProcess } from './cli-harness.ts';
 
-const CLI = fileURLToPath(new URL('../../ops/cli.ts', import.meta.url));
 const CHILD_TIMEOUT_MS = 25_000;
+
+const cli = (args: readonly string[], env: Record<string, string>, onStderr?: (text: string, interrupt: () => void) => void) =>
+  runCliProcess(args, env, CHILD_TIMEOUT_MS, onStderr);
 
 let clients: AwsClients;
 let directory: string;
@@ -45,45 +44,6 @@ async function withWorker(env: Record<string, string> = {}): Promise<PipelineWit
   const pipeline = await startPipelineWithWorker({ env });
   running.push(pipeline);
   return pipeline;
-}
-
-/** The CLI as its own process, with only the given environment (nothing from this machine's AWS settings). */
-function cli(
-  args: readonly string[],
-  env: Record<string, string>,
-  onStderr?: (text: string, interrupt: () => void) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', TMPDIR: tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-    onStderr?.(stderr, () => child.kill('SIGINT'));
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const portOf = (url: string) => new URL(url).port;
