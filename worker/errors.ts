@@ -60,11 +60,11 @@ export function isZlibDataError(error: unknown): boolean {
   return code !== undefined && ZLIB_DATA_ERRORS.has(code);
 }
 
-/** Socket and stream failures Node raises below the SDK, e.g. while a response body is being read. */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'ENOTFOUND', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
+/**
+ * Socket and stream failures the SDK's classification does not list (it has ECONNRESET, ECONNREFUSED,
+ * EPIPE, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ENOTFOUND, EAI_AGAIN), e.g. a response body cut while read.
+ */
+const MORE_NETWORK_ERROR_CODES = new Set(['ECONNABORTED', 'ENETDOWN', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
 /** Credentials that expired or could not be fetched for a moment are refreshed by the next attempt. */
 const CREDENTIAL_ERROR_NAMES = new Set(['CredentialsProviderError', 'ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
@@ -84,7 +84,7 @@ export function isTransientFailure(error: unknown, depth = 0): boolean {
   if ($fault === 'server') return true;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   if (isTransientError(sdkError) || isThrottlingError(sdkError) || isServerError(sdkError) || isClockSkewError(sdkError)) return true;
-  if (NETWORK_ERROR_CODES.has(code) || CREDENTIAL_ERROR_NAMES.has(name)) return true;
+  if (MORE_NETWORK_ERROR_CODES.has(code) || CREDENTIAL_ERROR_NAMES.has(name)) return true;
   const { cause } = error as { cause?: unknown };
   return cause !== undefined && depth < MAX_CAUSE_DEPTH && isTransientFailure(cause, depth + 1);
 }

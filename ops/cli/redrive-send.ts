@@ -9,6 +9,7 @@ import type { Message, MessageAttributeValue, SendMessageBatchRequestEntry } fro
 import { sendObjectMessages, type BatchSender, type RetryOptions } from '../../trigger/send-batches.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../worker/dead-letter.ts';
 import { objectMessage } from '../../worker/object-message.ts';
+import { SQS_MAX_BATCH_ENTRIES } from '../../worker/sqs-delete-batch.ts';
 import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from '../../worker/sqs-message-size.ts';
 
 export interface RedriveSendResult {
@@ -38,8 +39,6 @@ export function redrivenAttributes(
   return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
 
-const MAX_BATCH_ENTRIES = 10;
-
 /**
  * Groups of at most 10 messages and 1 MiB in all, as SendMessageBatch takes them: ten DLQ messages of
  * 200 KB each would be refused whole (BatchRequestTooLong).
@@ -50,7 +49,7 @@ export function batchesWithinLimits(messages: readonly Message[]): Message[][] {
   let batchBytes = 0;
   for (const message of messages) {
     const bytes = sqsMessageBytes(message.Body ?? '', redrivenAttributes(message.MessageAttributes));
-    if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && batchBytes + bytes > SQS_MAX_PAYLOAD_BYTES)) {
+    if (batch.length === SQS_MAX_BATCH_ENTRIES || (batch.length > 0 && batchBytes + bytes > SQS_MAX_PAYLOAD_BYTES)) {
       batches.push(batch);
       batch = [];
       batchBytes = 0;

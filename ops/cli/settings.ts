@@ -63,14 +63,18 @@ function missing(name: SettingName, alternative = ''): UsageError {
   return new UsageError(`no ${what}: pass ${flag} or set ${variable}${alternative}${LOCAL_HINT}`);
 }
 
-function checkHttpUrl(name: SettingName, value: string): string {
-  let protocol: string | undefined;
+/** Whether `text` is an absolute http: or https: URL. */
+export function isHttpUrl(text: string): boolean {
   try {
-    protocol = new URL(value).protocol;
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
   } catch {
-    protocol = undefined;
+    return false;
   }
-  if (protocol === 'http:' || protocol === 'https:') return value;
+}
+
+function checkHttpUrl(name: SettingName, value: string): string {
+  if (isHttpUrl(value)) return value;
   const { flag, variable, what } = SETTINGS[name];
   throw new UsageError(`${flag} / ${variable} must be an http(s) URL (the ${what}); got ${JSON.stringify(value)}`);
 }

@@ -5,6 +5,7 @@
  */
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
+import { isHttpUrl } from './settings.ts';
 import type { AlarmLocator } from './smoke-alarm.ts';
 import { DEFAULT_SMOKE_RULES, type SmokeRules } from './smoke-file.ts';
 import type { MetricsSource } from './smoke-run.ts';
@@ -35,13 +36,7 @@ export function parquetPrefix(env: Environment): string {
 }
 
 function httpUrl(text: string, label: string): string {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(text).protocol;
-  } catch {
-    protocol = undefined;
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} must be an http(s) URL; got ${JSON.stringify(text)}`);
+  if (!isHttpUrl(text)) throw new UsageError(`${label} must be an http(s) URL; got ${JSON.stringify(text)}`);
   return text;
 }
 
