@@ -7,7 +7,7 @@
 # The frontend built into BuildKit reads everything below.
 #
 # This file cannot be built on the project's machines (no Docker engine), so `npm run check:artifact`
-# (ops/check-production-artifact.ts) reads it and replays its stages in a temporary folder: each
+# (ops/artifact-check/main.ts) reads it and replays its stages in a temporary folder: each
 # WORKDIR, COPY and RUN below, then the runtime stage's ENV and CMD against the local stack. A RUN it
 # does not know makes the check fail, so change both together.
 
@@ -49,7 +49,7 @@ RUN apt-get update \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 
 ENV NODE_ENV=production
-# = PRODUCTION_NODE_OPTIONS in ops/production-runtime.ts (a test compares them). The old-space limit
+# = PRODUCTION_NODE_OPTIONS in worker/production-runtime.ts (a test compares them). The old-space limit
 # suits a 2 GiB task; the task definition overrides NODE_OPTIONS from the task's memory.
 ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=1536"
 

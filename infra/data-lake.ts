@@ -3,7 +3,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PARQUET_COLUMNS, PARTITION_COLUMN } from '../worker/parquet/schema.ts';
+import { PARQUET_COLUMNS, PARTITION_COLUMN } from '../worker/output/parquet/schema.ts';
 
 export const READINGS_TABLE = 'readings';
 /** Records without a usable timestamp, under `dt=unknown/`, which a date projection cannot reach. */

@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
-import { nodeOptionsFor } from '../ops/production-runtime.ts';
+import { nodeOptionsFor } from '../worker/production-runtime.ts';
 import { projectPath } from './project-path.ts';
 import { COLLECTOR_MEMORY_MIB } from './prometheus.ts';
 import type { IngestSettings } from './settings.ts';

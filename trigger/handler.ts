@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { errorMessage } from '../worker/errors.ts';
 import { hasEndpointOverride, parseTriggerConfig, type TriggerSettings } from './config.ts';
 import { noneSkipped, selectObjects, type SkippedCounts, type TriggerEvent } from './select-objects.ts';
-import { SendBatchesError, sendObjectMessages, type BatchSender, type RetryOptions, type SendResult } from './send-batches.ts';
+import { SendBatchesError, sendObjectMessages, type BatchSender, type RetryOptions, type SendResult } from '../worker/common/send-batches.ts';
 
 export type LogLine = Readonly<Record<string, unknown>>;
 

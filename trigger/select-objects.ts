@@ -3,8 +3,8 @@
  * Pure: an event in, object messages and counts out.
  */
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { decodeS3EventKey } from '../worker/events.ts';
-import { objectMessage, type ObjectMessage } from '../worker/object-message.ts';
+import { decodeS3EventKey } from '../worker/common/events.ts';
+import { objectMessage, type ObjectMessage } from '../worker/common/object-message.ts';
 
 /** What S3 sends once when a notification is configured; it announces no object. */
 export interface S3TestEvent {

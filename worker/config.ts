@@ -3,8 +3,8 @@
  * Every variable is listed in README.md; `parseConfig` is pure so it can be tested without a process.
  */
 
-import { parseRegistrySource, type RegistrySource } from './device-registry.ts';
-import { redactForLog } from './redact.ts';
+import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
+import { redactForLog } from './common/redact.ts';
 
 export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];

@@ -2,12 +2,12 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DeleteObjectsCommand, GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
-import type { ObjectRef } from './events.ts';
-import { FileTransformer, type FileTally } from './file-transformer.ts';
-import { LineSplitter } from './line-splitter.ts';
-import { CONTENT_TYPES, ObjectWriter } from './object-writer.ts';
-import { PartitionedParquetWriter, type ParquetObjectSummary } from './parquet/partitioned-writer.ts';
-import type { RecordRules } from './pipeline.ts';
+import type { ObjectRef } from './common/events.ts';
+import { FileTransformer, type FileTally } from './records/line-outcomes.ts';
+import { LineSplitter } from './records/line-splitter.ts';
+import { CONTENT_TYPES, ObjectWriter } from './output/object-writer.ts';
+import { PartitionedParquetWriter, type ParquetObjectSummary } from './output/parquet/partitioned-writer.ts';
+import type { RecordRules } from './records/pipeline.ts';
 
 export interface OutputLocation {
   readonly processedBucket: string;

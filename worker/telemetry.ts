@@ -4,11 +4,11 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { ObjectRef } from './events.ts';
+import type { ObjectRef } from './common/events.ts';
 import type { FileResult } from './process-object.ts';
-import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue-depth.ts';
-import { RECORD_OUTCOMES, REJECT_REASONS } from './pipeline.ts';
-import type { AgentProtection } from './task-protection-agent.ts';
+import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
+import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
+import type { AgentProtection } from './task-protection/agent-client.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
 

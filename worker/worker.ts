@@ -9,16 +9,16 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
-import { ConsumerPool } from './consumer-pool.ts';
-import { discoverDeadLetterQueue, sendToDeadLetterQueue } from './dead-letter.ts';
-import { loadDeviceRegistry } from './device-registry.ts';
-import { createMessageHandler } from './message-handler.ts';
+import { ConsumerPool } from './queue/consumer-pool.ts';
+import { discoverDeadLetterQueue, sendToDeadLetterQueue } from './queue/dead-letter.ts';
+import { loadDeviceRegistry } from './records/device-registry.ts';
+import { createMessageHandler } from './queue/message-handler.ts';
 import { processObject } from './process-object.ts';
-import { redactForLog } from './redact.ts';
+import { redactForLog } from './common/redact.ts';
 import { buildServer, type Readiness } from './server.ts';
-import { startQueueDepthSampler } from './queue-depth.ts';
-import { createProtectionYield } from './protection-yield.ts';
-import { createTaskProtection } from './task-protection.ts';
+import { startQueueDepthSampler } from './queue/queue-depth.ts';
+import { createProtectionYield } from './task-protection/yield-rule.ts';
+import { createTaskProtection } from './task-protection/protection.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface WorkerDeps {

@@ -1,7 +1,7 @@
 /** The runtime stage's CMD, started in its WORKDIR as a tracked child process, its log followed. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tailLines, trackChild } from '../child-processes.ts';
-import { followWorkerLog, type LogLine } from '../worker-log.ts';
+import { tailLines, trackChild } from '../local/child-processes.ts';
+import { followWorkerLog, type LogLine } from '../local/worker-log.ts';
 import type { AssembledArtifact } from './replay-stages.ts';
 
 export interface ArtifactProcess {

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killTrackedChildren } from '../child-processes.ts';
+import { killTrackedChildren } from '../local/child-processes.ts';
 import { proveNoDevDependencies } from './dev-dependencies.ts';
 import { readDockerfile, runtimeStage } from './dockerfile.ts';
 import { runAgainstLocalStack } from './local-stack-run.ts';

@@ -1,7 +1,7 @@
 /** Commands the check runs to completion (npm, the HEALTHCHECK, probes): bounded, and killed with their process group. */
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
-import { isRunning, trackChild, untrackChild, withTimeout } from '../child-processes.ts';
+import { isRunning, trackChild, untrackChild, withTimeout } from '../local/child-processes.ts';
 
 /** The environment for commands run on this script's Node (npm included), without inherited Node settings. */
 export function commandEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

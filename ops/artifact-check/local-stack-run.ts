@@ -1,16 +1,16 @@
 /**
  * Runs the assembled artifact against the local stack: the emulator as a child process, a pipeline from
- * ops/local-resources.ts, the runtime CMD with the stage's ENV, its HEALTHCHECK, one small JSON Lines
+ * ops/local/resources.ts, the runtime CMD with the stage's ENV, its HEALTHCHECK, one small JSON Lines
  * file processed end to end, then SIGTERM with exit 0 and nothing on stderr expected.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, destroyAwsClients } from '../../worker/aws-clients.ts';
-import { isRunning, stopChild, withTimeout } from '../child-processes.ts';
-import { isLoopbackUrl, startEmulatorProcess } from '../emulator-process.ts';
-import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../production-runtime.ts';
-import { createScratchPipeline, scratchWorkerSettings } from '../scratch-pipeline.ts';
+import { isRunning, stopChild, withTimeout } from '../local/child-processes.ts';
+import { isLoopbackUrl, startEmulatorProcess } from '../local/emulator-process.ts';
+import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../../worker/production-runtime.ts';
+import { createScratchPipeline, scratchWorkerSettings } from '../local/scratch-stack.ts';
 import { startArtifact, type ArtifactProcess } from './artifact-process.ts';
 import { commandEnv, runCommand } from './commands.ts';
 import { PROJECT_ROOT } from './project-paths.ts';
@@ -39,7 +39,7 @@ function objectField(value: unknown, field: string): unknown {
 }
 
 export async function runAgainstLocalStack(artifact: AssembledArtifact, workRoot: string, step: StepRunner): Promise<void> {
-  // The Dockerfile and ops/production-runtime.ts (what the measurements ran) must describe the same process.
+  // The Dockerfile and worker/production-runtime.ts (what the measurements ran) must describe the same process.
   const nodeOptions = artifact.env['NODE_OPTIONS'];
   if (nodeOptions !== PRODUCTION_NODE_OPTIONS) {
     throw new Error(`the Dockerfile's NODE_OPTIONS (${nodeOptions}) is not PRODUCTION_NODE_OPTIONS (${PRODUCTION_NODE_OPTIONS})`);
@@ -47,14 +47,14 @@ export async function runAgainstLocalStack(artifact: AssembledArtifact, workRoot
   if (artifact.cmd.join(' ') !== `node ${COMPILED_WORKER_ENTRY}`) {
     throw new Error(`the Dockerfile's CMD (${JSON.stringify(artifact.cmd)}) does not start ${COMPILED_WORKER_ENTRY}`);
   }
-  const emulator = await step('start the emulator (ops/emulator.ts, loopback)', () =>
+  const emulator = await step('start the emulator (ops/local/emulator.ts, loopback)', () =>
     startEmulatorProcess({ env: commandEnv(), cwd: PROJECT_ROOT, startTimeoutMs: EMULATOR_START_TIMEOUT_MS, stderrLines: 30 }),
   );
   const clients = createAwsClients({ region: emulator.region, endpoint: emulator.endpoint });
   let worker: ArtifactProcess | undefined;
   try {
     const suffix = `${Date.now().toString(36)}-${process.pid.toString(36)}`;
-    const resources = await step('create buckets, queue and DLQ (ops/local-resources.ts)', () =>
+    const resources = await step('create buckets, queue and DLQ (ops/local/resources.ts)', () =>
       createScratchPipeline(clients, 'artifact', suffix, RESOURCES_TIMEOUT_MS),
     );
 

@@ -4,10 +4,10 @@
  * bytes), scratch pipelines and workers.
  */
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { stopChild } from '../child-processes.ts';
-import { startEmulatorProcess, type EmulatorProcess } from '../emulator-process.ts';
-import type { PipelineResources } from '../local-resources.ts';
-import { createScratchPipeline, scratchWorkerSettings } from '../scratch-pipeline.ts';
+import { stopChild } from '../local/child-processes.ts';
+import { startEmulatorProcess, type EmulatorProcess } from '../local/emulator-process.ts';
+import type { PipelineResources } from '../local/resources.ts';
+import { createScratchPipeline, scratchWorkerSettings } from '../local/scratch-stack.ts';
 import type { BenchResults } from './results.ts';
 import { createPlainBucket, uploadInput } from './s3-objects.ts';
 import type { BenchSizes } from './sizes.ts';

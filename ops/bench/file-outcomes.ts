@@ -3,8 +3,8 @@
  * and says when each line arrived. Several workers may share the queue; a key that ends in any other
  * outcome, or a worker that exits, fails the wait at once.
  */
-import type { LogEntry } from '../worker-log.ts';
-import { isRunning } from '../child-processes.ts';
+import type { LogEntry } from '../local/worker-log.ts';
+import { isRunning } from '../local/child-processes.ts';
 import type { BenchWorker } from './worker-process.ts';
 
 export interface FileOutcome {

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { stopChild, tailLines, trackChild, untrackChild, waitForExit, withTimeout } from '../child-processes.ts';
-import { PRODUCTION_NODE_OPTIONS } from '../production-runtime.ts';
+import { stopChild, tailLines, trackChild, untrackChild, waitForExit, withTimeout } from '../local/child-processes.ts';
+import { PRODUCTION_NODE_OPTIONS } from '../../worker/production-runtime.ts';
 import { cpuDelta, cpuSecondsOf, statusBytesOf } from './process-stats.ts';
 
 export interface MeasuredChildRun<T> {

@@ -3,8 +3,8 @@
  * changes the bench too): the record rules, the line limit and the upload part size and queue.
  */
 import { parseConfig, type WorkerConfig } from '../../worker/config.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.ts';
-import type { RecordRules } from '../../worker/pipeline.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/default-device-registry.ts';
+import type { RecordRules } from '../../worker/records/pipeline.ts';
 
 /** Only the required variables set: everything else is the default. */
 export const PRODUCTION_CONFIG: WorkerConfig = parseConfig({

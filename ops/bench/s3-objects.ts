@@ -9,7 +9,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { Upload } from '@aws-sdk/lib-storage';
 import pLimit from 'p-limit';
 import type { AwsClients } from '../../worker/aws-clients.ts';
-import { withTimeout } from '../child-processes.ts';
+import { withTimeout } from '../local/child-processes.ts';
 
 const MEBIBYTE = 1024 * 1024;
 /** The emulator refuses single requests over 11 MiB. */

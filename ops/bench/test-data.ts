@@ -1,5 +1,5 @@
 /**
- * The bench's inputs, all from the seeded generator (ops/synthetic-data.ts), so every scenario and
+ * The bench's inputs, all from the seeded generator (ops/local/synthetic-data.ts), so every scenario and
  * every run sees the same bytes: the large file (in memory and in a temporary file for the children),
  * the small files, and files of a given size made as a stream, never whole in memory.
  */
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { generateJsonl, generateLines, type ReadingsOptions } from '../synthetic-data.ts';
+import { generateJsonl, generateLines, type ReadingsOptions } from '../local/synthetic-data.ts';
 
 export const DATA_SEED = 20250711;
 const DEVICES = 100;

@@ -4,9 +4,9 @@
  * from zero.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isRunning, stopChild, tailLines, trackChild, untrackChild } from '../child-processes.ts';
-import { PRODUCTION_NODE_OPTIONS } from '../production-runtime.ts';
-import { followWorkerLog, type WorkerLog } from '../worker-log.ts';
+import { isRunning, stopChild, tailLines, trackChild, untrackChild } from '../local/child-processes.ts';
+import { PRODUCTION_NODE_OPTIONS } from '../../worker/production-runtime.ts';
+import { followWorkerLog, type WorkerLog } from '../local/worker-log.ts';
 import { COMPILED } from './build.ts';
 
 export interface BenchWorker {

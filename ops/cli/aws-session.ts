@@ -1,6 +1,6 @@
 /** The CLI's own SDK clients for one command: created from the resolved connection, always destroyed. */
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import type { RetryOptions } from '../../trigger/send-batches.ts';
+import type { RetryOptions } from '../../worker/common/send-batches.ts';
 import type { CliContext } from './context.ts';
 import type { Connection } from './settings.ts';
 
@@ -27,7 +27,7 @@ export async function withAwsClients<T>(context: CliContext, connection: Connect
   }
 }
 
-/** How sends retry the entries SQS did not take (see trigger/send-batches.ts). */
+/** How sends retry the entries SQS did not take (see worker/common/send-batches.ts). */
 export function sendRetry(context: CliContext): RetryOptions {
   return { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000, sleep: (ms) => context.clock.sleep(ms) };
 }

@@ -6,9 +6,9 @@
 import { HeadObjectCommand, ListObjectsV2Command, type _Object, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
-import { MAX_BATCH_ENTRIES, sendObjectMessages, type RetryOptions } from '../../trigger/send-batches.ts';
+import { MAX_BATCH_ENTRIES, sendObjectMessages, type RetryOptions } from '../../worker/common/send-batches.ts';
 import { isObjectMissing } from '../../worker/errors.ts';
-import { objectMessage, type ObjectMessage } from '../../worker/object-message.ts';
+import { objectMessage, type ObjectMessage } from '../../worker/common/object-message.ts';
 import { outputKeys, type OutputLocation } from '../../worker/process-object.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 

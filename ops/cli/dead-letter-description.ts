@@ -3,8 +3,8 @@
  * the worker's own parser) and why it was dead-lettered. Pure.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES } from '../../worker/dead-letter.ts';
-import { parseMessageBody } from '../../worker/events.ts';
+import { DEAD_LETTER_ATTRIBUTES } from '../../worker/queue/dead-letter.ts';
+import { parseMessageBody } from '../../worker/common/events.ts';
 import { isoFromEpochMs } from './format.ts';
 
 export type DeadLetterFailure =

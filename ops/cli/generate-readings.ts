@@ -1,12 +1,12 @@
 /**
- * Streams synthetic readings (ops/synthetic-data.ts) as JSON Lines, gzip-compressed if asked, to a
+ * Streams synthetic readings (ops/local/synthetic-data.ts) as JSON Lines, gzip-compressed if asked, to a
  * writable: batches of lines, written with backpressure, so a file of any size never sits in memory.
  * Deterministic: the same options give the same bytes, compressed or not.
  */
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { generateLines, MALFORMED_KINDS, type LineKind, type ReadingsOptions } from '../synthetic-data.ts';
+import { generateLines, MALFORMED_KINDS, type LineKind, type ReadingsOptions } from '../local/synthetic-data.ts';
 import type { OutputStream } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 

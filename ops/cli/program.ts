@@ -1,5 +1,5 @@
 /**
- * The ops CLI as a function of its arguments and context, returning the exit code: `ops/cli.ts` runs
+ * The ops CLI as a function of its arguments and context, returning the exit code: `ops/cli/main.ts` runs
  * it on the real process, tests run it in-process.
  */
 import { Command, CommanderError } from 'commander';

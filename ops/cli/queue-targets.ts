@@ -1,6 +1,6 @@
 /** Turns queue locators into URLs: GetQueueUrl for local names, the redrive policy for a DLQ not given. */
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { discoverDeadLetterQueue } from '../../worker/dead-letter.ts';
+import { discoverDeadLetterQueue } from '../../worker/queue/dead-letter.ts';
 import type { DeadLetterQueueLocator, QueueLocator } from './settings.ts';
 
 export async function queueUrlOf(sqs: SQSClient, locator: QueueLocator): Promise<string> {

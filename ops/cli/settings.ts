@@ -5,7 +5,7 @@
  */
 import type { AwsClientOptions } from '../../worker/aws-clients.ts';
 import type { OutputLocation } from '../../worker/process-object.ts';
-import { DEFAULT_PIPELINE_NAMES } from '../local-resources.ts';
+import { DEFAULT_PIPELINE_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 

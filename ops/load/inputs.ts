@@ -2,12 +2,12 @@
  * The load run's input files, seeded and deterministic, so that the ledger can be rebuilt from the
  * inputs alone: file sizes from 1 to 3 × the mean (most small, a few large), some gzip (a third of them
  * without the .gz suffix), some CRLF, some with a byte order mark or no final newline, blank lines, and
- * every malformed kind of ops/synthetic-data.ts plus JSON that is not an object and lines over the line
+ * every malformed kind of ops/local/synthetic-data.ts plus JSON that is not an object and lines over the line
  * limit. Every line but a blank one carries a unique `"seq"` as its first field; its expected outcome is
  * worked out here from the contract (README, Data contract), not by the worker's code. Pure.
  */
 import { gzipSync } from 'node:zlib';
-import { generateLines, mulberry32 } from '../synthetic-data.ts';
+import { generateLines, mulberry32 } from '../local/synthetic-data.ts';
 import type { Expectation } from './ledger.ts';
 
 export interface InputOptions {
@@ -27,7 +27,7 @@ export const SHARES = {
   crlfFiles: 0.05,
   bomFiles: 0.02,
   noFinalNewlineFiles: 0.05,
-  /** 2 % of each of the four kinds of ops/synthetic-data.ts. */
+  /** 2 % of each of the four kinds of ops/local/synthetic-data.ts. */
   malformedLines: 0.08,
   notAnObjectLines: 0.002,
   overlongLines: 0.00002,
@@ -87,7 +87,7 @@ function withSeq(line: string, seq: number): string {
   return `{"seq": ${seq}, ${line.slice(1)}`;
 }
 
-/** The outcome of a line ops/synthetic-data.ts calls valid: processed above the threshold, else filtered. */
+/** The outcome of a line ops/local/synthetic-data.ts calls valid: processed above the threshold, else filtered. */
 function validOutcome(text: string, thresholdCelsius: number): Expectation {
   const { temperature } = JSON.parse(text) as { temperature: number };
   return temperature > thresholdCelsius ? 'processed' : 'filtered';

@@ -4,7 +4,7 @@
  */
 import { expectedProcessedLine, seqInText, type PlannedFile } from './inputs.ts';
 import type { Ledger } from './ledger.ts';
-import { parseJsonObject } from '../../worker/json-object.ts';
+import { parseJsonObject } from '../../worker/common/json-object.ts';
 
 /** The planned input line `seq` when it belongs to `file`. */
 function inputLine(ledger: Ledger, file: PlannedFile | undefined, seq: number | undefined) {

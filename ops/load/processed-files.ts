@@ -3,10 +3,10 @@
  * bench, a 'file failed' line does not end the wait: a transient failure is retried by the queue, and the
  * ledger judges the result. Counts what happened on the way: failures, files processed more than once.
  */
-import { isRunning } from '../child-processes.ts';
+import { isRunning } from '../local/child-processes.ts';
 import { loggedRecordCounts } from '../bench/file-outcomes.ts';
 import type { BenchWorker } from '../bench/worker-process.ts';
-import type { LogEntry } from '../worker-log.ts';
+import type { LogEntry } from '../local/worker-log.ts';
 import type { OutcomeCounts } from './ledger.ts';
 
 export interface ProcessedFile {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { databaseNameFor } from '../../infra/data-lake.ts';
-import { PARQUET_COLUMNS } from '../../worker/parquet/schema.ts';
+import { PARQUET_COLUMNS } from '../../worker/output/parquet/schema.ts';
 import { logicalId, synth } from '../support/synth.ts';
 
 const lake = synth({ outputFormat: 'parquet', dataLake: true });

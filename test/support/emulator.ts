@@ -3,8 +3,8 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createPipelineResources } from '../../ops/local-resources.ts';
-import type { PipelineResources } from '../../ops/local-resources.ts';
+import { createPipelineResources } from '../../ops/local/resources.ts';
+import type { PipelineResources } from '../../ops/local/resources.ts';
 import { createAwsClients } from '../../worker/aws-clients.ts';
 import type { AwsClients } from '../../worker/aws-clients.ts';
 

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mulberry32 } from '../../ops/synthetic-data.ts';
+import { mulberry32 } from '../../ops/local/synthetic-data.ts';
 
 export type Service = 's3' | 'sqs';
 

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exited, keepEmulatorProcess } from './emulator-process.ts';
 
-const EMULATOR_SCRIPT = fileURLToPath(new URL('../../ops/emulator.ts', import.meta.url));
+const EMULATOR_SCRIPT = fileURLToPath(new URL('../../ops/local/emulator.ts', import.meta.url));
 const STARTUP_TIMEOUT_MS = 20_000;
 
 interface EmulatorAddress {

@@ -9,7 +9,7 @@ import { createAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
 import { parseConfig, type Environment, type WorkerConfig } from '../../worker/config.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
-import type { PipelineResources } from '../../ops/local-resources.ts';
+import type { PipelineResources } from '../../ops/local/resources.ts';
 import { createTestPipeline, testClients, waitFor } from './emulator.ts';
 
 function testEndpoint(): string {

@@ -10,17 +10,17 @@ import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PipelineResources } from '../../ops/local-resources.ts';
-import { isRunning, tailLines, waitForExit, withTimeout, type Exit } from '../../ops/child-processes.ts';
-import { followWorkerLog, type LogLine, type WorkerLog } from '../../ops/worker-log.ts';
+import type { PipelineResources } from '../../ops/local/resources.ts';
+import { isRunning, tailLines, waitForExit, withTimeout, type Exit } from '../../ops/local/child-processes.ts';
+import { followWorkerLog, type LogLine, type WorkerLog } from '../../ops/local/worker-log.ts';
 import type { Environment } from '../../worker/config.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/default-device-registry.ts';
-import { FileTransformer, type FileTally } from '../../worker/file-transformer.ts';
-import { LineSplitter } from '../../worker/line-splitter.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/default-device-registry.ts';
+import { FileTransformer, type FileTally } from '../../worker/records/line-outcomes.ts';
+import { LineSplitter } from '../../worker/records/line-splitter.ts';
 import { testEnvironment } from './worker-harness.ts';
 
 const MAIN = fileURLToPath(new URL('../../worker/main.ts', import.meta.url));
-const OPS_CLI = fileURLToPath(new URL('../../ops/cli.ts', import.meta.url));
+const OPS_CLI = fileURLToPath(new URL('../../ops/cli/main.ts', import.meta.url));
 
 /**
  * Loaded before main.ts: the worker kills itself when its stdin (a pipe from this process) ends, so a
@@ -165,7 +165,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `node ops/cli.ts ...args` with exactly `env` (plus PATH), bounded by timeoutMs. */
+/** Runs `node ops/cli/main.ts ...args` with exactly `env` (plus PATH), bounded by timeoutMs. */
 export async function runOpsCli(args: readonly string[], env: Environment, timeoutMs: number): Promise<CliResult> {
   const child = spawn(process.execPath, [OPS_CLI, ...args], { env: { PATH: process.env['PATH'], ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
@@ -174,7 +174,7 @@ export async function runOpsCli(args: readonly string[], env: Environment, timeo
   // 'close', not 'exit': every byte of its output has been read by then.
   const closed = once(child, 'close').then(([code]) => code as number | null);
   try {
-    return { code: await withTimeout(closed, timeoutMs, `node ops/cli.ts ${args.join(' ')}`), ...output };
+    return { code: await withTimeout(closed, timeoutMs, `node ops/cli/main.ts ${args.join(' ')}`), ...output };
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output.stderr}`, { cause: error });

@@ -5,8 +5,8 @@
  * each pass's wall and CPU time (process.cpuUsage).
  */
 import { readFileSync } from 'node:fs';
-import { FileTransformer } from '../../../worker/file-transformer.ts';
-import { LineSplitter } from '../../../worker/line-splitter.ts';
+import { FileTransformer } from '../../../worker/records/line-outcomes.ts';
+import { LineSplitter } from '../../../worker/records/line-splitter.ts';
 import { PRODUCTION_CONFIG, productionRecordRules } from '../production-defaults.ts';
 import { childArgument, readyThenWaitForGo, reportAndWaitForRelease } from './child-protocol.ts';
 

@@ -4,10 +4,10 @@
  * size of both outputs with the worker's uploader, part size and queue, fed in 64 KiB pieces.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { FileTransformer } from '../../../worker/file-transformer.ts';
-import { LineSplitter } from '../../../worker/line-splitter.ts';
-import { MultipartUpload } from '../../../worker/multipart-upload.ts';
-import { withTimeout } from '../../child-processes.ts';
+import { FileTransformer } from '../../../worker/records/line-outcomes.ts';
+import { LineSplitter } from '../../../worker/records/line-splitter.ts';
+import { MultipartUpload } from '../../../worker/output/multipart-upload.ts';
+import { withTimeout } from '../../local/child-processes.ts';
 import type { BenchContext } from '../context.ts';
 import { cpuDelta, cpuSecondsOf } from '../process-stats.ts';
 import { PRODUCTION_CONFIG, productionRecordRules } from '../production-defaults.ts';

@@ -4,8 +4,8 @@
  * for the file and its peak RSS from /proc. Shared by the large-file, memory-growth and Parquet writer
  * scenarios.
  */
-import type { PipelineResources } from '../../local-resources.ts';
-import type { LogLine } from '../../worker-log.ts';
+import type { PipelineResources } from '../../local/resources.ts';
+import type { LogLine } from '../../local/worker-log.ts';
 import type { BenchContext } from '../context.ts';
 import { loggedRecordCounts, waitForFilesProcessed } from '../file-outcomes.ts';
 import { cpuDelta, cpuSecondsOf, statusBytesOf } from '../process-stats.ts';

@@ -14,11 +14,11 @@ import { peekMessages } from '../peek-messages.ts';
 import { deadLetterQueueUrlOf, queueUrlOf } from '../queue-targets.ts';
 import { readQueueSnapshot, type QueueSnapshot } from '../queue-snapshot.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
-import { redriveClientSide, RedriveError, STOP_REASONS } from '../redrive-client-side.ts';
-import { defaultJournalPath, openJournal } from '../redrive-journal.ts';
-import { chooseRedriveMethod, needsMoveTaskProbe, REDRIVE_METHODS, type MethodChoice, type RequestedMethod } from '../redrive-method.ts';
-import { MOVE_TASK_ENDINGS, probeMoveTasks, runMoveTask } from '../redrive-move-task.ts';
-import { redriveLines, type RedriveReport } from '../redrive-report.ts';
+import { redriveClientSide, RedriveError, STOP_REASONS } from '../redrive/client-side.ts';
+import { defaultJournalPath, openJournal } from '../redrive/journal.ts';
+import { chooseRedriveMethod, needsMoveTaskProbe, REDRIVE_METHODS, type MethodChoice, type RequestedMethod } from '../redrive/method.ts';
+import { MOVE_TASK_ENDINGS, probeMoveTasks, runMoveTask } from '../redrive/move-task.ts';
+import { redriveLines, type RedriveReport } from '../redrive/report.ts';
 import { resolveConnection, resolveDeadLetterQueue, resolveQueue, type ConnectionFlags } from '../settings.ts';
 
 interface RedriveFlags extends ConnectionFlags {

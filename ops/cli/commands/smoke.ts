@@ -9,12 +9,12 @@ import { wholeNumber } from '../option-parsers.ts';
 import { note, printReport } from '../output.ts';
 import { deadLetterQueueUrlOf, queueUrlOf } from '../queue-targets.ts';
 import { resolveBucket, resolveConnection, resolveDeadLetterQueue, resolveOutputLocation, resolveQueue, type ConnectionFlags } from '../settings.ts';
-import { smokeTable, verdict } from '../smoke-checks.ts';
-import type { SmokeCloudWatch } from '../smoke-cloudwatch.ts';
-import { buildSmokeFile, smokeKey } from '../smoke-file.ts';
-import { runSmoke, type AlarmPlan } from '../smoke-run.ts';
-import { alarmLocator, metricsSource, parquetPrefix, smokeRules } from '../smoke-settings.ts';
-import { environmentWithOutputs, readStackOutputs, STACK_OUTPUTS } from '../smoke-stack-outputs.ts';
+import { smokeTable, verdict } from '../smoke/checks.ts';
+import type { SmokeCloudWatch } from '../smoke/cloudwatch.ts';
+import { buildSmokeFile, smokeKey } from '../smoke/file.ts';
+import { runSmoke, type AlarmPlan } from '../smoke/run.ts';
+import { alarmLocator, metricsSource, parquetPrefix, smokeRules } from '../smoke/settings.ts';
+import { environmentWithOutputs, readStackOutputs, STACK_OUTPUTS } from '../smoke/stack-outputs.ts';
 
 interface SmokeFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -88,7 +88,7 @@ export function registerSmokeCommand(program: Command, host: CommandHost): void 
     const now = new Date(context.clock.now());
     const file = buildSmokeFile(smokeKey(now, randomBytes(4).toString('hex')), now, smokeRules(env));
 
-    const cloudWatch = onAws ? (await import('../smoke-cloudwatch.ts')).createSmokeCloudWatch(connection.aws.region) : undefined;
+    const cloudWatch = onAws ? (await import('../smoke/cloudwatch.ts')).createSmokeCloudWatch(connection.aws.region) : undefined;
     try {
       const report = await withAwsClients(context, connection, async ({ s3, sqs }) =>
         runSmoke(

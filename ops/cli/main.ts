@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The operator CLI: `npm run ops -- <command>` or `iot-ingest-ops <command>`; `--help` on every
+ * command. The commands live in ops/cli/; this file only binds them to the real process.
+ */
+import { SYSTEM_CLOCK } from './context.ts';
+import { runCli } from './program.ts';
+
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  process.stderr.write('\nstopping once the work in hand is safely done (Ctrl-C again to quit at once)\n');
+  interrupt.abort();
+});
+// `ops generate | head` closes stdout early: that is the reader's choice, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: interrupt.signal,
+  clock: SYSTEM_CLOCK,
+});

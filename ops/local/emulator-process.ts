@@ -1,0 +1,61 @@
+/**
+ * ops/local/emulator.ts as a tracked child process on a free loopback port, for the scripts that measure or
+ * check the worker in a process of its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { tailLines, trackChild, withTimeout } from './child-processes.ts';
+
+const EMULATOR_SCRIPT = fileURLToPath(new URL('./emulator.ts', import.meta.url));
+
+export interface EmulatorProcess {
+  readonly child: ChildProcess;
+  readonly endpoint: string;
+  readonly region: string;
+  /** The last lines of its stderr. */
+  readonly stderr: () => string;
+}
+
+export interface EmulatorProcessOptions {
+  /** The child's environment; the port and stop-on-stdin-end settings are added to it. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly startTimeoutMs: number;
+  /** How many stderr lines `stderr()` keeps. */
+  readonly stderrLines: number;
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+export function isLoopbackUrl(url: string): boolean {
+  return LOOPBACK_HOSTS.includes(new URL(url).hostname);
+}
+
+/** Starts the emulator and resolves once it has printed its address (checked to be on loopback). */
+export async function startEmulatorProcess(options: EmulatorProcessOptions): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [EMULATOR_SCRIPT], {
+    cwd: options.cwd,
+    env: { ...options.env, LOCAL_EMULATOR_PORT: '0', LOCAL_EMULATOR_STOP_ON_STDIN_END: '1' },
+    // stdin stays open: if this process dies without cleaning up, the emulator sees its end and stops.
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  trackChild(child);
+  const stderr = tailLines(child.stderr, options.stderrLines);
+  const lines = createInterface({ input: child.stdout });
+  const firstLine = new Promise<string>((resolveLine, reject) => {
+    lines.once('line', resolveLine);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`the emulator exited before listening (code ${code}, signal ${signal})\n${stderr()}`)));
+  });
+  try {
+    const line = await withTimeout(firstLine, options.startTimeoutMs, 'emulator start');
+    const { endpoint, region } = JSON.parse(line) as { endpoint?: unknown; region?: unknown };
+    if (typeof endpoint !== 'string' || typeof region !== 'string') throw new Error(`the emulator printed an unexpected line: ${line}`);
+    if (!isLoopbackUrl(endpoint)) throw new Error(`the emulator listens on ${endpoint}, not on loopback`);
+    return { child, endpoint, region, stderr };
+  } finally {
+    lines.close();
+    child.stdout.resume(); // keep draining, so the emulator never blocks on a full pipe
+  }
+}

@@ -1,0 +1,78 @@
+import type { AddressInfo } from 'node:net';
+import { buildApp } from 'fauxqs';
+import { registerNotificationConfigurationEndpoint } from './stack/notification-configuration-endpoint.ts';
+import type { BucketNotifications } from './stack/notification-configuration-endpoint.ts';
+import { createNotificationDelivery } from './stack/notification-delivery.ts';
+import { registerObjectCreatedNotifier } from './stack/object-created-notifier.ts';
+import { createSelfClients } from './stack/self-clients.ts';
+import { createSequencer } from './stack/sequencer.ts';
+import { registerStrictS3Limits } from './stack/strict-s3-limits.ts';
+import { registerStrictSqsLimits } from './stack/strict-sqs-limits.ts';
+
+export interface LocalStackOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1: the emulator checks no credentials, so it stays on loopback unless told otherwise. */
+  readonly host?: string;
+  /** Default us-east-1. */
+  readonly region?: string;
+  /** fauxqs request logging (pino on stdout). Default off. */
+  readonly logger?: boolean;
+}
+
+export interface LocalStack {
+  /** http://127.0.0.1:PORT: S3 (path-style) and SQS on one endpoint. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  /** Closes the server and waits for notification deliveries in flight. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** fauxqs puts every queue in this account. */
+const LOCAL_ACCOUNT_ID = '000000000000';
+
+/**
+ * fauxqs (S3 + SQS) plus what it lacks: S3 bucket notifications to SQS queues, and AWS's limits
+ * where fauxqs is kinder than AWS (see strict-s3-limits.ts and strict-sqs-limits.ts), so that what
+ * works here does not fail on AWS.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const app = buildApp({ logger: options.logger ?? false, defaultRegion: region });
+
+  // Before every other hook: a request AWS refuses must reach neither fauxqs nor the notifier.
+  registerStrictS3Limits(app);
+  registerStrictSqsLimits(app);
+
+  const clients = createSelfClients(() => endpointOf(app.server.address() as AddressInfo | null, host));
+  const notifications: BucketNotifications = new Map();
+  const delivery = createNotificationDelivery({ clients, region, ownerPrincipalId: LOCAL_ACCOUNT_ID });
+  registerNotificationConfigurationEndpoint(app, { notifications, clients, region });
+  registerObjectCreatedNotifier(app, { notifications, delivery, nextSequencer: createSequencer() });
+
+  await app.listen({ port: options.port ?? 0, host });
+  const { port } = app.server.address() as AddressInfo;
+  const endpoint = endpointOf({ port }, host);
+
+  const stop = async (): Promise<void> => {
+    // Deliveries talk to this very server, so they must finish before it closes.
+    await delivery.settled();
+    await app.close();
+    await delivery.settled();
+    clients.destroy();
+  };
+  let stopping: Promise<void> | undefined;
+  return { endpoint, port, region, stop: () => (stopping ??= stop()) };
+}
+
+function endpointOf(address: Pick<AddressInfo, 'port'> | null, host: string): string {
+  if (address === null) throw new Error('The local stack is not listening');
+  return `http://${endpointHost(host)}:${address.port}`;
+}
+
+function endpointHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

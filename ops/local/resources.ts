@@ -1,0 +1,166 @@
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
+import type { BucketLocationConstraint, QueueConfiguration } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import type { AwsClients } from '../../worker/aws-clients.ts';
+
+export interface PipelineNames {
+  readonly rawBucket: string;
+  readonly processedBucket: string;
+  readonly queueName: string;
+  readonly dlqName: string;
+}
+
+/** The names `npm start` uses on the local stack. */
+export const DEFAULT_PIPELINE_NAMES = {
+  rawBucket: 'iot-raw',
+  processedBucket: 'iot-processed',
+  queueName: 'iot-ingest',
+  dlqName: 'iot-ingest-dlq',
+} as const satisfies PipelineNames;
+
+export interface PipelineResourceOptions {
+  /** Receives before SQS moves a message to the DLQ (1..1000). */
+  readonly maxReceiveCount: number;
+  /** The queue's VisibilityTimeout (0..43200 s); the SQS default (30 s) when omitted. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Notify only for keys ending in one of these (one QueueConfiguration each); every key when omitted or empty. */
+  readonly suffixes?: readonly string[];
+}
+
+export interface PipelineResources {
+  readonly rawBucket: string;
+  readonly processedBucket: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  readonly dlqArn: string;
+}
+
+const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/**
+ * Creates (or brings up to date) the pipeline's buckets, queue and DLQ, and points the raw
+ * bucket's ObjectCreated notifications at the queue. Safe to run again on existing resources.
+ */
+export async function createPipelineResources(
+  clients: AwsClients,
+  names: PipelineNames,
+  options: PipelineResourceOptions,
+): Promise<PipelineResources> {
+  assertIntegerIn('maxReceiveCount', options.maxReceiveCount, 1, 1000);
+  if (options.visibilityTimeoutSeconds !== undefined) {
+    assertIntegerIn('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 0, 43_200);
+  }
+  await Promise.all([ensureBucket(clients, names.rawBucket), ensureBucket(clients, names.processedBucket)]);
+
+  const dlq = await ensureQueue(clients, names.dlqName, { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) });
+  const queue = await ensureQueue(clients, names.queueName, {
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: options.maxReceiveCount }),
+    ...(options.visibilityTimeoutSeconds === undefined
+      ? {}
+      : { VisibilityTimeout: String(options.visibilityTimeoutSeconds) }),
+  });
+  // What real S3 needs before it may send to the queue; the emulator does not check it.
+  await clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      Attributes: { Policy: JSON.stringify(s3SendPolicy(queue.arn, names.rawBucket)) },
+    }),
+  );
+
+  await clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: names.rawBucket,
+      NotificationConfiguration: { QueueConfigurations: queueConfigurations(queue.arn, options.suffixes ?? []) },
+    }),
+  );
+
+  return {
+    rawBucket: names.rawBucket,
+    processedBucket: names.processedBucket,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    dlqUrl: dlq.url,
+    dlqArn: dlq.arn,
+  };
+}
+
+async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {
+  const region = await clients.s3.config.region();
+  // Outside us-east-1, S3 wants the region named in the request body.
+  const configuration = region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } };
+  try {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ...configuration }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+  }
+}
+
+interface Queue {
+  readonly url: string;
+  readonly arn: string;
+}
+
+async function ensureQueue(clients: AwsClients, name: string, attributes: Record<string, string>): Promise<Queue> {
+  let url: string | undefined;
+  try {
+    ({ QueueUrl: url } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })));
+  } catch (error) {
+    // The queue exists with other attributes (e.g. a changed maxReceiveCount): bring it up to date.
+    if (!isQueueNameExists(error)) throw error;
+    ({ QueueUrl: url } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name })));
+    await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  }
+  if (url === undefined) throw new Error(`SQS returned no URL for queue ${name}`);
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`SQS returned no ARN for queue ${name}`);
+  return { url, arn };
+}
+
+// Real SQS answers the JSON-protocol error (QueueNameExists); fauxqs the query-protocol code
+// (AWS.SimpleQueueService.QueueNameExists), which the SDK surfaces as the error name.
+function isQueueNameExists(error: unknown): boolean {
+  return error instanceof QueueNameExists || (error instanceof Error && error.name.endsWith('QueueNameExists'));
+}
+
+function s3SendPolicy(queueArn: string, rawBucket: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowRawBucketNotifications',
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:s3:::${rawBucket}` } },
+      },
+    ],
+  };
+}
+
+function queueConfigurations(queueArn: string, suffixes: readonly string[]): QueueConfiguration[] {
+  const events = ['s3:ObjectCreated:*' as const];
+  if (suffixes.length === 0) return [{ Id: 'raw-objects-to-ingest-queue', QueueArn: queueArn, Events: events }];
+  return suffixes.map((suffix, index) => ({
+    Id: `raw-objects-to-ingest-queue-${index + 1}`,
+    QueueArn: queueArn,
+    Events: events,
+    Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
+  }));
+}
+
+function assertIntegerIn(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}

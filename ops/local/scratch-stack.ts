@@ -1,0 +1,33 @@
+/**
+ * A throwaway pipeline on the emulator child for one run of an ops script, and the settings that point
+ * a worker child at it.
+ */
+import type { AwsClients } from '../../worker/aws-clients.ts';
+import { withTimeout } from './child-processes.ts';
+import type { EmulatorProcess } from './emulator-process.ts';
+import { createPipelineResources, type PipelineResources } from './resources.ts';
+
+/** Buckets, queue and DLQ named `${prefix}-raw-${suffix}`, `-out-`, `-q-` and `-dlq-`; bounded by timeoutMs. */
+export function createScratchPipeline(clients: AwsClients, prefix: string, suffix: string, timeoutMs: number): Promise<PipelineResources> {
+  return withTimeout(
+    createPipelineResources(
+      clients,
+      { rawBucket: `${prefix}-raw-${suffix}`, processedBucket: `${prefix}-out-${suffix}`, queueName: `${prefix}-q-${suffix}`, dlqName: `${prefix}-dlq-${suffix}` },
+      { maxReceiveCount: 3 },
+    ),
+    timeoutMs,
+    'creating the pipeline resources',
+  );
+}
+
+/** The worker's settings for the emulator and the pipeline: its HTTP server on loopback, on a free port. */
+export function scratchWorkerSettings(emulator: EmulatorProcess, resources: PipelineResources): Record<string, string> {
+  return {
+    AWS_REGION: emulator.region,
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    QUEUE_URL: resources.queueUrl,
+    PROCESSED_BUCKET: resources.processedBucket,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+  };
+}

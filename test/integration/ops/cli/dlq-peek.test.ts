@@ -1,0 +1,87 @@
+/** `dlq peek` shows what is in the DLQ and why, and consumes nothing. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DeadLetterDescription } from '../../../../ops/cli/dead-letter-description.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { objectMessage } from '../../../../worker/common/object-message.ts';
+import { createTestPipeline, receiveAll, testClients, waitFor } from '../../../support/emulator.ts';
+import { pipelineEnv, runOps, seedQueue, text } from '../../../support/cli-harness.ts';
+
+let clients: AwsClients;
+
+beforeAll(() => {
+  clients = testClients();
+});
+
+afterAll(() => {
+  destroyAwsClients(clients);
+});
+
+interface PeekJson {
+  dlqUrl: string;
+  messages: DeadLetterDescription[];
+}
+
+describe('dlq peek', () => {
+  it('lists distinct messages with their objects and reasons, and leaves the DLQ exactly as it was', async () => {
+    const resources = await createTestPipeline(clients, { maxReceiveCount: 2 });
+    await receiveAll(clients.sqs, resources.queueUrl);
+    const bodies = ['x.jsonl', 'y.jsonl', 'z.jsonl'].map((key) => JSON.stringify(objectMessage({ bucket: resources.rawBucket, key })));
+    await seedQueue(clients.sqs, resources.dlqUrl, [
+      { body: bodies[0] ?? '', attributes: { 'ingest-failure-reason': text('corrupt_gzip'), 'ingest-failure-detail': text('bad gzip') } },
+      { body: bodies[1] ?? '' },
+      { body: 'not json at all', attributes: { 'ingest-failure-reason': text('not_json') } },
+    ]);
+    // One message dead-lettered by SQS's redrive policy, as after repeated transient failures.
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: bodies[2] }));
+    await waitFor(
+      async () => {
+        await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, VisibilityTimeout: 0 }));
+        const { Attributes = {} } = await clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: resources.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        );
+        return Attributes.ApproximateNumberOfMessages === '4' ? true : undefined;
+      },
+      { what: 'the redrive policy to move the message' },
+    );
+
+    const all = await runOps(['dlq', 'peek', '--json'], { env: pipelineEnv(resources) });
+    const few = await runOps(['dlq', 'peek', '-n', '2', '--json'], { env: pipelineEnv(resources) });
+    const human = await runOps(['dlq', 'peek'], { env: pipelineEnv(resources) });
+
+    expect(few.exitCode).toBe(0);
+    expect(few.json<PeekJson>().messages).toHaveLength(2);
+    const messages = all.json<PeekJson>().messages;
+    expect(new Set(messages.map((message) => message.messageId)).size).toBe(4);
+    const byBody = (key: string) => messages.find((message) => message.content.kind === 'objects' && message.content.objects[0]?.key === key);
+    expect(byBody('x.jsonl')?.failure).toEqual({ by: 'worker', reason: 'corrupt_gzip', detail: 'bad gzip' });
+    // Put straight into the DLQ: never received before the peek, whose own receive is not counted.
+    expect(byBody('y.jsonl')?.failure).toEqual({ by: 'redrive-policy', receiveCount: 0 });
+    const moved = byBody('z.jsonl')?.failure;
+    expect(moved?.by === 'redrive-policy' && (moved.receiveCount ?? 0) >= 2).toBe(true);
+    expect(byBody('z.jsonl')?.content).toEqual({ kind: 'objects', objects: [{ bucket: resources.rawBucket, key: 'z.jsonl' }] });
+    expect(messages.find((message) => message.content.kind === 'unreadable')?.failure).toMatchObject({ by: 'worker', reason: 'not_json' });
+    expect(human.stdout).toContain(`s3://${resources.rawBucket}/x.jsonl`);
+    expect(human.stdout).toContain('why: worker: corrupt_gzip (bad gzip)');
+    expect(human.stdout).toMatch(/why: redrive policy: received \d+ times/);
+
+    const { Attributes = {} } = await clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: resources.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '4', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect((await receiveAll(clients.sqs, resources.dlqUrl)).sort()).toEqual([...bodies, 'not json at all'].sort());
+  });
+
+  it('says so when the DLQ is empty', async () => {
+    const resources = await createTestPipeline(clients);
+
+    const run = await runOps(['dlq', 'peek'], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('0 messages');
+    expect(run.stdout).toContain('(empty)');
+  });
+});

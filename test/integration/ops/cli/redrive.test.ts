@@ -1,0 +1,231 @@
+/**
+ * `redrive` against the emulator (which has no StartMessageMoveTask, so the client-side move runs):
+ * exactly the DLQ's messages move, an interrupted or failed run followed by a rerun loses and
+ * duplicates nothing, --dry-run changes nothing, and a running worker then processes what moved.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { PipelineResources } from '../../../../ops/local/resources.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { objectMessage } from '../../../../worker/common/object-message.ts';
+import { createTestPipeline, readObjectText, receiveAll, testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
+import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { pipelineEnv, runOps, seedQueue, text, type SeededMessage } from '../../../support/cli-harness.ts';
+
+let clients: AwsClients;
+let journalDirectory: string;
+const running: PipelineWithWorker[] = [];
+
+beforeAll(async () => {
+  clients = testClients();
+  journalDirectory = await mkdtemp(join(tmpdir(), 'cli-redrive-'));
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((pipeline) => pipeline.stop()));
+});
+
+afterAll(async () => {
+  destroyAwsClients(clients);
+  await rm(journalDirectory, { recursive: true, force: true });
+});
+
+interface RedriveJson {
+  method: string;
+  moved: number;
+  sent: number;
+  finishedFromJournal: number;
+  stoppedBy: string;
+  journal?: string;
+  wouldMove?: number;
+  messages?: Array<{ messageId: string }>;
+}
+
+/** A fresh pipeline whose queue is empty (the s3:TestEvent drained) and whose DLQ holds `count` messages. */
+async function pipelineWithDeadLetters(count: number): Promise<{ resources: PipelineResources; seeded: SeededMessage[] }> {
+  const resources = await createTestPipeline(clients);
+  await receiveAll(clients.sqs, resources.queueUrl);
+  const seeded = Array.from({ length: count }, (_, index): SeededMessage => {
+    const body = JSON.stringify(objectMessage({ bucket: resources.rawBucket, key: `dead/file-${String(index).padStart(3, '0')}.jsonl` }));
+    // Every third one as the worker dead-letters; every message keeps an attribute of its own.
+    const attributes: Record<string, MessageAttributeValue> =
+      index % 3 === 0
+        ? { 'ingest-failure-reason': text('corrupt_gzip'), 'ingest-failure-detail': text('bad bytes'), origin: text(`o-${index}`) }
+        : { origin: text(`o-${index}`) };
+    return { body, attributes };
+  });
+  await seedQueue(clients.sqs, resources.dlqUrl, seeded);
+  return { resources, seeded };
+}
+
+/** Receives and deletes everything, with message attributes. */
+async function drain(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (let round = 0; round < 200; round += 1) {
+    const { Messages: messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+    );
+    if (messages.length === 0) break;
+    all.push(...messages);
+    await sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }),
+    );
+  }
+  return all;
+}
+
+function sortedBodies(messages: ReadonlyArray<{ Body?: string; body?: string }>): string[] {
+  return messages.map((message) => message.Body ?? message.body ?? '').sort();
+}
+
+async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+}
+
+function journalArgs(name: string): string[] {
+  return ['--journal', join(journalDirectory, `${name}.journal`)];
+}
+
+describe('redrive (client-side, as the emulator has no move tasks)', () => {
+  it('moves exactly the DLQ messages back, same bodies, without the worker failure attributes', async () => {
+    const { resources, seeded } = await pipelineWithDeadLetters(25);
+
+    const run = await runOps(['redrive', '--json', ...journalArgs('exact')], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    const report = run.json<RedriveJson>();
+    expect(report).toMatchObject({ method: 'client-side', moved: 25, sent: 25, finishedFromJournal: 0, stoppedBy: 'drained' });
+    const moved = await drain(clients.sqs, resources.queueUrl);
+    expect(sortedBodies(moved)).toEqual(sortedBodies(seeded));
+    for (const message of moved) {
+      expect(Object.keys(message.MessageAttributes ?? {})).toEqual(['origin']);
+    }
+    expect(await drain(clients.sqs, resources.dlqUrl)).toEqual([]);
+    // Nothing pending: the journal is gone.
+    expect(await readdir(journalDirectory)).not.toContain('exact.journal');
+  });
+
+  it('--dry-run counts and lists, and changes nothing', async () => {
+    const { resources, seeded } = await pipelineWithDeadLetters(12);
+
+    const run = await runOps(['redrive', '--dry-run', '--json'], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    const report = run.json<RedriveJson>();
+    expect(report.wouldMove).toBe(12);
+    expect(report.messages).toHaveLength(12);
+    expect(await queueCounts(clients.sqs, resources.dlqUrl)).toEqual({ visible: 12, inFlight: 0 });
+    expect(await drain(clients.sqs, resources.queueUrl)).toEqual([]);
+    expect(sortedBodies(await drain(clients.sqs, resources.dlqUrl))).toEqual(sortedBodies(seeded));
+  });
+
+  it('--limit moves no more than asked', async () => {
+    const { resources } = await pipelineWithDeadLetters(15);
+
+    const run = await runOps(['redrive', '--limit', '7', '--json', ...journalArgs('limit')], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.json<RedriveJson>()).toMatchObject({ moved: 7, stoppedBy: 'limit' });
+    expect(await drain(clients.sqs, resources.queueUrl)).toHaveLength(7);
+    expect(await drain(clients.sqs, resources.dlqUrl)).toHaveLength(8);
+  });
+
+  it('interrupted after two batches (exit 3), then rerun: every message moved once, none lost', async () => {
+    const { resources, seeded } = await pipelineWithDeadLetters(35);
+    const interrupt = new AbortController();
+    let deletes = 0;
+    const abortAfterTwoBatches = ({ sqs }: AwsClients) => {
+      sqs.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'DeleteMessageBatchCommand' && ++deletes === 2) interrupt.abort();
+          return result;
+        },
+        { step: 'initialize', name: 'abortAfterTwoBatches' },
+      );
+    };
+
+    const first = await runOps(['redrive', '--json', ...journalArgs('interrupted')], {
+      env: pipelineEnv(resources),
+      signal: interrupt.signal,
+      prepareClients: abortAfterTwoBatches,
+    });
+    const second = await runOps(['redrive', '--json', ...journalArgs('interrupted')], { env: pipelineEnv(resources) });
+
+    expect(first.exitCode).toBe(3);
+    expect(first.json<RedriveJson>()).toMatchObject({ moved: 20, stoppedBy: 'interrupted' });
+    expect(second.exitCode).toBe(0);
+    expect(second.json<RedriveJson>()).toMatchObject({ moved: 15, stoppedBy: 'drained' });
+    expect(sortedBodies(await drain(clients.sqs, resources.queueUrl))).toEqual(sortedBodies(seeded));
+    expect(await drain(clients.sqs, resources.dlqUrl)).toEqual([]);
+  });
+
+  it('a delete that fails after the send (exit 1) is finished by the rerun from the journal, without sending again', async () => {
+    const { resources, seeded } = await pipelineWithDeadLetters(25);
+    let deletes = 0;
+    const failSecondDelete = ({ sqs }: AwsClients) => {
+      sqs.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'DeleteMessageBatchCommand' && ++deletes === 2) {
+            throw Object.assign(new Error('injected: connection reset'), { name: 'NetworkingError' });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'failSecondDelete' },
+      );
+    };
+
+    const first = await runOps(['redrive', '--json', ...journalArgs('fault')], { env: pipelineEnv(resources), prepareClients: failSecondDelete });
+    const second = await runOps(['redrive', '--json', ...journalArgs('fault')], { env: pipelineEnv(resources) });
+
+    expect(first.exitCode).toBe(1);
+    expect(first.json<RedriveJson>()).toMatchObject({ moved: 10, stoppedBy: 'failed' });
+    expect(first.stderr).toContain('a rerun deletes them without sending them again');
+    expect(second.exitCode).toBe(0);
+    expect(second.json<RedriveJson>()).toMatchObject({ moved: 15, sent: 5, finishedFromJournal: 10 });
+    const moved = sortedBodies(await drain(clients.sqs, resources.queueUrl));
+    expect(moved).toEqual(sortedBodies(seeded));
+    expect(new Set(moved).size).toBe(25);
+    expect(await drain(clients.sqs, resources.dlqUrl)).toEqual([]);
+  });
+
+  it('with a worker running, the redriven messages are processed', async () => {
+    const pipeline = await startPipelineWithWorker();
+    running.push(pipeline);
+    const { resources } = pipeline;
+    // Objects in a bucket that announces nothing, so only the redriven messages name them.
+    const sourceBucket = uniqueName('quiet-raw');
+    await clients.s3.send(new CreateBucketCommand({ Bucket: sourceBucket }));
+    const keys = ['a.jsonl', 'b.jsonl', 'c.jsonl'];
+    const record = '{"device_id":"sensor-alpha","temperature":20,"humidity":50}\n';
+    for (const key of keys) await clients.s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: key, Body: record }));
+    await seedQueue(
+      clients.sqs,
+      resources.dlqUrl,
+      keys.map((key) => ({ body: JSON.stringify(objectMessage({ bucket: sourceBucket, key })) })),
+    );
+
+    const run = await runOps(['redrive', '--json', ...journalArgs('worker')], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.json<RedriveJson>().moved).toBe(3);
+    for (const key of keys) {
+      const output = await waitFor(() => readObjectText(clients.s3, resources.processedBucket, key), { what: `the output of ${key}`, timeoutMs: 15_000 });
+      expect(output).toContain('"location_id":"loc-warehouse-a"');
+    }
+  });
+});

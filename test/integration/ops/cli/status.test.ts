@@ -1,0 +1,54 @@
+/** `status` reports the counts of the ingest queue and its DLQ, and how they are linked. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { PipelineStatus } from '../../../../ops/cli/queue-status.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
+import { pipelineEnv, runOps, seedQueue } from '../../../support/cli-harness.ts';
+
+let clients: AwsClients;
+
+beforeAll(() => {
+  clients = testClients();
+});
+
+afterAll(() => {
+  destroyAwsClients(clients);
+});
+
+describe('status', () => {
+  it('reports visible, in-flight and delayed messages, the redrive policy, and the DLQ oldest message as an estimate', async () => {
+    const resources = await createTestPipeline(clients, { maxReceiveCount: 4 });
+    await receiveAll(clients.sqs, resources.queueUrl);
+    await seedQueue(clients.sqs, resources.queueUrl, [{ body: 'one' }, { body: 'two' }, { body: 'three' }]);
+    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: 'later', DelaySeconds: 60 }));
+    await seedQueue(clients.sqs, resources.dlqUrl, [{ body: 'dead 1' }, { body: 'dead 2' }]);
+
+    const run = await runOps(['status', '--json'], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    const status = run.json<PipelineStatus>();
+    expect(status.queue).toMatchObject({ url: resources.queueUrl, visible: 2, inFlight: 1, delayed: 1 });
+    expect(status.queue.redrivePolicy).toEqual({ deadLetterTargetArn: resources.dlqArn, maxReceiveCount: 4 });
+    expect(status.queue.oldestMessage).toMatchObject({ source: 'not-measured' });
+    expect(status.queueRedrivesToDeadLetterQueue).toBe(true);
+    expect(status.deadLetterQueue).toMatchObject({ url: resources.dlqUrl, visible: 2, inFlight: 0, delayed: 0 });
+    expect(status.deadLetterQueue.oldestMessage).toMatchObject({ source: 'estimate', sampledMessages: 2 });
+    expect(status.deadLetterQueue.redriveSources).toEqual({ reported: false, reason: 'the endpoint has no ListDeadLetterSourceQueues' });
+  });
+
+  it('samples the ingest queue too with --sample-age, and finds the DLQ through the redrive policy when DLQ_URL is unset', async () => {
+    const resources = await createTestPipeline(clients);
+    await receiveAll(clients.sqs, resources.queueUrl);
+    await seedQueue(clients.sqs, resources.queueUrl, [{ body: 'waiting' }]);
+    const withoutDlq = Object.fromEntries(Object.entries(pipelineEnv(resources)).filter(([name]) => name !== 'DLQ_URL'));
+
+    const run = await runOps(['status', '--sample-age'], { env: withoutDlq });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(`dead-letter queue: ${resources.dlqUrl.split('/').pop()}`);
+    expect(run.stdout).toMatch(/oldest message +~\d+ s \(estimate from 1 sampled message\)/);
+    expect(run.stdout).toContain('after maxReceiveCount 3 receives');
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import type { BenchResults, ComputeFloorFigures, IoFloorFigures } from '../../../../ops/bench/results.ts';
+import { evaluateTargets, floorRecordsPerSecond } from '../../../../ops/bench/targets.ts';
+
+const computeFloor = { records: 1_000_000, seconds: 1.6, recordsPerSecond: 625_000, cpuSecondsPerMillionRecords: 1.6 } as ComputeFloorFigures;
+const ioFloor = { seconds: 2 } as IoFloorFigures;
+
+function statusOf(results: BenchResults, id: string): string | undefined {
+  return evaluateTargets(results).find((target) => target.id === id)?.status;
+}
+
+describe('floorRecordsPerSecond', () => {
+  it('is bounded by the slower floor, since the worker reads, processes and writes at once', () => {
+    expect(floorRecordsPerSecond({ computeFloor, ioFloor })).toBe(500_000);
+    expect(floorRecordsPerSecond({ computeFloor, ioFloor: { ...ioFloor, seconds: 1 } })).toBe(625_000);
+  });
+
+  it('is null without both floors', () => {
+    expect(floorRecordsPerSecond({ computeFloor })).toBeNull();
+  });
+});
+
+describe('evaluateTargets', () => {
+  it('says n/a for every target when nothing ran', () => {
+    expect(evaluateTargets({}).every((target) => target.status === 'n/a' && target.measured === null)).toBe(true);
+  });
+
+  it('judges "at most" and "at least" bounds, the bound itself included', () => {
+    const met: BenchResults = {
+      computeFloor,
+      ioFloor,
+      largeFile: { cpuSecondsPerMillionRecords: 1.84, recordsPerSecond: 400_000, peakRssBytes: 100e6 } as BenchResults['largeFile'],
+      naive: { recordsPerSecond: 200_000, peakRssBytes: 500e6 } as BenchResults['naive'],
+    };
+
+    expect(statusOf(met, 'worker-cpu-vs-compute-floor')).toBe('met');
+    expect(statusOf(met, 'large-file-vs-floors')).toBe('met');
+    expect(statusOf(met, 'throughput-vs-naive')).toBe('met');
+    expect(statusOf(met, 'memory-vs-naive')).toBe('met');
+  });
+
+  it('reports figures past the bound as not met', () => {
+    const results: BenchResults = {
+      latency: { p50Ms: 151, p99Ms: 400 } as BenchResults['latency'],
+      memoryGrowth: { large: { peakRssBytes: 210e6 }, small: { peakRssBytes: 100e6 }, growth: 2.1 } as BenchResults['memoryGrowth'],
+    };
+
+    expect(statusOf(results, 'latency-p50')).toBe('not met');
+    expect(statusOf(results, 'latency-p99')).toBe('met');
+    expect(statusOf(results, 'rss-large-file')).toBe('not met');
+    expect(evaluateTargets(results).find((target) => target.id === 'rss-large-file')?.measured).toBe(210);
+    expect(statusOf(results, 'rss-growth')).toBe('not met');
+  });
+
+  it('says n/a when /proc gave no figure', () => {
+    const results: BenchResults = { computeFloor, largeFile: { cpuSecondsPerMillionRecords: null } as BenchResults['largeFile'] };
+
+    expect(statusOf(results, 'worker-cpu-vs-compute-floor')).toBe('n/a');
+  });
+});

@@ -1,0 +1,151 @@
+import { describe, it, expect } from '@jest/globals';
+import { ConfigError, parseConfig, type Environment } from '../../../worker/config.ts';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest';
+const BASE: Environment = { AWS_REGION: 'eu-west-1', QUEUE_URL, PROCESSED_BUCKET: 'processed' };
+
+function configError(env: Environment): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('parseConfig did not throw');
+}
+
+describe('parseConfig', () => {
+  it('fills every default when only AWS_REGION, QUEUE_URL and PROCESSED_BUCKET are set', () => {
+    expect(parseConfig(BASE)).toStrictEqual({
+      aws: { region: 'eu-west-1', endpoint: undefined, forcePathStyle: false, idleTimeoutSeconds: 60 },
+      queueUrl: QUEUE_URL,
+      deadLetterQueueUrl: undefined,
+      output: {
+        processedBucket: 'processed',
+        processedPrefix: '',
+        rejectedBucket: 'processed',
+        rejectedPrefix: 'rejected/',
+        format: 'jsonl',
+        parquetPrefix: 'parquet/',
+      },
+      pipeline: {
+        temperatureThresholdCelsius: 10,
+        unknownLocationId: 'unknown',
+        maxLineBytes: 1024 * 1024,
+        maxObjectBytes: 10 * 1024 * 1024 * 1024,
+        maxRecordsPerFile: 100_000_000,
+      },
+      deviceRegistry: { source: { kind: 'builtin' }, refreshSeconds: 300 },
+      consumer: {
+        maxFilesInFlight: 8,
+        waitTimeSeconds: 20,
+        visibilityTimeoutSeconds: 60,
+        heartbeatIntervalSeconds: 20,
+        retryBackoffBaseSeconds: 10,
+        retryBackoffMaxSeconds: 300,
+        queueMetricsIntervalSeconds: 30,
+      },
+      upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
+      shutdownGraceSeconds: 25,
+      taskProtection: { agentUri: undefined, expiresInMinutes: 60, releaseDelaySeconds: 10, maxHoldSeconds: 1_800, yieldIdleSeconds: 60 },
+      http: { host: '0.0.0.0', port: 8080 },
+      logLevel: 'info',
+    });
+  });
+
+  it('falls back to AWS_DEFAULT_REGION when AWS_REGION is unset', () => {
+    expect(parseConfig({ ...BASE, AWS_REGION: undefined, AWS_DEFAULT_REGION: 'us-west-2' }).aws.region).toBe('us-west-2');
+  });
+
+  it('prefers AWS_REGION over AWS_DEFAULT_REGION', () => {
+    expect(parseConfig({ ...BASE, AWS_DEFAULT_REGION: 'us-west-2' }).aws.region).toBe('eu-west-1');
+  });
+
+  it('keeps an explicitly empty PROCESSED_PREFIX', () => {
+    expect(parseConfig({ ...BASE, PROCESSED_PREFIX: '' }).output.processedPrefix).toBe('');
+  });
+
+  it('keeps an explicitly empty REJECTED_PREFIX when the rejected output has its own bucket', () => {
+    const { output } = parseConfig({ ...BASE, REJECTED_BUCKET: 'rejected', REJECTED_PREFIX: '' });
+    expect(output).toStrictEqual({
+      processedBucket: 'processed',
+      processedPrefix: '',
+      rejectedBucket: 'rejected',
+      rejectedPrefix: '',
+      format: 'jsonl',
+      parquetPrefix: 'parquet/',
+    });
+  });
+
+  it('uses path-style S3 addressing by default when AWS_ENDPOINT_URL is set', () => {
+    const { aws } = parseConfig({ ...BASE, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
+    expect(aws).toStrictEqual({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4566', forcePathStyle: true, idleTimeoutSeconds: 60 });
+  });
+
+  it('derives the heartbeat from VISIBILITY_TIMEOUT_SECONDS', () => {
+    expect(parseConfig({ ...BASE, VISIBILITY_TIMEOUT_SECONDS: '30' }).consumer.heartbeatIntervalSeconds).toBe(10);
+  });
+
+  it('says which variable is missing, and that it is not set', () => {
+    const error = configError({ ...BASE, QUEUE_URL: undefined });
+    expect(error.variable).toBe('QUEUE_URL');
+    expect(error.message).toMatch(/^QUEUE_URL must be .*; it is not set$/);
+  });
+
+  it('names AWS_REGION when no region is set at all', () => {
+    expect(configError({ ...BASE, AWS_REGION: undefined }).variable).toBe('AWS_REGION');
+  });
+
+  it.each([
+    ['QUEUE_URL', 'not a url'],
+    ['QUEUE_URL', 'ftp://example.com/queue'],
+    ['AWS_ENDPOINT_URL', 'localhost:4566'],
+    ['DLQ_URL', 'dlq'],
+    ['MAX_FILES_IN_FLIGHT', 'abc'],
+    ['MAX_FILES_IN_FLIGHT', '0'],
+    ['MAX_FILES_IN_FLIGHT', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+    ['S3_FORCE_PATH_STYLE', 'maybe'],
+    ['DEVICE_REGISTRY', 's3://bucket-only'],
+    ['DEVICE_REGISTRY', 's3://bucket/'],
+    ['PROCESSED_PREFIX', '/out/'],
+    ['REJECTED_PREFIX', '/rejected/'],
+    ['TEMPERATURE_THRESHOLD_CELSIUS', 'warm'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '30m'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '-1'],
+    ['TASK_PROTECTION_MAX_HOLD_SECONDS', '172801'],
+    ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '0'],
+    ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '1.5'],
+  ])('rejects %s=%j with a message naming the variable and the value', (variable, value) => {
+    const error = configError({ ...BASE, [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message.startsWith(`${variable} must be `)).toBe(true);
+    expect(error.message.endsWith(`; got ${JSON.stringify(value)}`)).toBe(true);
+  });
+
+  it('reads the task protection hold limit and idle window, 0 turning the limit off', () => {
+    const { taskProtection } = parseConfig({ ...BASE, TASK_PROTECTION_MAX_HOLD_SECONDS: '0', TASK_PROTECTION_YIELD_IDLE_SECONDS: '120' });
+    expect(taskProtection).toMatchObject({ maxHoldSeconds: 0, yieldIdleSeconds: 120 });
+    expect(configError({ ...BASE, TASK_PROTECTION_MAX_HOLD_SECONDS: 'half an hour' }).message).toBe(
+      'TASK_PROTECTION_MAX_HOLD_SECONDS must be a whole number of seconds (0 = never) from 0 to 172800; got "half an hour"',
+    );
+  });
+
+  it.each(['30', '31'])('rejects HEARTBEAT_INTERVAL_SECONDS=%s when VISIBILITY_TIMEOUT_SECONDS is 30', (heartbeat) => {
+    const error = configError({ ...BASE, VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_INTERVAL_SECONDS: heartbeat });
+    expect(error.variable).toBe('HEARTBEAT_INTERVAL_SECONDS');
+    expect(error.message).toBe(
+      `HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds (below VISIBILITY_TIMEOUT_SECONDS) from 1 to 29; got "${heartbeat}"`,
+    );
+  });
+
+  it('rejects an empty REJECTED_PREFIX when both outputs share a bucket', () => {
+    const error = configError({ ...BASE, REJECTED_PREFIX: '' });
+    expect(error.variable).toBe('REJECTED_PREFIX');
+    expect(error.message).toMatch(/^REJECTED_PREFIX must be .*; got ""$/);
+  });
+
+  it('rejects a PROCESSED_PREFIX that lies inside REJECTED_PREFIX in a shared bucket', () => {
+    expect(configError({ ...BASE, PROCESSED_PREFIX: 'rejected/ok/' }).variable).toBe('REJECTED_PREFIX');
+  });
+});
