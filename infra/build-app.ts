@@ -3,7 +3,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IngestStack } from './ingest-stack.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
-import { PipelineStack, readPipelineSettings } from './pipeline-stack.ts';
+import { DeliveryStack, readDeliverySettings } from './delivery-stack.ts';
 import { readSettings } from './settings.ts';
 
 /** Behaviour switches this app relies on, whatever the cdk.json next to it says. */
@@ -39,10 +39,10 @@ export function buildApp(options: BuildOptions = {}): { app: App; stack: IngestS
   });
   const settings = readSettings((key) => app.node.tryGetContext(key) as unknown);
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
-  const pipelineSettings = readPipelineSettings((key) => app.node.tryGetContext(key) as unknown);
+  const pipelineSettings = readDeliverySettings((key) => app.node.tryGetContext(key) as unknown);
   if (pipelineSettings) {
     // The pipeline's stage holds the ingest stack: the app contains only the pipeline.
-    const pipeline = new PipelineStack(app, 'IotIngestPipeline', { ...pipelineSettings, settings, env });
+    const pipeline = new DeliveryStack(app, 'IotIngestPipeline', { ...pipelineSettings, settings, env });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return { app, stack: pipeline.stage.stack };
   }

@@ -10,7 +10,7 @@ import { createAwsClients, destroyAwsClients } from '../../worker/aws-clients.ts
 import { isRunning, stopChild, withTimeout } from '../local/child-processes.ts';
 import { isLoopbackUrl, startEmulatorProcess } from '../local/emulator-process.ts';
 import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../../worker/production-runtime.ts';
-import { createScratchPipeline, scratchWorkerSettings } from '../local/scratch-stack.ts';
+import { createScratchStack, scratchWorkerSettings } from '../local/scratch-stack.ts';
 import { startArtifact, type ArtifactProcess } from './artifact-process.ts';
 import { commandEnv, runCommand } from './commands.ts';
 import { PROJECT_ROOT } from './project-paths.ts';
@@ -55,7 +55,7 @@ export async function runAgainstLocalStack(artifact: AssembledArtifact, workRoot
   try {
     const suffix = `${Date.now().toString(36)}-${process.pid.toString(36)}`;
     const resources = await step('create buckets, queue and DLQ (ops/local/resources.ts)', () =>
-      createScratchPipeline(clients, 'artifact', suffix, RESOURCES_TIMEOUT_MS),
+      createScratchStack(clients, 'artifact', suffix, RESOURCES_TIMEOUT_MS),
     );
 
     const home = join(workRoot, 'home');

@@ -6,8 +6,8 @@
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
 import { stopChild } from '../local/child-processes.ts';
 import { startEmulatorProcess, type EmulatorProcess } from '../local/emulator-process.ts';
-import type { PipelineResources } from '../local/resources.ts';
-import { createScratchPipeline, scratchWorkerSettings } from '../local/scratch-stack.ts';
+import type { LocalResources } from '../local/resources.ts';
+import { createScratchStack, scratchWorkerSettings } from '../local/scratch-stack.ts';
 import type { BenchResults } from './results.ts';
 import { createPlainBucket, uploadInput } from './s3-objects.ts';
 import type { BenchSizes } from './sizes.ts';
@@ -31,9 +31,9 @@ export interface BenchContext {
   /** The large input in a bucket no worker watches, for the floors and the naive baseline. */
   referenceObject(): Promise<{ readonly bucket: string; readonly key: string }>;
   /** A fresh raw bucket, processed bucket, queue and DLQ, so no run sees another's messages. */
-  scratchPipeline(name: string): Promise<PipelineResources>;
+  scratchPipeline(name: string): Promise<LocalResources>;
   /** Production workers on the pipeline; `settings` are the ones the run changes from the defaults. */
-  startWorkers(resources: PipelineResources, count: number, settings?: Record<string, string>, nodeFlags?: string[]): Promise<BenchWorker[]>;
+  startWorkers(resources: LocalResources, count: number, settings?: Record<string, string>, nodeFlags?: string[]): Promise<BenchWorker[]>;
   progress(text: string): void;
   close(): Promise<void>;
 }
@@ -92,7 +92,7 @@ export async function openBenchContext(options: BenchContextOptions): Promise<Be
       return reference;
     },
     scratchPipeline(name) {
-      return createScratchPipeline(clients, 'bench', `${name}-${suffix}`, PIPELINE_TIMEOUT_MS);
+      return createScratchStack(clients, 'bench', `${name}-${suffix}`, PIPELINE_TIMEOUT_MS);
     },
     async startWorkers(resources, count, settings = {}, nodeFlags = []) {
       return Promise.all(

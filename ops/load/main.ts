@@ -19,7 +19,7 @@ import { putObjects } from '../bench/s3-objects.ts';
 import { PRODUCTION_PROCESS_ENV, startBenchWorker, stopBenchWorkers, warningLines, type BenchWorker } from '../bench/worker-process.ts';
 import { killTrackedChildren, killTrackedChildrenOnExit, stopChild, withTimeout } from '../local/child-processes.ts';
 import { startEmulatorProcess, type EmulatorProcess } from '../local/emulator-process.ts';
-import { createScratchPipeline, scratchWorkerSettings } from '../local/scratch-stack.ts';
+import { createScratchStack, scratchWorkerSettings } from '../local/scratch-stack.ts';
 import { planFile, renderFile, type InputOptions } from './inputs.ts';
 import { Ledger, ledgerIsClean } from './ledger.ts';
 import { LoadUsageError, parseLoadOptions, USAGE, type LoadOptions } from './options.ts';
@@ -128,7 +128,7 @@ async function run(options: LoadOptions): Promise<LoadFigures> {
   const clients = createAwsClients({ region: emulator.region, endpoint: emulator.endpoint });
   let workers: BenchWorker[] = [];
   try {
-    const resources = await createScratchPipeline(clients, 'load', uniqueSuffix(), PIPELINE_TIMEOUT_MS);
+    const resources = await createScratchStack(clients, 'load', uniqueSuffix(), PIPELINE_TIMEOUT_MS);
     const settings = { ...scratchWorkerSettings(emulator, resources), ...RECORD_SETTINGS };
     workers = await Promise.all(
       Array.from({ length: options.workers }, () => startBenchWorker({ settings, startTimeoutMs: WORKER_START_TIMEOUT_MS })),

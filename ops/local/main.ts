@@ -11,7 +11,7 @@ import { ConfigError, parseConfig } from '../../worker/config.ts';
 import { errorMessage } from '../../worker/errors.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker } from '../../worker/worker.ts';
-import { createPipelineResources, DEFAULT_PIPELINE_NAMES } from './resources.ts';
+import { createLocalResources, DEFAULT_PIPELINE_NAMES } from './resources.ts';
 import { startLocalStack } from './local-stack.ts';
 
 const SAMPLE_FILE = new URL('../../data/sample_data.jsonl', import.meta.url);
@@ -44,7 +44,7 @@ const stack = await startLocalStack({ port: localPort('LOCAL_EMULATOR_PORT', 456
   fail(`cannot start the emulator: ${errorMessage(error)} (set LOCAL_EMULATOR_PORT to use another port)`),
 );
 const clients = createAwsClients({ region: stack.region, endpoint: stack.endpoint });
-const resources = await createPipelineResources(clients, DEFAULT_PIPELINE_NAMES, { maxReceiveCount: receiveCount });
+const resources = await createLocalResources(clients, DEFAULT_PIPELINE_NAMES, { maxReceiveCount: receiveCount });
 
 let config;
 try {

@@ -33,7 +33,7 @@ export interface PipelineResourceOptions {
   readonly suffixes?: readonly string[];
 }
 
-export interface PipelineResources {
+export interface LocalResources {
   readonly rawBucket: string;
   readonly processedBucket: string;
   readonly queueUrl: string;
@@ -48,11 +48,11 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
  * Creates (or brings up to date) the pipeline's buckets, queue and DLQ, and points the raw
  * bucket's ObjectCreated notifications at the queue. Safe to run again on existing resources.
  */
-export async function createPipelineResources(
+export async function createLocalResources(
   clients: AwsClients,
   names: PipelineNames,
   options: PipelineResourceOptions,
-): Promise<PipelineResources> {
+): Promise<LocalResources> {
   assertIntegerIn('maxReceiveCount', options.maxReceiveCount, 1, 1000);
   if (options.visibilityTimeoutSeconds !== undefined) {
     assertIntegerIn('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 0, 43_200);

@@ -5,12 +5,12 @@
 import type { AwsClients } from '../../worker/aws-clients.ts';
 import { withTimeout } from './child-processes.ts';
 import type { EmulatorProcess } from './emulator-process.ts';
-import { createPipelineResources, type PipelineResources } from './resources.ts';
+import { createLocalResources, type LocalResources } from './resources.ts';
 
 /** Buckets, queue and DLQ named `${prefix}-raw-${suffix}`, `-out-`, `-q-` and `-dlq-`; bounded by timeoutMs. */
-export function createScratchPipeline(clients: AwsClients, prefix: string, suffix: string, timeoutMs: number): Promise<PipelineResources> {
+export function createScratchStack(clients: AwsClients, prefix: string, suffix: string, timeoutMs: number): Promise<LocalResources> {
   return withTimeout(
-    createPipelineResources(
+    createLocalResources(
       clients,
       { rawBucket: `${prefix}-raw-${suffix}`, processedBucket: `${prefix}-out-${suffix}`, queueName: `${prefix}-q-${suffix}`, dlqName: `${prefix}-dlq-${suffix}` },
       { maxReceiveCount: 3 },
@@ -21,7 +21,7 @@ export function createScratchPipeline(clients: AwsClients, prefix: string, suffi
 }
 
 /** The worker's settings for the emulator and the pipeline: its HTTP server on loopback, on a free port. */
-export function scratchWorkerSettings(emulator: EmulatorProcess, resources: PipelineResources): Record<string, string> {
+export function scratchWorkerSettings(emulator: EmulatorProcess, resources: LocalResources): Record<string, string> {
   return {
     AWS_REGION: emulator.region,
     AWS_ENDPOINT_URL: emulator.endpoint,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PipelineResources } from '../../ops/local/resources.ts';
+import type { LocalResources } from '../../ops/local/resources.ts';
 import { SYSTEM_CLOCK, type CliContext, type Environment } from '../../ops/cli/context.ts';
 import { runCli } from '../../ops/cli/program.ts';
 import type { AwsClients } from '../../worker/aws-clients.ts';
@@ -47,7 +47,7 @@ export function emulatorEnv(): Record<string, string> {
 }
 
 /** Every setting a command may need, for a test pipeline. */
-export function pipelineEnv(resources: PipelineResources): Record<string, string> {
+export function pipelineEnv(resources: LocalResources): Record<string, string> {
   return {
     ...emulatorEnv(),
     QUEUE_URL: resources.queueUrl,

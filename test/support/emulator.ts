@@ -3,8 +3,8 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createPipelineResources } from '../../ops/local/resources.ts';
-import type { PipelineResources } from '../../ops/local/resources.ts';
+import { createLocalResources } from '../../ops/local/resources.ts';
+import type { LocalResources } from '../../ops/local/resources.ts';
 import { createAwsClients } from '../../worker/aws-clients.ts';
 import type { AwsClients } from '../../worker/aws-clients.ts';
 
@@ -45,14 +45,14 @@ export interface TestPipelineOptions {
  * Buckets, queue and DLQ with fresh names, the raw bucket notifying the queue. As on AWS, the
  * queue starts with one s3:TestEvent message.
  */
-export function createTestPipeline(clients: AwsClients, options: TestPipelineOptions = {}): Promise<PipelineResources> {
+export function createTestPipeline(clients: AwsClients, options: TestPipelineOptions = {}): Promise<LocalResources> {
   const names = {
     rawBucket: uniqueName('raw'),
     processedBucket: uniqueName('processed'),
     queueName: uniqueName('ingest'),
     dlqName: uniqueName('ingest-dlq'),
   };
-  return createPipelineResources(clients, names, {
+  return createLocalResources(clients, names, {
     maxReceiveCount: options.maxReceiveCount ?? 3,
     ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     ...(options.suffixes === undefined ? {} : { suffixes: options.suffixes }),

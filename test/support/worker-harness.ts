@@ -9,7 +9,7 @@ import { createAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
 import { parseConfig, type Environment, type WorkerConfig } from '../../worker/config.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
-import type { PipelineResources } from '../../ops/local/resources.ts';
+import type { LocalResources } from '../../ops/local/resources.ts';
 import { createTestPipeline, testClients, waitFor } from './emulator.ts';
 
 function testEndpoint(): string {
@@ -33,7 +33,7 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
-export function testEnvironment(resources: PipelineResources, overrides: Environment = {}): Environment {
+export function testEnvironment(resources: LocalResources, overrides: Environment = {}): Environment {
   return {
     AWS_REGION: testRegion(),
     AWS_ENDPOINT_URL: testEndpoint(),
@@ -55,7 +55,7 @@ export function testEnvironment(resources: PipelineResources, overrides: Environ
  * S3 client; the test's clients stay untouched.
  */
 export async function startTestWorker(
-  resources: PipelineResources,
+  resources: LocalResources,
   overrides: Environment = {},
   prepareS3?: (s3: S3Client) => void,
 ): Promise<TestWorker> {
@@ -104,7 +104,7 @@ export async function startTestWorker(
 
 export interface PipelineWithWorker {
   readonly clients: AwsClients;
-  readonly resources: PipelineResources;
+  readonly resources: LocalResources;
   readonly harness: TestWorker;
   /** Stops the worker, then closes the test's own clients. */
   stop(): Promise<void>;

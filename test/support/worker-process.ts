@@ -10,7 +10,7 @@ import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PipelineResources } from '../../ops/local/resources.ts';
+import type { LocalResources } from '../../ops/local/resources.ts';
 import { isRunning, tailLines, waitForExit, withTimeout, type Exit } from '../../ops/local/child-processes.ts';
 import { followWorkerLog, type LogLine, type WorkerLog } from '../../ops/local/worker-log.ts';
 import type { Environment } from '../../worker/config.ts';
@@ -52,7 +52,7 @@ const children = new Set<ChildProcess>();
  * The worker's settings for a test pipeline, its AWS endpoint `endpoint` (a fault proxy, or the emulator):
  * the harness's test settings (1 s polls, no retry backoff, …), info logs, no queue depth sampling.
  */
-export function processEnvironment(resources: PipelineResources, endpoint: string, overrides: Environment = {}): Environment {
+export function processEnvironment(resources: LocalResources, endpoint: string, overrides: Environment = {}): Environment {
   return testEnvironment(resources, {
     AWS_ENDPOINT_URL: endpoint,
     LOG_LEVEL: 'info',

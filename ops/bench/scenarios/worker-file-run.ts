@@ -4,7 +4,7 @@
  * for the file and its peak RSS from /proc. Shared by the large-file, memory-growth and Parquet writer
  * scenarios.
  */
-import type { PipelineResources } from '../../local/resources.ts';
+import type { LocalResources } from '../../local/resources.ts';
 import type { LogLine } from '../../local/worker-log.ts';
 import type { BenchContext } from '../context.ts';
 import { loggedRecordCounts, waitForFilesProcessed } from '../file-outcomes.ts';
@@ -35,7 +35,7 @@ export interface WorkerFileRun {
   /** The worker's 'file processed' line. */
   readonly outcome: LogLine;
   /** The scratch pipeline the file went through, for reading its outputs. */
-  readonly resources: PipelineResources;
+  readonly resources: LocalResources;
 }
 
 export async function runWorkerOnOneFile(context: BenchContext, options: WorkerFileRunOptions): Promise<WorkerFileRun> {

@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../../worker/aws-clients.ts';
-import type { PipelineResources } from '../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../ops/local/resources.ts';
 import { createTestPipeline, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
 import { startTestWorker, type TestWorker } from '../../support/worker-harness.ts';
 
 const SAMPLE = new URL('../../../data/sample_data.jsonl', import.meta.url);
 
 let clients: AwsClients;
-let resources: PipelineResources;
+let resources: LocalResources;
 let harness: TestWorker;
 
 beforeAll(async () => {

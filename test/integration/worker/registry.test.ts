@@ -4,14 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../../worker/aws-clients.ts';
-import type { PipelineResources } from '../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../ops/local/resources.ts';
 import { createTestPipeline, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
 import { startTestWorker, type TestWorker } from '../../support/worker-harness.ts';
 
 const RECORD = '{"device_id":"sensor-new","temperature":21,"humidity":40}\n';
 
 let clients: AwsClients;
-let resources: PipelineResources;
+let resources: LocalResources;
 let harness: TestWorker;
 
 async function putRegistry(body: string): Promise<void> {

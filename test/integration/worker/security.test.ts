@@ -24,7 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { PipelineResources } from '../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../ops/local/resources.ts';
 import type { AwsClients } from '../../../worker/aws-clients.ts';
 import { createTestPipeline, testClients, uniqueName, waitFor } from '../../support/emulator.ts';
 import { startPipelineWithWorker, testEnvironment, type PipelineWithWorker } from '../../support/worker-harness.ts';
@@ -246,7 +246,7 @@ function expectNoSecrets(output: string): void {
 }
 
 /** A registry-free environment with the fake credentials for `resources`, all logs on. */
-function secretEnvironment(resources: PipelineResources, overrides: Record<string, string> = {}): Record<string, string | undefined> {
+function secretEnvironment(resources: LocalResources, overrides: Record<string, string> = {}): Record<string, string | undefined> {
   return {
     ...testEnvironment(resources, { LOG_LEVEL: 'trace', ...overrides }),
     ...FAKE_CREDENTIALS,

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import type { PipelineResources } from '../../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../../ops/local/resources.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
 import type { ObjectMessage } from '../../../../worker/common/object-message.ts';
 import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
@@ -36,7 +36,7 @@ const NOT_MATCHING = ['in/notes.txt', 'in/data.csv', 'in/folder/'];
 const OUTSIDE_PREFIX = ['elsewhere/x.jsonl'];
 
 /** A pipeline whose bucket announces none of these keys, holding the objects above; its queue drained. */
-async function seededPipeline(): Promise<PipelineResources> {
+async function seededPipeline(): Promise<LocalResources> {
   const resources = await createTestPipeline(clients, { suffixes: ['.never-announced'] });
   const limit = pLimit(8);
   await Promise.all(

@@ -16,7 +16,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { PipelineResources } from '../../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../../ops/local/resources.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
 import { objectMessage } from '../../../../worker/common/object-message.ts';
 import { createTestPipeline, readObjectText, receiveAll, testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
@@ -53,7 +53,7 @@ interface RedriveJson {
 }
 
 /** A fresh pipeline whose queue is empty (the s3:TestEvent drained) and whose DLQ holds `count` messages. */
-async function pipelineWithDeadLetters(count: number): Promise<{ resources: PipelineResources; seeded: SeededMessage[] }> {
+async function pipelineWithDeadLetters(count: number): Promise<{ resources: LocalResources; seeded: SeededMessage[] }> {
   const resources = await createTestPipeline(clients);
   await receiveAll(clients.sqs, resources.queueUrl);
   const seeded = Array.from({ length: count }, (_, index): SeededMessage => {

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CheckRow } from '../../../../ops/cli/smoke/checks.ts';
 import type { SmokeReport } from '../../../../ops/cli/smoke/run.ts';
-import type { PipelineResources } from '../../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../../ops/local/resources.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
 import { createTestPipeline, readObjectText, testClients } from '../../../support/emulator.ts';
 import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
@@ -67,7 +67,7 @@ function byCheck(report: SmokeReport): Record<string, CheckRow> {
 }
 
 /** Flags that point --local at this test's own buckets and queues (on the test emulator). */
-function localFlags(resources: PipelineResources): string[] {
+function localFlags(resources: LocalResources): string[] {
   return ['--local', '--raw-bucket', resources.rawBucket, '--processed-bucket', resources.processedBucket, '--queue-url', resources.queueUrl, '--dlq-url', resources.dlqUrl];
 }
 

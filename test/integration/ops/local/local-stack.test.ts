@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { PipelineResources } from '../../../../ops/local/resources.ts';
+import type { LocalResources } from '../../../../ops/local/resources.ts';
 import { destroyAwsClients } from '../../../../worker/aws-clients.ts';
 import type { AwsClients } from '../../../../worker/aws-clients.ts';
 import {
@@ -79,7 +79,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   /** A pipeline whose queue has had its s3:TestEvent taken off, so that it starts empty. */
-  async function emptyPipeline(options: TestPipelineOptions = {}): Promise<PipelineResources> {
+  async function emptyPipeline(options: TestPipelineOptions = {}): Promise<LocalResources> {
     const pipeline = await createTestPipeline(clients, options);
     const bodies = await receiveUntilQuiet(clients.sqs, pipeline.queueUrl, { what: 'the s3:TestEvent', quietSeconds: 0 });
     expect(testEventsIn(bodies)).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { Stack, Token, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { PipelineStack } from './pipeline-stack.ts';
+import type { DeliveryStack } from './delivery-stack.ts';
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {
   Validations.of(construct).acknowledge({ id, reason });
@@ -29,7 +29,7 @@ const ARTIFACT_GRANT_ACTIONS = ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's
  * generated; these are the wildcards it writes into them. The ingest stack in the stage keeps its own
  * acknowledgements (nag-acknowledgements.ts).
  */
-export function acknowledgePipelineNagFindings(stack: PipelineStack): void {
+export function acknowledgeDeliveryNagFindings(stack: DeliveryStack): void {
   const { pipeline, artifactBucket } = stack;
   const partition = literalOr(stack.partition, 'AWS::Partition');
   const region = literalOr(stack.region, 'AWS::Region');

@@ -8,10 +8,10 @@ import { CodePipeline, CodePipelineSource, ShellStep } from 'aws-cdk-lib/pipelin
 import type { Construct } from 'constructs';
 import { IngestStack } from './ingest-stack.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
-import { acknowledgePipelineNagFindings } from './pipeline-nag-acknowledgements.ts';
+import { acknowledgeDeliveryNagFindings } from './delivery-nag-acknowledgements.ts';
 import { SettingsError, type IngestSettings } from './settings.ts';
 
-export interface PipelineSettings {
+export interface DeliverySettings {
   /** GitHub repository as owner/name. */
   readonly repository: string;
   readonly branch: string;
@@ -48,12 +48,12 @@ function optionalString(context: (key: string) => unknown, key: string, pattern:
 }
 
 /** The pipeline's settings when context `pipeline` is true; undefined otherwise (the app then deploys the stack directly). */
-export function readPipelineSettings(context: (key: string) => unknown): PipelineSettings | undefined {
+export function readDeliverySettings(context: (key: string) => unknown): DeliverySettings | undefined {
   const enabled = context('pipeline');
   if (enabled === undefined || enabled === false || enabled === 'false') return undefined;
   if (enabled !== true && enabled !== 'true') throw new SettingsError('pipeline', 'true or false', enabled);
   const branch = context('pipelineBranch');
-  // The same keys as a direct deploy reads in build-app.ts; from cdk.json, like every ingest setting (see PipelineStack).
+  // The same keys as a direct deploy reads in build-app.ts; from cdk.json, like every ingest setting (see DeliveryStack).
   const ingestStackName = optionalString(context, 'stackName', STACK_NAME, 'a CloudFormation stack name (a letter, then letters, digits and hyphens)');
   const prometheusCollectorImage = optionalString(context, 'prometheusCollectorImage', IMAGE_REFERENCE, 'a container image reference');
   return {
@@ -97,7 +97,7 @@ function connectionService(connectionArn: string): string | undefined {
   return connectionArn.split(':')[2];
 }
 
-export interface PipelineStackProps extends StackProps, PipelineSettings {
+export interface DeliveryStackProps extends StackProps, DeliverySettings {
   readonly settings: IngestSettings;
 }
 
@@ -109,12 +109,12 @@ function shellWord(value: string): string {
  * CDK Pipelines on every push to the branch: test, synth, update itself, publish the assets (the worker
  * image is built from the Dockerfile here), deploy the ingest stack.
  */
-export class PipelineStack extends Stack {
+export class DeliveryStack extends Stack {
   readonly pipeline: CodePipeline;
   readonly artifactBucket: s3.Bucket;
   readonly stage: IngestStage;
 
-  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+  constructor(scope: Construct, id: string, props: DeliveryStackProps) {
     super(scope, id, props);
 
     const secure = {
@@ -175,7 +175,7 @@ export class PipelineStack extends Stack {
     this.pipeline.addStage(this.stage);
     this.pipeline.buildPipeline();
     if (connectionService(props.connectionArn) === 'codeconnections') this.grantUseConnectionUnderNewPrefix(props.connectionArn);
-    acknowledgePipelineNagFindings(this);
+    acknowledgeDeliveryNagFindings(this);
   }
 
   /**

@@ -6,7 +6,7 @@ import { App, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PipelineStack, readPipelineSettings, type PipelineSettings } from '../../infra/pipeline-stack.ts';
+import { DeliveryStack, readDeliverySettings, type DeliverySettings } from '../../infra/delivery-stack.ts';
 import { DEFAULT_SETTINGS, SettingsError, type IngestSettings } from '../../infra/settings.ts';
 
 const REPOSITORY = 'acme/iot-ingest';
@@ -21,17 +21,17 @@ afterAll(() => {
 });
 
 interface Synthesized {
-  readonly stack: PipelineStack;
+  readonly stack: DeliveryStack;
   readonly pipeline: Template;
   readonly ingest: Template;
 }
 
 /** Synth is slow (seconds): one per settings variant, shared by the tests. cdk-nag findings make it throw. */
-function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}, overrides: Partial<PipelineSettings> = {}): Synthesized {
+function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}, overrides: Partial<DeliverySettings> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'iot-pipeline-stack-'));
   outdirs.push(outdir);
   const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
-  const stack = new PipelineStack(app, 'IotIngestPipeline', {
+  const stack = new DeliveryStack(app, 'IotIngestPipeline', {
     env: { account: '123456789012', region: 'eu-west-1' },
     repository: REPOSITORY,
     branch: BRANCH,
@@ -100,7 +100,7 @@ function synthCommands({ stack, pipeline }: Synthesized): string[] {
   return buildSpec.phases.build.commands;
 }
 
-describe('PipelineStack', () => {
+describe('DeliveryStack', () => {
   it('synthesizes with no unacknowledged cdk-nag finding, in the pipeline stack or the stage', () => {
     // app.synth() throws "Validation failed" with the report when any finding is left.
     expect(() => defaults()).not.toThrow();
@@ -202,9 +202,9 @@ describe('PipelineStack', () => {
   });
 });
 
-describe('readPipelineSettings', () => {
+describe('readDeliverySettings', () => {
   const valid: Record<string, unknown> = { pipeline: 'true', pipelineRepository: REPOSITORY, pipelineConnectionArn: CONNECTION_ARN };
-  const read = (context: Record<string, unknown>) => readPipelineSettings((key) => context[key]);
+  const read = (context: Record<string, unknown>) => readDeliverySettings((key) => context[key]);
 
   it('returns undefined unless context pipeline is true', () => {
     expect(read({})).toBeUndefined();
