@@ -14,33 +14,57 @@ export function emptyTally(): FileTally {
   return { processed: 0, filtered: 0, rejected: 0, rejectedByReason: {}, unknownDevices: 0 };
 }
 
+/** Takes each processed record as its output JSON line, without the line end (JSON Lines). */
+export interface ProcessedLineSink {
+  readonly takes: 'line';
+  add(line: string): void;
+}
+
+/** Takes each processed record as an object (Parquet), so that no output line is built for it. */
+export interface ProcessedRecordSink {
+  readonly takes: 'record';
+  add(record: Readonly<Record<string, unknown>>): void;
+}
+
+export type ProcessedSink = ProcessedLineSink | ProcessedRecordSink;
+
+/** Takes each rejected line as the JSON line that describes it, without the line end. */
+export interface RejectedSink {
+  add(line: string): void;
+}
+
+export interface LineOutcomeSinks {
+  readonly processed: ProcessedSink;
+  readonly rejected: RejectedSink;
+}
+
 /**
- * Collects the outcome of every line of one file: the processed and rejected JSON Lines
- * (taken out in pieces by the writer) and the counts. No I/O.
+ * Decides the outcome of every line of one file with the record rules, hands processed records and
+ * rejected lines to their sinks, and counts every outcome. No I/O: the sinks buffer, their owner writes.
  */
-export class FileTransformer implements LineSink {
+export class LineOutcomeRouter implements LineSink {
   readonly tally: FileTally = emptyTally();
   private readonly rules: RecordRules;
-  private readonly onProcessedRecord: ((record: Readonly<Record<string, unknown>>) => void) | undefined;
-  private processedText = '';
-  private rejectedText = '';
+  private readonly processed: ProcessedSink;
+  private readonly rejected: RejectedSink;
 
-  /** With `onProcessedRecord`, processed records go there (e.g. a Parquet writer) instead of to JSON Lines text. */
-  constructor(rules: RecordRules, onProcessedRecord?: (record: Readonly<Record<string, unknown>>) => void) {
+  constructor(rules: RecordRules, sinks: LineOutcomeSinks) {
     this.rules = rules;
-    this.onProcessedRecord = onProcessedRecord;
+    this.processed = sinks.processed;
+    this.rejected = sinks.rejected;
   }
 
   /** A non-blank line: the splitter drops blank ones (see isBlankByte). */
   line(text: string, lineNumber: number): void {
-    if (this.onProcessedRecord) {
-      // A record writer gets no output line: building it cost 5 % of the Parquet writer's CPU (bench scenario 9).
+    const processed = this.processed;
+    if (processed.takes === 'record') {
+      // A record sink gets no output line: building one is a real share of the Parquet writer's CPU.
       const result = evaluateRecord(text, this.rules);
-      if (result.outcome === 'processed') this.onProcessedRecord(result.record);
+      if (result.outcome === 'processed') processed.add(result.record);
       this.account(result, text, lineNumber);
     } else {
       const result = evaluateLine(text, this.rules);
-      if (result.outcome === 'processed') this.processedText += result.output + '\n';
+      if (result.outcome === 'processed') processed.add(result.output);
       this.account(result, text, lineNumber);
     }
   }
@@ -52,20 +76,7 @@ export class FileTransformer implements LineSink {
       reason: REJECT_REASONS.lineTooLong,
       message: `the line is ${byteLength} bytes; text holds its first ${Buffer.byteLength(prefix)}`,
     } as const;
-    this.rejectedText += rejectedLine(lineNumber, rejection, prefix) + '\n';
-  }
-
-  /** Output produced since the last call, ready to be written. */
-  takeProcessed(): string {
-    const text = this.processedText;
-    this.processedText = '';
-    return text;
-  }
-
-  takeRejected(): string {
-    const text = this.rejectedText;
-    this.rejectedText = '';
-    return text;
+    this.rejected.add(rejectedLine(lineNumber, rejection, prefix));
   }
 
   private account(result: RecordResult, text: string, lineNumber: number): void {
@@ -79,7 +90,7 @@ export class FileTransformer implements LineSink {
         return;
       case 'rejected':
         this.countRejected(result.reason);
-        this.rejectedText += rejectedLine(lineNumber, result, text) + '\n';
+        this.rejected.add(rejectedLine(lineNumber, result, text));
         return;
     }
   }
@@ -87,5 +98,22 @@ export class FileTransformer implements LineSink {
   private countRejected(reason: RejectReason): void {
     this.tally.rejected += 1;
     this.tally.rejectedByReason[reason] = (this.tally.rejectedByReason[reason] ?? 0) + 1;
+  }
+}
+
+/** A sink that keeps its lines as JSON Lines text until taken: the outputs held in memory (measurements, tests). */
+export class TextLines implements ProcessedLineSink, RejectedSink {
+  readonly takes = 'line';
+  private text = '';
+
+  add(line: string): void {
+    this.text += line + '\n';
+  }
+
+  /** The lines added since the last call, each ending in a newline. */
+  take(): string {
+    const text = this.text;
+    this.text = '';
+    return text;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Page compression. ZSTD is the default: Node's own zlib does it natively (no dependency) and, for
  * these records, it is both smaller and faster than the pure JavaScript SNAPPY bundled with
- * hyparquet-writer (see ops/parquet-comparison.ts). Athena, Glue, Spark and DuckDB read both.
+ * hyparquet-writer (measured when the writer was chosen; see the README). Athena, Glue, Spark and
+ * DuckDB read both.
  */
 import * as zlib from 'node:zlib';
 import type { ParquetWriteOptions } from 'hyparquet-writer';

@@ -1,6 +1,6 @@
 /**
  * Where the bytes of one Parquet object go. The worker backs it with a streaming S3 upload
- * (ObjectWriter, worker/output/object-writer.ts); tests and measurements with memory (memory-sink.ts).
+ * (ObjectWriter, worker/output/object-writer.ts); tests with memory (test/support/parquet-memory-sink.ts).
  */
 export interface ParquetObjectSink {
   /** Appends bytes, waiting while the destination is behind; fails as soon as the destination does. */

@@ -7,9 +7,8 @@ import { toParquetRow } from './schema.ts';
 /**
  * 122,880 rows: DuckDB's own row group size (60 vectors of 2,048), the unit it parallelises a scan
  * over; Athena splits work and skips on row group statistics too. Larger groups compress a little
- * better but cost worker memory (the group is buffered): at this size a filled group of these
- * records takes about 11 MiB of heap (14 MiB with 100,000 distinct devices) and about 0.9 MiB
- * encoded with zstd.
+ * better but cost worker memory: the whole group is buffered as decoded values before it is encoded,
+ * and its encoded bytes until the next drain.
  */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
@@ -80,9 +79,9 @@ interface OpenObject {
  * Memory, whatever the size of the file: at most rowGroupRows rows are buffered across all
  * partitions together (when partitions interleave and their buffers add up to that, the largest is
  * encoded early as a smaller row group), plus the encoded bytes until the next drain, plus what each
- * open object's sink holds (lib-storage: up to a part per upload). At most maxOpenPartitions objects
- * are open: a row for one more partition closes and stores the least recently used, and a partition
- * idle for idleRowsBeforeClose rows is closed too. If rows of a closed partition come later, they go
+ * open object's sink holds (ObjectWriter: the part being filled and the parts in flight). At most
+ * maxOpenPartitions objects are open: a row for one more partition closes and stores the least
+ * recently used, and a partition idle for idleRowsBeforeClose rows is closed too. If rows of a closed partition come later, they go
  * to its next object (`…-part2.parquet`). The keys still depend only on the input, so processing
  * it again overwrites the same objects.
  *

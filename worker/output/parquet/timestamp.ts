@@ -51,8 +51,8 @@ function twoDigits(text: string, at: number): number {
 }
 
 /**
- * `YYYY-MM-DDTHH:MM:SSZ`, the shape devices mostly send, read without the regular expression (7 % of
- * the Parquet writer's CPU went there): the day through parseRfc3339 once, the time of day by hand.
+ * `YYYY-MM-DDTHH:MM:SSZ`, the shape devices mostly send, read without the regular expression (a real
+ * share of the Parquet writer's CPU went there): the day through parseRfc3339 once, the time of day by hand.
  * Undefined for any other shape, which parseRfc3339 reads.
  */
 function parseCommonShape(value: string): number | null | undefined {

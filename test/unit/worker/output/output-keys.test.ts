@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { PermanentFileError } from '../../../../worker/errors.ts';
-import { outputKeys, type OutputLocation } from '../../../../worker/process-object.ts';
+import { outputKeys, type OutputLocation } from '../../../../worker/output/output-keys.ts';
 
 const DEFAULTS: OutputLocation = { processedBucket: 'out', processedPrefix: '', rejectedBucket: 'out', rejectedPrefix: 'rejected/' };
 

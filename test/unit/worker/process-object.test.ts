@@ -1,0 +1,274 @@
+/**
+ * One object end to end through the processor the worker builds, against S3 in memory (the real S3Client
+ * with an in-memory request handler): what is stored, with which headers, and that a failure leaves
+ * nothing behind.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from '@jest/globals';
+import { PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
+import { createObjectProcessor, type FileResult } from '../../../worker/process-object.ts';
+import type { OutputLocation } from '../../../worker/output/output-keys.ts';
+import { InMemoryS3 } from '../../support/in-memory-s3.ts';
+
+const RAW = 'raw';
+const OUT = 'processed';
+const LOCATION: OutputLocation = { processedBucket: OUT, processedPrefix: '', rejectedBucket: OUT, rejectedPrefix: 'rejected/', parquetPrefix: 'parquet/' };
+const RULES = { temperatureThresholdCelsius: 10, locations: new Map([['sensor-alpha', 'loc-a']]), unknownLocationId: 'unknown' };
+
+const reading = (temperature: number, day = '2025-07-11', device = 'sensor-alpha') =>
+  `{"device_id":"${device}","temperature":${temperature},"humidity":50,"timestamp":"${day}T11:00:00Z"}`;
+
+/** `count` processed readings, each with a hash in its device id so that gzip cannot shrink them to little. */
+const manyReadings = (count: number) =>
+  Array.from({ length: count }, (_, index) => reading(11 + (index % 30), '2025-07-11', createHash('sha256').update(String(index)).digest('hex'))).join('\n');
+
+const INPUT = [reading(20), reading(5), '{"device_id":', '', reading(25, '2025-07-12', 'sensor-zeta'), '{"device_id":"x","temperature":30}'].join('\n') + '\n';
+const PROCESSED_TEXT =
+  '{"device_id":"sensor-alpha","temperature":20,"humidity":50,"timestamp":"2025-07-11T11:00:00Z","location_id":"loc-a","temp_fahrenheit":68}\n' +
+  '{"device_id":"sensor-zeta","temperature":25,"humidity":50,"timestamp":"2025-07-12T11:00:00Z","location_id":"unknown","temp_fahrenheit":77}\n';
+const REJECTED = [
+  { line: 3, reason: 'invalid_json', message: 'the line is not valid JSON', text: '{"device_id":' },
+  { line: 6, reason: 'missing_field', field: 'humidity', message: 'humidity is missing', text: '{"device_id":"x","temperature":30}' },
+];
+
+interface Setup {
+  readonly format?: 'jsonl' | 'parquet';
+  readonly partSizeBytes?: number;
+  readonly getObjectChunkBytes?: number;
+}
+
+function setUp({ format = 'jsonl', partSizeBytes = 5 * 1024 * 1024, getObjectChunkBytes }: Setup = {}) {
+  const s3 = new InMemoryS3(getObjectChunkBytes === undefined ? {} : { getObjectChunkBytes });
+  const processFile = createObjectProcessor({
+    s3: s3.client(),
+    output: { ...LOCATION, format },
+    upload: { partSizeBytes, queueSize: 2 },
+    maxLineBytes: 1024 * 1024,
+    limits: { maxObjectBytes: 100 * 1024 * 1024, maxRecordsPerFile: 1_000_000 },
+    rules: () => RULES,
+  });
+  const processKey = (key: string, eTag?: string) => processFile({ bucket: RAW, key, ...(eTag === undefined ? {} : { eTag }) }, new AbortController().signal);
+  return { s3, processKey };
+}
+
+function succeeded(result: FileResult) {
+  if (result.outcome !== 'succeeded') throw new Error(`the file ended as ${result.outcome}`);
+  return result;
+}
+
+/** The outputs reported are exactly the objects stored, and no multipart upload is left open. */
+function expectOutputsStored(s3: InMemoryS3, result: FileResult): void {
+  const { outputs } = succeeded(result);
+  const reported = [...outputs.processed, outputs.rejected].map(({ bucket, key, bytes }) => [`${bucket}/${key}`, bytes] as const);
+  expect(s3.sizes(OUT)).toStrictEqual(new Map(reported.sort(([a], [b]) => (a < b ? -1 : 1))));
+  expect(s3.uploads.size).toBe(0);
+}
+
+function rejectedRecords(body: Buffer): unknown[] {
+  return body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('the file did not fail');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('the object processor, JSON Lines', () => {
+  it('stores the processed records and the rejected lines with their reasons, and reports exactly those objects', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'site-1/readings.jsonl', INPUT);
+
+    const result = succeeded(await processKey('site-1/readings.jsonl'));
+
+    expect(result.tally).toStrictEqual({ processed: 2, filtered: 1, rejected: 2, rejectedByReason: { invalid_json: 1, missing_field: 1 }, unknownDevices: 1 });
+    expect(result).toMatchObject({ gzip: false, bytesRead: Buffer.byteLength(INPUT), bytesWritten: { processed: Buffer.byteLength(PROCESSED_TEXT) } });
+    const processed = s3.get(OUT, 'site-1/readings.jsonl');
+    const rejected = s3.get(OUT, 'rejected/site-1/readings.jsonl');
+    expect(processed?.body.toString('utf8')).toBe(PROCESSED_TEXT);
+    expect(rejectedRecords(rejected?.body ?? Buffer.alloc(0))).toStrictEqual(REJECTED);
+    const sourceETag = s3.get(RAW, 'site-1/readings.jsonl')?.eTag.replace(/"/g, '');
+    for (const object of [processed, rejected]) {
+      expect(object).toMatchObject({ contentType: 'application/x-ndjson', metadata: { 'source-etag': sourceETag } });
+    }
+    expectOutputsStored(s3, result);
+    expect(s3.callsOf('CreateMultipartUpload')).toHaveLength(0);
+  });
+
+  it('writes gzip for gzip input, with the gzip content type, and the same records inside', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'site-1/readings.jsonl.gz', gzipSync(INPUT));
+
+    const result = succeeded(await processKey('site-1/readings.jsonl.gz'));
+
+    expect(result.gzip).toBe(true);
+    const processed = s3.get(OUT, 'site-1/readings.jsonl.gz');
+    const rejected = s3.get(OUT, 'rejected/site-1/readings.jsonl.gz');
+    expect(processed?.contentType).toBe('application/gzip');
+    expect(rejected?.contentType).toBe('application/gzip');
+    expect(gunzipSync(processed?.body ?? Buffer.alloc(0)).toString('utf8')).toBe(PROCESSED_TEXT);
+    expect(rejectedRecords(gunzipSync(rejected?.body ?? Buffer.alloc(0)))).toStrictEqual(REJECTED);
+    expectOutputsStored(s3, result);
+  });
+
+  it('streams an output larger than a part as a multipart upload, byte for byte what one PutObject would store', async () => {
+    const input = manyReadings(400);
+    const whole = setUp();
+    whole.s3.put(RAW, 'big.jsonl', input);
+    const inParts = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    inParts.s3.put(RAW, 'big.jsonl', input);
+
+    const expected = await whole.processKey('big.jsonl');
+    const result = await inParts.processKey('big.jsonl');
+
+    expect(inParts.s3.callsOf('UploadPart').length).toBeGreaterThan(5);
+    expect(inParts.s3.get(OUT, 'big.jsonl')?.body).toStrictEqual(whole.s3.get(OUT, 'big.jsonl')?.body);
+    expect(inParts.s3.get(OUT, 'big.jsonl')?.eTag).toMatch(/-\d+"$/);
+    expect(result).toStrictEqual(expected);
+    expectOutputsStored(inParts.s3, result);
+  });
+
+  it('stores both outputs, empty, for a file whose every line is filtered', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'cold.jsonl', `${reading(1)}\n${reading(2)}\n`);
+
+    const result = succeeded(await processKey('cold.jsonl'));
+
+    expect(result.tally).toMatchObject({ processed: 0, filtered: 2, rejected: 0 });
+    expect(s3.sizes(OUT)).toStrictEqual(new Map([[`${OUT}/cold.jsonl`, 0], [`${OUT}/rejected/cold.jsonl`, 0]]));
+    expectOutputsStored(s3, result);
+  });
+
+  it('stores both outputs, empty, for an empty object', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'empty.jsonl', '');
+
+    const result = succeeded(await processKey('empty.jsonl'));
+
+    expect(result.bytesWritten).toStrictEqual({ processed: 0, rejected: 0 });
+    expect(s3.sizes(OUT).size).toBe(2);
+    expectOutputsStored(s3, result);
+  });
+
+  it('reports a missing object and an object replaced since the event, writing nothing', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'replaced.jsonl', INPUT);
+
+    expect(await processKey('gone.jsonl')).toStrictEqual({ outcome: 'missing' });
+    expect(await processKey('replaced.jsonl', 'an-older-etag')).toStrictEqual({
+      outcome: 'stale',
+      currentETag: s3.get(RAW, 'replaced.jsonl')?.eTag.replace(/"/g, ''),
+    });
+    expect(s3.sizes(OUT).size).toBe(0);
+  });
+});
+
+describe('the object processor, Parquet', () => {
+  it('stores one Parquet object per event date and the rejected lines as JSON Lines, and reports exactly those', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet' });
+    s3.put(RAW, 'site-1/readings.jsonl', INPUT);
+
+    const result = succeeded(await processKey('site-1/readings.jsonl'));
+
+    expect(result.parquetObjects?.map(({ key, partition, rows }) => [key, partition, rows])).toStrictEqual([
+      ['parquet/dt=2025-07-11/site-1/readings.parquet', 'dt=2025-07-11', 1],
+      ['parquet/dt=2025-07-12/site-1/readings.parquet', 'dt=2025-07-12', 1],
+    ]);
+    expect(result.outputs.processed.map(({ key }) => key)).toStrictEqual(result.parquetObjects?.map(({ key }) => key));
+    for (const { key } of result.outputs.processed) {
+      const object = s3.get(OUT, key);
+      expect(object?.contentType).toBe('application/vnd.apache.parquet');
+      expect([object?.body.subarray(0, 4).toString(), object?.body.subarray(-4).toString()]).toStrictEqual(['PAR1', 'PAR1']);
+    }
+    const rejected = s3.get(OUT, 'rejected/site-1/readings.jsonl');
+    expect(rejected?.contentType).toBe('application/x-ndjson');
+    expect(rejectedRecords(rejected?.body ?? Buffer.alloc(0))).toStrictEqual(REJECTED);
+    expect(s3.get(OUT, 'site-1/readings.jsonl')).toBeUndefined();
+    expectOutputsStored(s3, result);
+  });
+
+  it('stores only the rejected output when no record is processed', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet' });
+    s3.put(RAW, 'cold.jsonl', `${reading(1)}\nnot json\n`);
+
+    const result = succeeded(await processKey('cold.jsonl'));
+
+    expect(result.outputs.processed).toStrictEqual([]);
+    expect(result.parquetObjects).toStrictEqual([]);
+    expect([...s3.sizes(OUT).keys()]).toStrictEqual([`${OUT}/rejected/cold.jsonl`]);
+    expectOutputsStored(s3, result);
+  });
+});
+
+describe('the object processor, when the file fails', () => {
+  it('aborts the multipart upload of the processed output when a part fails, leaving no output', async () => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    s3.put(RAW, 'big.jsonl', manyReadings(400));
+    s3.fail({ operation: 'UploadPart', key: 'big.jsonl', times: 1 });
+
+    const error = await failureOf(processKey('big.jsonl'));
+
+    expect(error).toMatchObject({ name: 'InternalError' });
+    expect(s3.callsOf('AbortMultipartUpload').map(({ key }) => key)).toContain('big.jsonl');
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it('stores no processed output when the rejected output cannot be stored', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'a.jsonl', INPUT);
+    s3.fail({ operation: 'PutObject', key: 'rejected/a.jsonl' });
+
+    await expect(processKey('a.jsonl')).rejects.toMatchObject({ name: 'InternalError' });
+
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.callsOf('PutObject').map(({ key }) => key)).toStrictEqual(['rejected/a.jsonl']);
+  });
+
+  it('removes a Parquet partition stored early when the file fails later', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet', getObjectChunkBytes: 512 });
+    // Five dates: the fifth closes the least recently used partition, stored before the file ends.
+    const days = ['2025-07-01', '2025-07-02', '2025-07-03', '2025-07-04', '2025-07-05'];
+    s3.put(RAW, 'days.jsonl', [...days.map((day) => reading(20, day)), ...Array.from({ length: 20 }, () => reading(20, '2025-07-05'))].join('\n'));
+    s3.fail({ operation: 'PutObject', key: 'rejected/days.jsonl' });
+
+    await expect(processKey('days.jsonl')).rejects.toMatchObject({ name: 'InternalError' });
+
+    expect(s3.callsOf('PutObject').map(({ key }) => key)).toContain('parquet/dt=2025-07-01/days.parquet');
+    expect(s3.callsOf('DeleteObjects')).toHaveLength(1);
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it('fails for good on gzip that is cut short in S3, aborting the upload it started, leaving no output', async () => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    const gzip = gzipSync(manyReadings(2000));
+    s3.put(RAW, 'cut.jsonl.gz', gzip.subarray(0, gzip.length - 100));
+
+    const error = await failureOf(processKey('cut.jsonl.gz'));
+
+    expect(error).toBeInstanceOf(PermanentFileError);
+    expect(s3.callsOf('AbortMultipartUpload').map(({ key }) => key)).toContain('cut.jsonl.gz');
+    expect(error).toMatchObject({ reason: 'corrupt_gzip' });
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it('retries gzip whose body ended before its Content-Length, aborting the upload it started, leaving no output', async () => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    const gzip = gzipSync(manyReadings(2000));
+    s3.put(RAW, 'cut.jsonl.gz', gzip);
+    s3.fail({ operation: 'GetObject', key: 'cut.jsonl.gz', bodyEndsAfterBytes: gzip.length - 100 });
+
+    const error = await failureOf(processKey('cut.jsonl.gz'));
+
+    expect(error).toBeInstanceOf(TransientFileError);
+    expect(s3.callsOf('AbortMultipartUpload').map(({ key }) => key)).toContain('cut.jsonl.gz');
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+});
