@@ -6,10 +6,11 @@
 import { HeadObjectCommand, ListObjectsV2Command, type _Object, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
-import { MAX_BATCH_ENTRIES, sendObjectMessages, type RetryOptions } from '../../worker/common/send-batches.ts';
+import { sendObjectMessages, type RetryOptions } from '../../worker/common/send-batches.ts';
+import { SQS_MAX_BATCH_ENTRIES } from '../../worker/common/sqs-limits.ts';
 import { isObjectMissing } from '../../worker/errors.ts';
 import { objectMessage, type ObjectMessage } from '../../worker/common/object-message.ts';
-import { outputKeys, type OutputLocation } from '../../worker/process-object.ts';
+import { outputKeys, type OutputLocation } from '../../worker/output/output-keys.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz'] as const;
@@ -99,8 +100,8 @@ async function unprocessed(s3: S3Client, location: OutputLocation | undefined, o
 }
 
 async function sendPage(sqs: SQSClient, options: BackfillOptions, objects: readonly _Object[], tally: BackfillTally): Promise<boolean> {
-  for (let start = 0; start < objects.length; start += MAX_BATCH_ENTRIES) {
-    const batch = objects.slice(start, start + MAX_BATCH_ENTRIES);
+  for (let start = 0; start < objects.length; start += SQS_MAX_BATCH_ENTRIES) {
+    const batch = objects.slice(start, start + SQS_MAX_BATCH_ENTRIES);
     if (!options.dryRun) {
       await options.rateLimiter.take(batch.length, options.signal);
       if (options.signal.aborted) return false;

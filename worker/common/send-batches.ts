@@ -1,13 +1,14 @@
 /**
- * Puts object messages on the ingest queue with SendMessageBatch, retrying only the entries that
- * failed. The SQS client and the sleep are passed in, so the retry logic is tested without waiting.
+ * Puts messages on a queue with SendMessageBatch, in batches within SQS's limits (entries and bytes),
+ * retrying only the entries that failed. Object messages (the trigger, `ops backfill`) and raw bodies
+ * with their attributes (`ops redrive`) go through the same sender. The SQS client and the sleep are
+ * passed in, so the retry logic is tested without waiting.
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { backoffDelay } from './backoff.ts';
 import type { ObjectMessage } from './object-message.ts';
-
-/** SQS's limit of entries per SendMessageBatch. */
-export const MAX_BATCH_ENTRIES = 10;
+import { SQS_MAX_BATCH_ENTRIES, SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from './sqs-limits.ts';
 
 /** The part of SQSClient this module needs; a real SQSClient satisfies it. */
 export interface BatchSender {
@@ -31,14 +32,23 @@ export interface SendResult {
   readonly retriedEntries: number;
 }
 
-/** Some messages could not be sent after every attempt; the ones before them were sent exactly once. */
+/** A message to send: its body as SQS will store it, and its message attributes. */
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly attributes?: Readonly<Record<string, MessageAttributeValue>> | undefined;
+}
+
+/** Some messages could not be sent after every attempt; the others were sent exactly once. */
 export class SendBatchesError extends Error {
   readonly failed: number;
   readonly sent: number;
   /** How many entries failed for each reason (an SQS error code, or the error a whole call threw). */
   readonly reasons: Readonly<Record<string, number>>;
+  /** Where the unsent messages are in the list given to the sender. */
+  readonly unsentIndexes: readonly number[];
 
-  constructor(failed: number, sent: number, attempts: number, reasons: Record<string, number>, cause: unknown) {
+  constructor(unsentIndexes: readonly number[], sent: number, attempts: number, reasons: Record<string, number>, cause: unknown) {
+    const failed = unsentIndexes.length;
     const why = Object.entries(reasons)
       .map(([reason, count]) => `${count} × ${reason}`)
       .join(', ');
@@ -47,13 +57,16 @@ export class SendBatchesError extends Error {
     this.failed = failed;
     this.sent = sent;
     this.reasons = reasons;
+    this.unsentIndexes = unsentIndexes;
   }
 }
 
 interface PendingEntry {
-  /** Unique within the call and stable across retries, as SendMessageBatch needs. */
-  readonly id: string;
-  readonly body: string;
+  /** Where the message is in the list given; as a string, the entry id (unique within the call, stable across retries). */
+  readonly index: number;
+  readonly message: OutgoingMessage;
+  /** As SQS counts them against its limits. */
+  readonly bytes: number;
 }
 
 interface EntryFailure {
@@ -81,10 +94,29 @@ export function messageBody(message: ObjectMessage): string {
   return JSON.stringify(message).replace(CHARACTERS_SQS_MAY_REFUSE, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
+/**
+ * Groups of at most 10 entries and 1 MiB in all, as SendMessageBatch takes them: ten messages of 200 KB
+ * each would be refused whole (BatchRequestTooLong).
+ */
+function batchesWithinLimits(entries: readonly PendingEntry[]): PendingEntry[][] {
+  const batches: PendingEntry[][] = [];
+  let batch: PendingEntry[] = [];
+  let batchBytes = 0;
+  for (const entry of entries) {
+    if (batch.length === SQS_MAX_BATCH_ENTRIES || (batch.length > 0 && batchBytes + entry.bytes > SQS_MAX_PAYLOAD_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(entry);
+    batchBytes += entry.bytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+function requestEntry({ index, message }: PendingEntry): SendMessageBatchRequestEntry {
+  return { Id: String(index), MessageBody: message.body, ...(message.attributes ? { MessageAttributes: { ...message.attributes } } : {}) };
 }
 
 function thrownReason(error: unknown): string {
@@ -93,7 +125,7 @@ function thrownReason(error: unknown): string {
 }
 
 async function sendBatch(sqs: BatchSender, queueUrl: string, batch: readonly PendingEntry[]): Promise<RoundOutcome> {
-  const entries: SendMessageBatchRequestEntry[] = batch.map((entry) => ({ Id: entry.id, MessageBody: entry.body }));
+  const entries = batch.map(requestEntry);
   let output: SendMessageBatchCommandOutput;
   try {
     output = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
@@ -104,8 +136,9 @@ async function sendBatch(sqs: BatchSender, queueUrl: string, batch: readonly Pen
   const failedById = new Map((output.Failed ?? []).map((result) => [result.Id, result]));
   const failures: EntryFailure[] = [];
   for (const entry of batch) {
-    if (succeeded.has(entry.id)) continue;
-    const failed = failedById.get(entry.id);
+    const id = String(entry.index);
+    if (succeeded.has(id)) continue;
+    const failed = failedById.get(id);
     failures.push({
       entry,
       reason: failed ? (failed.Code ?? 'unknown error code') : 'no result for the entry',
@@ -119,7 +152,7 @@ async function sendRound(sqs: BatchSender, queueUrl: string, pending: readonly P
   let sent = 0;
   const failures: EntryFailure[] = [];
   let lastThrown: unknown;
-  for (const batch of chunks(pending, MAX_BATCH_ENTRIES)) {
+  for (const batch of batchesWithinLimits(pending)) {
     const outcome = await sendBatch(sqs, queueUrl, batch);
     sent += outcome.sent;
     failures.push(...outcome.failures);
@@ -135,18 +168,18 @@ function countReasons(failures: readonly EntryFailure[]): Record<string, number>
 }
 
 /**
- * Sends one SQS message per object message, in batches of 10, and retries failed entries (and only
- * those) with exponential backoff. Throws `SendBatchesError` if any are still unsent at the end.
+ * Sends the messages in batches within SQS's limits, and retries failed entries (and only those) with
+ * exponential backoff. Throws `SendBatchesError` if any are still unsent at the end.
  */
-export async function sendObjectMessages(
+export async function sendMessageBatches(
   sqs: BatchSender,
   queueUrl: string,
-  messages: readonly ObjectMessage[],
+  messages: readonly OutgoingMessage[],
   retry: RetryOptions,
 ): Promise<SendResult> {
   if (messages.length === 0) return { sent: 0, attempts: 0, retriedEntries: 0 };
   const maxAttempts = Math.max(1, Math.floor(retry.maxAttempts));
-  let pending: readonly PendingEntry[] = messages.map((message, index) => ({ id: String(index), body: messageBody(message) }));
+  let pending: readonly PendingEntry[] = messages.map((message, index) => ({ index, message, bytes: sqsMessageBytes(message.body, message.attributes) }));
   const givenUp: EntryFailure[] = [];
   let sent = 0;
   let retriedEntries = 0;
@@ -160,11 +193,24 @@ export async function sendObjectMessages(
     const retryable = outcome.failures.filter((failure) => !failure.permanent);
     if (retryable.length === 0 || attempt >= maxAttempts) {
       givenUp.push(...retryable);
-      if (givenUp.length > 0) throw new SendBatchesError(givenUp.length, sent, attempt, countReasons(givenUp), lastThrown);
+      if (givenUp.length > 0) {
+        const unsentIndexes = givenUp.map((failure) => failure.entry.index).sort((a, b) => a - b);
+        throw new SendBatchesError(unsentIndexes, sent, attempt, countReasons(givenUp), lastThrown);
+      }
       return { sent, attempts: attempt, retriedEntries };
     }
-    await retry.sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)));
+    await retry.sleep(backoffDelay(attempt, { firstDelay: retry.baseDelayMs, maxDelay: retry.maxDelayMs }));
     pending = retryable.map((failure) => failure.entry);
     retriedEntries += pending.length;
   }
+}
+
+/** One SQS message per object message, through `sendMessageBatches`. */
+export function sendObjectMessages(sqs: BatchSender, queueUrl: string, messages: readonly ObjectMessage[], retry: RetryOptions): Promise<SendResult> {
+  return sendMessageBatches(
+    sqs,
+    queueUrl,
+    messages.map((message) => ({ body: messageBody(message) })),
+    retry,
+  );
 }

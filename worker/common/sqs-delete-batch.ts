@@ -1,15 +1,12 @@
 /** One DeleteMessageBatch request and what came of each message in it. */
 import { DeleteMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 
-/** SQS's limit on the entries of one batch request (SendMessageBatch, DeleteMessageBatch, …). */
-export const SQS_MAX_BATCH_ENTRIES = 10;
-
 export interface DeleteBatchOutcome {
   readonly deleted: readonly Message[];
   readonly failed: ReadonlyArray<{ readonly message: Message; readonly code: string; readonly detail: string }>;
 }
 
-/** Deletes up to ten messages in one request; throws only when the request as a whole fails. */
+/** Deletes at most SQS_MAX_BATCH_ENTRIES (sqs-limits.ts) messages in one request; throws only when the request as a whole fails. */
 export async function deleteMessageBatch(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<DeleteBatchOutcome> {
   if (messages.length === 0) return { deleted: [], failed: [] };
   const output = await sqs.send(

@@ -2,39 +2,46 @@
  * Owns how messages come in and go. One sqs-consumer handles a batch and polls again only when the
  * whole batch is done, so a slow file would hold back its batch-mates. Instead the pool runs one
  * consumer per file slot, each taking one message at a time: a slow file holds only its own slot.
- * Finished messages are deleted in batches across the slots (DeleteBatcher). Receiving can be paused
+ * sqs-consumer only receives (and keeps the message invisible while it is handled); the message
+ * handler decides the message's fate and the pool carries it out (carryOut): deletes in batches
+ * across the slots (DeleteBatcher), visibility changes, copies to the DLQ. Receiving can be paused
  * (the task protection hold limit): each poller finishes its current long poll and the file it brings,
  * then waits before its next receive until the pool resumes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
+import { backoffDelay } from '../common/backoff.ts';
 import { DeleteBatcher } from './delete-batcher.ts';
+import { sendToDeadLetterQueue } from './dead-letter.ts';
 import { errorMessage } from '../errors.ts';
+import { FATE_KINDS, receiveCountOf, retryFate, type MessageFate, type RetryPolicy } from './message-fate.ts';
+import type { Telemetry } from '../telemetry.ts';
+
+export type ConsumerPoolEvents = Pick<
+  Telemetry,
+  'messagesDeleted' | 'messageDeletesFailed' | 'messageRetried' | 'messageReleased' | 'messageDeadLettered' | 'receiveFailed' | 'receiveRecovered'
+>;
 
 export interface ConsumerPoolOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
   readonly pollers: number;
   readonly waitTimeSeconds: number;
   readonly visibilityTimeoutSeconds: number;
   readonly heartbeatIntervalSeconds: number;
-  readonly handleMessage: (message: Message) => Promise<Message | undefined>;
-  readonly visibilityAfterFailure: (message: Message) => number;
-  readonly events: {
-    deleted(count: number): void;
-    deleteFailed(messageIds: readonly string[], error: string): void;
-    receiveFailed(error: string, firstInARow: boolean): void;
-    receiveRecovered(): void;
-  };
+  /** Decides a message's fate; never rejects. */
+  readonly handleMessage: (message: Message) => Promise<MessageFate>;
+  /** The backoff for a message whose copy the DLQ refused. */
+  readonly retryPolicy: RetryPolicy;
+  /** Told when a message is taken and when its fate has been carried out (task protection). */
+  readonly hold?: { acquire(): void; release(): void };
+  readonly events: ConsumerPoolEvents;
 }
 
-const RECEIVE_BACKOFF_FIRST_MS = 250;
-const RECEIVE_BACKOFF_MAX_MS = 5_000;
-/**
- * A finished message waits this long for others to share its delete request. Short next to any
- * visibility timeout; in the bench (2,000 small files, 1 then 8 in flight) it sent 4,000 deletes in 674 requests.
- */
+const RECEIVE_BACKOFF_MS = { firstDelay: 250, maxDelay: 5_000 } as const;
+/** A finished message waits this long for others to share its delete request; short next to any visibility timeout. */
 const DELETE_BATCH_WINDOW_MS = 20;
 
 interface Poller {
@@ -80,7 +87,12 @@ export class ConsumerPool {
 
   constructor(options: ConsumerPoolOptions) {
     this.options = options;
-    this.deletes = new DeleteBatcher({ sqs: options.sqs, queueUrl: options.queueUrl, windowMs: DELETE_BATCH_WINDOW_MS, events: options.events });
+    this.deletes = new DeleteBatcher({
+      sqs: options.sqs,
+      queueUrl: options.queueUrl,
+      windowMs: DELETE_BATCH_WINDOW_MS,
+      events: { deleted: options.events.messagesDeleted, deleteFailed: options.events.messageDeletesFailed },
+    });
     this.pollers = Array.from({ length: options.pollers }, () => this.createPoller());
   }
 
@@ -148,9 +160,11 @@ export class ConsumerPool {
         visibilityTimeout: options.visibilityTimeoutSeconds,
         heartbeatInterval: options.heartbeatIntervalSeconds,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        terminateVisibilityTimeout: ([message]) => (message ? options.visibilityAfterFailure(message) : 0),
-        handleMessage: options.handleMessage,
-        // A message is acknowledged (emits message_processed) but deleted by the batcher.
+        handleMessage: async (message) => {
+          await this.handle(message);
+          // Returning no message leaves its delete to carryOut.
+          return undefined;
+        },
         shouldDeleteMessages: false,
         preReceiveMessageCallback: async () => {
           await this.backOffAfterReceiveFailures(poller);
@@ -168,21 +182,65 @@ export class ConsumerPool {
       this.receiveSucceeded(poller);
     });
     consumer.on('empty', () => this.receiveSucceeded(poller));
-    consumer.on('message_processed', (message) => this.deletes.add(message));
     consumer.on('response_processed', () => {
       poller.busy = false;
       this.notifyIfIdle();
     });
     consumer.on('error', (error, message) => {
-      // Errors about a message (delete, visibility) are retried by SQS itself; receive errors carry none.
+      // An error about a message (a heartbeat's visibility change) is retried by the next heartbeat; receive errors carry none.
       if (message !== undefined || this.stopping.signal.aborted) return;
       poller.receiveFailures += 1;
       this.lastReceiveError = errorMessage(error);
       options.events.receiveFailed(this.lastReceiveError, poller.receiveFailures === 1);
     });
-    // A failed handler is accounted for by the message handler; listening keeps the emitter from throwing.
-    consumer.on('processing_error', () => undefined);
     return poller;
+  }
+
+  private async handle(message: Message): Promise<void> {
+    const { hold } = this.options;
+    hold?.acquire();
+    try {
+      await this.carryOut(message, await this.options.handleMessage(message));
+    } finally {
+      hold?.release();
+    }
+  }
+
+  /** The one place a fate becomes SQS requests. Never rejects: what SQS refuses, the visibility timeout retries. */
+  private async carryOut(message: Message, fate: MessageFate): Promise<void> {
+    const { events } = this.options;
+    switch (fate.kind) {
+      case FATE_KINDS.delete:
+        this.deletes.add(message);
+        return;
+      case FATE_KINDS.retry:
+        events.messageRetried(message.MessageId, fate.receiveCount, fate.afterSeconds, fate.error);
+        await this.changeVisibility(message, fate.afterSeconds);
+        return;
+      case FATE_KINDS.release:
+        events.messageReleased(message.MessageId);
+        await this.changeVisibility(message, 0);
+        return;
+      case FATE_KINDS.deadLetter:
+        try {
+          await sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, message, fate.reason, fate.detail);
+        } catch (error) {
+          await this.carryOut(message, retryFate(error, receiveCountOf(message), this.options.retryPolicy));
+          return;
+        }
+        events.messageDeadLettered(message.MessageId, fate.reason, fate.detail);
+        this.deletes.add(message);
+        return;
+    }
+  }
+
+  private async changeVisibility(message: Message, visibilityTimeoutSeconds: number): Promise<void> {
+    const { sqs, queueUrl } = this.options;
+    try {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: visibilityTimeoutSeconds }));
+    } catch {
+      // The message comes back when its current visibility timeout ends, as after a crash.
+    }
   }
 
   private receiveSucceeded(poller: Poller): void {
@@ -194,8 +252,7 @@ export class ConsumerPool {
   /** sqs-consumer re-polls at once after most errors; back off exponentially instead. */
   private async backOffAfterReceiveFailures(poller: Poller): Promise<void> {
     if (poller.receiveFailures === 0) return;
-    const delayMs = Math.min(RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_FIRST_MS * 2 ** (poller.receiveFailures - 1));
-    await sleep(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    await sleep(backoffDelay(poller.receiveFailures, RECEIVE_BACKOFF_MS), undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 
   private async waitWhilePaused(poller: Poller): Promise<void> {

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
-import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from '../common/sqs-message-size.ts';
+import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from '../common/sqs-limits.ts';
 
 /** Message attributes that tell an operator why a message was dead-lettered by the worker itself. */
 export const DEAD_LETTER_ATTRIBUTES = {

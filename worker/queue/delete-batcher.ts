@@ -8,7 +8,8 @@
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { errorMessage } from '../errors.ts';
-import { deleteMessageBatch, SQS_MAX_BATCH_ENTRIES } from '../common/sqs-delete-batch.ts';
+import { deleteMessageBatch } from '../common/sqs-delete-batch.ts';
+import { SQS_MAX_BATCH_ENTRIES } from '../common/sqs-limits.ts';
 
 export interface DeleteBatcherOptions {
   readonly sqs: SQSClient;

@@ -20,7 +20,8 @@ import type { RedriveJournal } from './journal.ts';
 import { releaseMessages } from '../peek-messages.ts';
 import { sendToSourceQueue } from './send.ts';
 import { errorMessage } from '../../../worker/errors.ts';
-import { deleteMessageBatch, SQS_MAX_BATCH_ENTRIES } from '../../../worker/common/sqs-delete-batch.ts';
+import { deleteMessageBatch } from '../../../worker/common/sqs-delete-batch.ts';
+import { SQS_MAX_BATCH_ENTRIES } from '../../../worker/common/sqs-limits.ts';
 
 export interface ClientSideRedriveOptions {
   readonly dlqUrl: string;

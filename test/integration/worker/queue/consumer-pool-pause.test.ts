@@ -6,8 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateQueueCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { pino } from 'pino';
 import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
 import { ConsumerPool } from '../../../../worker/queue/consumer-pool.ts';
+import { FATE_KINDS } from '../../../../worker/queue/message-fate.ts';
+import { createTelemetry } from '../../../../worker/telemetry.ts';
 import { testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
 
 const WAIT_TIME_SECONDS = 2;
@@ -41,12 +44,13 @@ async function startPool(): Promise<{ pool: ConsumerPool; queueUrl: string; hand
     waitTimeSeconds: WAIT_TIME_SECONDS,
     visibilityTimeoutSeconds: 10,
     heartbeatIntervalSeconds: 3,
+    deadLetterQueueUrl: queueUrl,
     handleMessage: (message: Message) => {
       handled.push(message.Body ?? '');
-      return Promise.resolve(message);
+      return Promise.resolve({ kind: FATE_KINDS.delete });
     },
-    visibilityAfterFailure: () => 0,
-    events: { deleted: () => undefined, deleteFailed: () => undefined, receiveFailed: () => undefined, receiveRecovered: () => undefined },
+    retryPolicy: { backoffBaseSeconds: 1, backoffMaxSeconds: 1 },
+    events: createTelemetry(pino({ level: 'silent' }), { defaultMetrics: false }),
   });
   pools.push(pool);
   pool.start();

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { sendToSourceQueue } from '../../../../ops/cli/redrive/send.ts';
 import { DEAD_LETTER_ATTRIBUTES, sendToDeadLetterQueue } from '../../../../worker/queue/dead-letter.ts';
-import { SQS_MAX_PAYLOAD_BYTES } from '../../../../worker/common/sqs-message-size.ts';
+import { SQS_MAX_PAYLOAD_BYTES } from '../../../../worker/common/sqs-limits.ts';
 import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
 
 const clients = testClients();

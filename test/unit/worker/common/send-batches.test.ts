@@ -1,6 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
-import type { SendMessageBatchCommand, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
-import { messageBody, SendBatchesError, sendObjectMessages, type BatchSender, type RetryOptions } from '../../../../worker/common/send-batches.ts';
+import type { SendMessageBatchCommand, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import {
+  messageBody,
+  SendBatchesError,
+  sendMessageBatches,
+  sendObjectMessages,
+  type BatchSender,
+  type RetryOptions,
+} from '../../../../worker/common/send-batches.ts';
+import { SQS_MAX_PAYLOAD_BYTES, sqsMessageBytes } from '../../../../worker/common/sqs-limits.ts';
 import { objectMessage, type ObjectMessage } from '../../../../worker/common/object-message.ts';
 
 const QUEUE_URL = 'http://127.0.0.1:4566/000000000000/ingest';
@@ -13,6 +21,7 @@ interface Call {
   readonly queueUrl: string | undefined;
   readonly ids: string[];
   readonly bodies: string[];
+  readonly entries: SendMessageBatchRequestEntry[];
 }
 
 /** A fake SQS client for the error branches; the integration test sends to the emulator's real SQS. */
@@ -27,7 +36,7 @@ class FakeSqs implements BatchSender {
   send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> {
     const entries = command.input.Entries ?? [];
     const ids = entries.map((entry) => entry.Id ?? '');
-    this.calls.push({ queueUrl: command.input.QueueUrl, ids, bodies: entries.map((entry) => entry.MessageBody ?? '') });
+    this.calls.push({ queueUrl: command.input.QueueUrl, ids, bodies: entries.map((entry) => entry.MessageBody ?? ''), entries });
     const verdicts = this.script(this.calls.length, ids);
     if (verdicts instanceof Error) return Promise.reject(verdicts);
     const output: SendMessageBatchCommandOutput = { $metadata: {}, Successful: [], Failed: [] };
@@ -149,6 +158,61 @@ describe('sendObjectMessages', () => {
     };
     const error = await sendError(sendObjectMessages(sqs, QUEUE_URL, messages(2), retryOptions([], 1)));
     expect(error.reasons).toStrictEqual({ 'no result for the entry': 1 });
+  });
+});
+
+describe('sendMessageBatches', () => {
+  it('sends raw bodies with their attributes, and no attributes field for a message without any', async () => {
+    // Prepare
+    const sqs = new FakeSqs();
+    const tag = { DataType: 'String', StringValue: 'site-1' };
+    // Act
+    const result = await sendMessageBatches(sqs, QUEUE_URL, [{ body: 'first', attributes: { tag } }, { body: 'second' }], retryOptions());
+    // Assess
+    expect(result).toStrictEqual({ sent: 2, attempts: 1, retriedEntries: 0 });
+    expect(sqs.calls[0]?.entries).toStrictEqual([
+      { Id: '0', MessageBody: 'first', MessageAttributes: { tag } },
+      { Id: '1', MessageBody: 'second' },
+    ]);
+  });
+
+  it('keeps each request within 1 MiB: ten messages of 200 KB go in batches of 5', async () => {
+    // Prepare
+    const sqs = new FakeSqs();
+    const large = Array.from({ length: 10 }, (_, index) => ({ body: `${index}`.padEnd(200_000, 'x') }));
+    // Act
+    await sendMessageBatches(sqs, QUEUE_URL, large, retryOptions());
+    // Assess
+    expect(sqs.calls.map((call) => call.ids)).toEqual([
+      ['0', '1', '2', '3', '4'],
+      ['5', '6', '7', '8', '9'],
+    ]);
+    for (const call of sqs.calls) {
+      expect(call.entries.reduce((bytes, entry) => bytes + sqsMessageBytes(entry.MessageBody ?? ''), 0)).toBeLessThanOrEqual(SQS_MAX_PAYLOAD_BYTES);
+    }
+  });
+
+  it('counts the attributes against the 1 MiB', async () => {
+    // Prepare: two bodies that fit together, but not with the second one's attribute.
+    const sqs = new FakeSqs();
+    const half = SQS_MAX_PAYLOAD_BYTES / 2 - 10;
+    const messages = [{ body: 'a'.repeat(half) }, { body: 'b'.repeat(half), attributes: { note: { DataType: 'String', StringValue: 'x'.repeat(100) } } }];
+    // Act
+    await sendMessageBatches(sqs, QUEUE_URL, messages, retryOptions());
+    // Assess
+    expect(sqs.calls.map((call) => call.ids)).toEqual([['0'], ['1']]);
+  });
+
+  it('says which messages were not sent, by their place in the list', async () => {
+    // Prepare
+    const sqs = new FakeSqs(() => (id) => (id === '1' ? { code: 'InvalidMessageContents', senderFault: true } : id === '12' ? { code: 'InternalError' } : 'ok'));
+    const bodies = Array.from({ length: 13 }, (_, index) => ({ body: `body ${index}` }));
+    // Act
+    const error = await sendError(sendMessageBatches(sqs, QUEUE_URL, bodies, retryOptions([], 2)));
+    // Assess
+    expect(error.unsentIndexes).toStrictEqual([1, 12]);
+    expect(error.failed).toBe(2);
+    expect(error.sent).toBe(11);
   });
 });
 
