@@ -1,299 +1,353 @@
 /**
- * The worker's settings, read once from the environment into one typed object.
- * Every variable is listed in README.md; `parseConfig` is pure so it can be tested without a process.
+ * The worker's settings, read once from the environment into one typed object. Each variable is
+ * declared once in WORKER_SETTINGS (and listed in README.md); `parseConfig` is pure so it can be
+ * tested without a process.
  */
 
 import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
-import { redactForLog } from './common/redact.ts';
+import {
+  ConfigError,
+  finiteNumber,
+  httpUrl,
+  keyPrefix,
+  oneOf,
+  portNumber,
+  readSettings,
+  setting,
+  text,
+  trueOrFalse,
+  wholeNumber,
+  type Environment,
+  type Setting,
+  type SettingKind,
+} from './common/settings.ts';
+
+export { ConfigError, type Environment };
 
 export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export type Environment = Readonly<Record<string, string | undefined>>;
-
 export interface WorkerConfig {
   readonly aws: {
+    /**
+     * AWS_REGION, else AWS_DEFAULT_REGION: the region of the queue and buckets.
+     * @default - required
+     */
     readonly region: string;
-    /** Only for emulators; unset on AWS. */
+    /**
+     * AWS_ENDPOINT_URL: only for emulators.
+     * @default - unset, the SDK's own endpoints
+     */
     readonly endpoint: string | undefined;
+    /**
+     * S3_FORCE_PATH_STYLE.
+     * @default - true when AWS_ENDPOINT_URL is set, else false
+     */
     readonly forcePathStyle: boolean;
+    /**
+     * AWS_IDLE_TIMEOUT_SECONDS: a request whose connection stays silent this long fails and is retried; more than WAIT_TIME_SECONDS.
+     * @default 60
+     */
     readonly idleTimeoutSeconds: number;
   };
+  /**
+   * QUEUE_URL: the ingest queue.
+   * @default - required
+   */
   readonly queueUrl: string;
-  /** Where poison messages go at once; when unset, read from the queue's redrive policy at start. */
+  /**
+   * DLQ_URL: where poison messages go at once.
+   * @default - read from the queue's redrive policy at start
+   */
   readonly deadLetterQueueUrl: string | undefined;
   readonly output: {
+    /**
+     * PROCESSED_BUCKET.
+     * @default - required
+     */
     readonly processedBucket: string;
+    /**
+     * PROCESSED_PREFIX; empty is the bucket's top level.
+     * @default ''
+     */
     readonly processedPrefix: string;
+    /**
+     * REJECTED_BUCKET.
+     * @default - PROCESSED_BUCKET
+     */
     readonly rejectedBucket: string;
+    /**
+     * REJECTED_PREFIX; sharing a bucket, not empty and not a prefix of PROCESSED_PREFIX.
+     * @default 'rejected/'
+     */
     readonly rejectedPrefix: string;
-    /** jsonl: processed records as JSON Lines under PROCESSED_PREFIX; parquet: Parquet under PARQUET_PREFIX/dt=…/. */
+    /**
+     * OUTPUT_FORMAT. jsonl: processed records as JSON Lines under PROCESSED_PREFIX; parquet: Parquet under PARQUET_PREFIX/dt=…/.
+     * @default 'jsonl'
+     */
     readonly format: OutputFormat;
+    /**
+     * PARQUET_PREFIX, with the parquet format.
+     * @default 'parquet/'
+     */
     readonly parquetPrefix: string;
   };
-  readonly pipeline: {
+  /** What the record rules (records/pipeline.ts) take from the settings. */
+  readonly recordRules: {
+    /**
+     * TEMPERATURE_THRESHOLD_CELSIUS: records at or below it are filtered.
+     * @default 10
+     */
     readonly temperatureThresholdCelsius: number;
+    /**
+     * UNKNOWN_LOCATION_ID: the location_id of devices missing from the registry.
+     * @default 'unknown'
+     */
     readonly unknownLocationId: string;
-    /** A longer line is rejected as line_too_long; bounds the memory one line can take. */
+  };
+  /** How much input one line and one file may bring. */
+  readonly inputLimits: {
+    /**
+     * MAX_LINE_BYTES: a longer line is rejected as line_too_long; bounds the memory one line can take.
+     * @default 1048576 (1 MiB)
+     */
     readonly maxLineBytes: number;
-    /** A larger object (stored, or decompressed) fails for good as object_too_large. */
+    /**
+     * MAX_OBJECT_BYTES: a larger object (stored, or decompressed) fails for good as object_too_large.
+     * @default 10737418240 (10 GiB)
+     */
     readonly maxObjectBytes: number;
-    /** A file with more non-blank lines fails for good as too_many_records. */
+    /**
+     * MAX_RECORDS_PER_FILE: a file with more non-blank lines fails for good as too_many_records.
+     * @default 100000000
+     */
     readonly maxRecordsPerFile: number;
   };
   readonly deviceRegistry: {
+    /**
+     * DEVICE_REGISTRY: "builtin", a JSON file path or s3://bucket/key.
+     * @default - builtin
+     */
     readonly source: RegistrySource;
+    /**
+     * DEVICE_REGISTRY_REFRESH_SECONDS: how often an S3 registry is re-read; 0 = never.
+     * @default 300
+     */
     readonly refreshSeconds: number;
   };
   readonly consumer: {
+    /**
+     * MAX_FILES_IN_FLIGHT: files processed at once, and pollers run.
+     * @default 8
+     */
     readonly maxFilesInFlight: number;
+    /**
+     * WAIT_TIME_SECONDS: the SQS long-poll wait.
+     * @default 20
+     */
     readonly waitTimeSeconds: number;
+    /**
+     * VISIBILITY_TIMEOUT_SECONDS: set on receive and renewed while a file runs.
+     * @default 60
+     */
     readonly visibilityTimeoutSeconds: number;
+    /**
+     * HEARTBEAT_INTERVAL_SECONDS: how often the visibility is renewed; below the visibility timeout.
+     * @default - a third of the visibility timeout, at least 1
+     */
     readonly heartbeatIntervalSeconds: number;
+    /**
+     * RETRY_BACKOFF_BASE_SECONDS: after a transient failure the message returns after base × 2^(receives − 1) s.
+     * @default 10
+     */
     readonly retryBackoffBaseSeconds: number;
+    /**
+     * RETRY_BACKOFF_MAX_SECONDS: the cap of that backoff; at least the base.
+     * @default - 300, or the base when it is larger
+     */
     readonly retryBackoffMaxSeconds: number;
-    /** How often the queue and DLQ depth gauges are refreshed; 0 turns them off. */
+    /**
+     * QUEUE_METRICS_INTERVAL_SECONDS: how often the queue and DLQ depth gauges are refreshed; 0 turns them off.
+     * @default 30
+     */
     readonly queueMetricsIntervalSeconds: number;
   };
   readonly upload: {
+    /**
+     * UPLOAD_PART_SIZE_MIB × 1 MiB: the multipart part size of the outputs.
+     * @default 5242880 (5 MiB)
+     */
     readonly partSizeBytes: number;
+    /**
+     * UPLOAD_QUEUE_SIZE: parts uploaded at once per output.
+     * @default 2
+     */
     readonly queueSize: number;
   };
+  /**
+   * SHUTDOWN_GRACE_SECONDS: on SIGTERM, how long files in flight may finish before they are released.
+   * @default 25
+   */
   readonly shutdownGraceSeconds: number;
   /** ECS task scale-in protection while messages are held; off outside ECS (no agent URI). */
   readonly taskProtection: {
+    /**
+     * ECS_AGENT_URI, set by ECS.
+     * @default - unset outside ECS
+     */
     readonly agentUri: string | undefined;
-    /** @default 60 */
+    /**
+     * TASK_PROTECTION_EXPIRES_MINUTES: the protection's expiry, renewed before it.
+     * @default 60
+     */
     readonly expiresInMinutes: number;
-    /** @default 10 */
+    /**
+     * TASK_PROTECTION_RELEASE_DELAY_SECONDS: idle this long, the task removes its protection.
+     * @default 10
+     */
     readonly releaseDelaySeconds: number;
     /**
-     * Protected this long without a break, the task stops receiving, finishes its files and removes
-     * its protection, so that a deployment or scale-in can stop it; 0 = never. @default 1800
+     * TASK_PROTECTION_MAX_HOLD_SECONDS: protected this long without a break, the task stops receiving, finishes its
+     * files and removes its protection, so that a deployment or scale-in can stop it; 0 = never.
+     * @default 1800
      */
     readonly maxHoldSeconds: number;
-    /** Then it stays idle and unprotected this long before it receives again. @default 60 */
+    /**
+     * TASK_PROTECTION_YIELD_IDLE_SECONDS: then it stays idle and unprotected this long before it receives again.
+     * @default 60
+     */
     readonly yieldIdleSeconds: number;
   };
   readonly http: {
+    /**
+     * HTTP_HOST: where /healthz, /readyz and /metrics are served.
+     * @default '0.0.0.0'
+     */
     readonly host: string;
+    /**
+     * HTTP_PORT.
+     * @default 8080
+     */
     readonly port: number;
   };
+  /**
+   * LOG_LEVEL: fatal, error, warn, info, debug, trace or silent.
+   * @default 'info'
+   */
   readonly logLevel: string;
-}
-
-/** A setting that is missing or malformed; its message is the one line the process prints before it exits. */
-export class ConfigError extends Error {
-  readonly variable: string;
-
-  constructor(variable: string, expectation: string, value: string | undefined) {
-    const got = value === undefined ? 'it is not set' : `got ${JSON.stringify(redactForLog(value))}`;
-    super(`${variable} must be ${expectation}; ${got}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MEBIBYTE = 1024 * 1024;
+const SECONDS = { unit: 'seconds' } as const;
 
-function checkHttpUrl(name: string, expectation: string, value: string): string {
-  try {
-    const { protocol } = new URL(value);
-    if (protocol === 'http:' || protocol === 'https:') return value;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError(name, expectation, value);
+const registrySource: SettingKind<RegistrySource> = {
+  expectation: '"builtin", a JSON file path or s3://bucket/key',
+  parse: (value) => (value.startsWith('s3:') && !/^s3:\/\/[^/]+\/.+$/.test(value) ? undefined : parseRegistrySource(value)),
+};
+
+/**
+ * Every variable the worker reads, in the shape of WorkerConfig, except those whose default or range
+ * follows another one's value (below). The defaults are documented on WorkerConfig.
+ */
+export const WORKER_SETTINGS = {
+  aws: {
+    region: setting('AWS_REGION', text('an AWS region such as eu-west-1'), { required: true, fallbackVariable: 'AWS_DEFAULT_REGION' }),
+    endpoint: setting('AWS_ENDPOINT_URL', httpUrl('an http(s) URL')),
+    forcePathStyle: setting('S3_FORCE_PATH_STYLE', trueOrFalse()),
+    idleTimeoutSeconds: setting('AWS_IDLE_TIMEOUT_SECONDS', wholeNumber({ min: 1, max: 3_600, ...SECONDS }), { default: 60 }),
+  },
+  queueUrl: setting('QUEUE_URL', httpUrl('the ingest queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)'), { required: true }),
+  deadLetterQueueUrl: setting('DLQ_URL', httpUrl('the dead-letter queue URL')),
+  output: {
+    processedBucket: setting('PROCESSED_BUCKET', text('the name of the bucket for processed output'), { required: true }),
+    processedPrefix: setting('PROCESSED_PREFIX', keyPrefix(), { default: '' }),
+    rejectedBucket: setting('REJECTED_BUCKET', text('the name of the bucket for rejected lines')),
+    rejectedPrefix: setting('REJECTED_PREFIX', keyPrefix(), { default: 'rejected/' }),
+    format: setting('OUTPUT_FORMAT', oneOf(OUTPUT_FORMATS), { default: 'jsonl' }),
+    parquetPrefix: setting('PARQUET_PREFIX', keyPrefix(), { default: 'parquet/' }),
+  },
+  recordRules: {
+    temperatureThresholdCelsius: setting('TEMPERATURE_THRESHOLD_CELSIUS', finiteNumber(), { default: 10 }),
+    unknownLocationId: setting('UNKNOWN_LOCATION_ID', text('a location id'), { default: 'unknown' }),
+  },
+  inputLimits: {
+    // At least the 1 KiB prefix an overlong line keeps in its rejected record.
+    maxLineBytes: setting('MAX_LINE_BYTES', wholeNumber({ min: 1024, max: 256 * MEBIBYTE, unit: 'bytes' }), { default: MEBIBYTE }),
+    maxObjectBytes: setting('MAX_OBJECT_BYTES', wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER, unit: 'bytes' }), { default: 10 * 1024 * MEBIBYTE }),
+    maxRecordsPerFile: setting('MAX_RECORDS_PER_FILE', wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER }), { default: 100_000_000 }),
+  },
+  deviceRegistry: {
+    source: setting('DEVICE_REGISTRY', registrySource, { default: { kind: 'builtin' } }),
+    refreshSeconds: setting('DEVICE_REGISTRY_REFRESH_SECONDS', wholeNumber({ min: 0, max: 86_400, ...SECONDS, note: '0 = never' }), { default: 300 }),
+  },
+  consumer: {
+    maxFilesInFlight: setting('MAX_FILES_IN_FLIGHT', wholeNumber({ min: 1, max: 256 }), { default: 8 }),
+    waitTimeSeconds: setting('WAIT_TIME_SECONDS', wholeNumber({ min: 0, max: 20, ...SECONDS }), { default: 20 }),
+    visibilityTimeoutSeconds: setting('VISIBILITY_TIMEOUT_SECONDS', wholeNumber({ min: 2, max: 43_200, ...SECONDS }), { default: 60 }),
+    retryBackoffBaseSeconds: setting('RETRY_BACKOFF_BASE_SECONDS', wholeNumber({ min: 0, max: 43_200, ...SECONDS }), { default: 10 }),
+    queueMetricsIntervalSeconds: setting('QUEUE_METRICS_INTERVAL_SECONDS', wholeNumber({ min: 0, max: 3_600, ...SECONDS, note: '0 = off' }), { default: 30 }),
+  },
+  upload: {
+    partSizeMiB: setting('UPLOAD_PART_SIZE_MIB', wholeNumber({ min: 5, max: 512, unit: 'MiB' }), { default: 5 }),
+    queueSize: setting('UPLOAD_QUEUE_SIZE', wholeNumber({ min: 1, max: 16 }), { default: 2 }),
+  },
+  shutdownGraceSeconds: setting('SHUTDOWN_GRACE_SECONDS', wholeNumber({ min: 0, max: 3_600, ...SECONDS }), { default: 25 }),
+  taskProtection: {
+    agentUri: setting('ECS_AGENT_URI', httpUrl('the ECS container agent URI (set by ECS)')),
+    expiresInMinutes: setting('TASK_PROTECTION_EXPIRES_MINUTES', wholeNumber({ min: 1, max: 2_880, unit: 'minutes' }), { default: 60 }),
+    releaseDelaySeconds: setting('TASK_PROTECTION_RELEASE_DELAY_SECONDS', wholeNumber({ min: 0, max: 3_600, ...SECONDS }), { default: 10 }),
+    maxHoldSeconds: setting('TASK_PROTECTION_MAX_HOLD_SECONDS', wholeNumber({ min: 0, max: 172_800, ...SECONDS, note: '0 = never' }), { default: 1_800 }),
+    yieldIdleSeconds: setting('TASK_PROTECTION_YIELD_IDLE_SECONDS', wholeNumber({ min: 1, max: 3_600, ...SECONDS }), { default: 60 }),
+  },
+  http: {
+    host: setting('HTTP_HOST', text('a host name or address to listen on'), { default: '0.0.0.0' }),
+    port: setting('HTTP_PORT', portNumber(0), { default: 8080 }),
+  },
+  logLevel: setting('LOG_LEVEL', oneOf(LOG_LEVELS), { default: 'info' }),
+} as const;
+
+function heartbeatIntervalSetting(visibilityTimeoutSeconds: number): Setting<number> {
+  const range = { min: 1, max: visibilityTimeoutSeconds - 1, ...SECONDS, note: 'below VISIBILITY_TIMEOUT_SECONDS' };
+  return setting('HEARTBEAT_INTERVAL_SECONDS', wholeNumber(range), { default: Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)) });
 }
 
-class EnvironmentReader {
-  private readonly env: Environment;
-
-  constructor(env: Environment) {
-    this.env = env;
-  }
-
-  private raw(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === '' ? undefined : value;
-  }
-
-  required(name: string, expectation: string): string {
-    const value = this.raw(name);
-    if (value === undefined) throw new ConfigError(name, expectation, undefined);
-    return value;
-  }
-
-  optional(name: string): string | undefined {
-    return this.raw(name);
-  }
-
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
-  /** Unlike `string`, keeps an explicitly empty value: an empty prefix is a real choice. */
-  prefix(name: string, fallback: string): string {
-    const value = this.env[name];
-    if (value === undefined) return fallback;
-    if (value.startsWith('/')) throw new ConfigError(name, 'an S3 key prefix that does not start with "/"', value);
-    return value;
-  }
-
-  requiredUrl(name: string, expectation: string): string {
-    return checkHttpUrl(name, expectation, this.required(name, expectation));
-  }
-
-  optionalUrl(name: string, expectation: string): string | undefined {
-    const value = this.raw(name);
-    return value === undefined ? undefined : checkHttpUrl(name, expectation, value);
-  }
-
-  integer(name: string, fallback: number, min: number, max: number, unit = ''): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const parsed = Number(value);
-    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
-      throw new ConfigError(name, `a whole number${unit} from ${min} to ${max}`, value);
-    }
-    return parsed;
-  }
-
-  number(name: string, fallback: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed)) throw new ConfigError(name, 'a finite number', value);
-    return parsed;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const value = this.raw(name)?.toLowerCase();
-    if (value === undefined) return fallback;
-    if (value === 'true' || value === '1') return true;
-    if (value === 'false' || value === '0') return false;
-    throw new ConfigError(name, '"true" or "false"', this.raw(name));
-  }
-
-  registrySource(name: string): RegistrySource {
-    const value = this.string(name, 'builtin');
-    if (value.startsWith('s3:') && !/^s3:\/\/[^/]+\/.+$/.test(value)) {
-      throw new ConfigError(name, '"builtin", a JSON file path or s3://bucket/key', value);
-    }
-    return parseRegistrySource(value);
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const match = allowed.find((candidate) => candidate === value);
-    if (match === undefined) throw new ConfigError(name, `one of ${allowed.join(', ')}`, value);
-    return match;
-  }
+function retryBackoffMaxSetting(retryBackoffBaseSeconds: number): Setting<number> {
+  const range = { min: retryBackoffBaseSeconds, max: 43_200, ...SECONDS, note: 'at least RETRY_BACKOFF_BASE_SECONDS' };
+  return setting('RETRY_BACKOFF_MAX_SECONDS', wholeNumber(range), { default: Math.max(300, retryBackoffBaseSeconds) });
 }
 
-/** Reads and validates every setting; throws `ConfigError` on the first bad one. */
-export function parseConfig(env: Environment): WorkerConfig {
-  const read = new EnvironmentReader(env);
+type OutputSettings = WorkerConfig['output'];
 
-  const region = read.optional('AWS_REGION') ?? read.optional('AWS_DEFAULT_REGION');
-  if (region === undefined) throw new ConfigError('AWS_REGION', 'an AWS region such as eu-west-1', undefined);
-  const endpoint = read.optionalUrl('AWS_ENDPOINT_URL', 'an http(s) URL');
-  const queueUrl = read.requiredUrl('QUEUE_URL', 'the ingest queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)');
-  const deadLetterQueueUrl = read.optionalUrl('DLQ_URL', 'the dead-letter queue URL');
-
-  const processedBucket = read.required('PROCESSED_BUCKET', 'the name of the bucket for processed output');
-  const output = {
-    processedBucket,
-    processedPrefix: read.prefix('PROCESSED_PREFIX', ''),
-    rejectedBucket: read.string('REJECTED_BUCKET', processedBucket),
-    rejectedPrefix: read.prefix('REJECTED_PREFIX', 'rejected/'),
-    format: read.oneOf('OUTPUT_FORMAT', 'jsonl', OUTPUT_FORMATS),
-    parquetPrefix: read.prefix('PARQUET_PREFIX', 'parquet/'),
-  };
-  if (output.format === 'parquet' && output.processedBucket === output.rejectedBucket && output.parquetPrefix.startsWith(output.rejectedPrefix)) {
+/** Sharing a bucket, the outputs need key spaces of their own; raw keys that would still cross are refused one by one (see outputKeys). */
+function checkOutputsApart(output: OutputSettings): void {
+  if (output.processedBucket !== output.rejectedBucket) return;
+  if (output.format === 'parquet' && output.parquetPrefix.startsWith(output.rejectedPrefix)) {
     throw new ConfigError('PARQUET_PREFIX', 'a prefix that does not start with REJECTED_PREFIX when both outputs share a bucket', output.parquetPrefix);
   }
-  // Sharing a bucket, rejected output needs a key space of its own; raw keys that would still
-  // land in it are refused one by one (see outputKeys).
-  if (output.processedBucket === output.rejectedBucket && output.processedPrefix.startsWith(output.rejectedPrefix)) {
-    throw new ConfigError(
-      'REJECTED_PREFIX',
-      'a non-empty prefix that PROCESSED_PREFIX does not start with, when both outputs share a bucket',
-      output.rejectedPrefix,
-    );
+  if (output.processedPrefix.startsWith(output.rejectedPrefix)) {
+    throw new ConfigError('REJECTED_PREFIX', 'a non-empty prefix that PROCESSED_PREFIX does not start with, when both outputs share a bucket', output.rejectedPrefix);
   }
+}
 
-  const visibilityTimeoutSeconds = read.integer('VISIBILITY_TIMEOUT_SECONDS', 60, 2, 43_200, ' of seconds');
-  const heartbeatIntervalSeconds = read.integer(
-    'HEARTBEAT_INTERVAL_SECONDS',
-    Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)),
-    1,
-    visibilityTimeoutSeconds - 1,
-    ' of seconds (below VISIBILITY_TIMEOUT_SECONDS)',
-  );
-  const retryBackoffBaseSeconds = read.integer('RETRY_BACKOFF_BASE_SECONDS', 10, 0, 43_200, ' of seconds');
+/** Reads and validates every setting, each on its own and then how they agree; throws `ConfigError` on the first bad one. */
+export function parseConfig(env: Environment): WorkerConfig {
+  const { aws, output, consumer, upload, ...rest } = readSettings(env, WORKER_SETTINGS);
+  const heartbeatIntervalSeconds = heartbeatIntervalSetting(consumer.visibilityTimeoutSeconds).read(env);
+  const retryBackoffMaxSeconds = retryBackoffMaxSetting(consumer.retryBackoffBaseSeconds).read(env);
 
-  const waitTimeSeconds = read.integer('WAIT_TIME_SECONDS', 20, 0, 20, ' of seconds');
-  const idleTimeoutSeconds = read.integer('AWS_IDLE_TIMEOUT_SECONDS', 60, 1, 3_600, ' of seconds');
-  if (idleTimeoutSeconds <= waitTimeSeconds) {
-    throw new ConfigError('AWS_IDLE_TIMEOUT_SECONDS', `more seconds than WAIT_TIME_SECONDS (${waitTimeSeconds}), or long polls would time out`, String(idleTimeoutSeconds));
+  const outputs = { ...output, rejectedBucket: output.rejectedBucket ?? output.processedBucket };
+  checkOutputsApart(outputs);
+  if (aws.idleTimeoutSeconds <= consumer.waitTimeSeconds) {
+    const expectation = `more seconds than WAIT_TIME_SECONDS (${consumer.waitTimeSeconds}), or long polls would time out`;
+    throw new ConfigError('AWS_IDLE_TIMEOUT_SECONDS', expectation, String(aws.idleTimeoutSeconds));
   }
 
   return {
-    aws: {
-      region,
-      endpoint,
-      forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', endpoint !== undefined),
-      idleTimeoutSeconds,
-    },
-    queueUrl,
-    deadLetterQueueUrl,
-    output,
-    pipeline: {
-      temperatureThresholdCelsius: read.number('TEMPERATURE_THRESHOLD_CELSIUS', 10),
-      unknownLocationId: read.string('UNKNOWN_LOCATION_ID', 'unknown'),
-      // At least the 1 KiB prefix an overlong line keeps in its rejected record.
-      maxLineBytes: read.integer('MAX_LINE_BYTES', MEBIBYTE, 1024, 256 * MEBIBYTE, ' of bytes'),
-      maxObjectBytes: read.integer('MAX_OBJECT_BYTES', 10 * 1024 * MEBIBYTE, 1, Number.MAX_SAFE_INTEGER, ' of bytes'),
-      maxRecordsPerFile: read.integer('MAX_RECORDS_PER_FILE', 100_000_000, 1, Number.MAX_SAFE_INTEGER),
-    },
-    deviceRegistry: {
-      source: read.registrySource('DEVICE_REGISTRY'),
-      refreshSeconds: read.integer('DEVICE_REGISTRY_REFRESH_SECONDS', 300, 0, 86_400, ' of seconds (0 = never)'),
-    },
-    consumer: {
-      maxFilesInFlight: read.integer('MAX_FILES_IN_FLIGHT', 8, 1, 256),
-      waitTimeSeconds,
-      visibilityTimeoutSeconds,
-      heartbeatIntervalSeconds,
-      retryBackoffBaseSeconds,
-      retryBackoffMaxSeconds: read.integer(
-        'RETRY_BACKOFF_MAX_SECONDS',
-        Math.max(300, retryBackoffBaseSeconds),
-        retryBackoffBaseSeconds,
-        43_200,
-        ' of seconds (at least RETRY_BACKOFF_BASE_SECONDS)',
-      ),
-      queueMetricsIntervalSeconds: read.integer('QUEUE_METRICS_INTERVAL_SECONDS', 30, 0, 3_600, ' of seconds (0 = off)'),
-    },
-    upload: {
-      partSizeBytes: read.integer('UPLOAD_PART_SIZE_MIB', 5, 5, 512, ' of MiB') * MEBIBYTE,
-      queueSize: read.integer('UPLOAD_QUEUE_SIZE', 2, 1, 16),
-    },
-    shutdownGraceSeconds: read.integer('SHUTDOWN_GRACE_SECONDS', 25, 0, 3_600, ' of seconds'),
-    taskProtection: {
-      agentUri: read.optionalUrl('ECS_AGENT_URI', 'the ECS container agent URI (set by ECS)'),
-      expiresInMinutes: read.integer('TASK_PROTECTION_EXPIRES_MINUTES', 60, 1, 2_880, ' of minutes'),
-      releaseDelaySeconds: read.integer('TASK_PROTECTION_RELEASE_DELAY_SECONDS', 10, 0, 3_600, ' of seconds'),
-      maxHoldSeconds: read.integer('TASK_PROTECTION_MAX_HOLD_SECONDS', 1_800, 0, 172_800, ' of seconds (0 = never)'),
-      yieldIdleSeconds: read.integer('TASK_PROTECTION_YIELD_IDLE_SECONDS', 60, 1, 3_600, ' of seconds'),
-    },
-    http: {
-      host: read.string('HTTP_HOST', '0.0.0.0'),
-      port: read.integer('HTTP_PORT', 8080, 0, 65_535),
-    },
-    logLevel: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    ...rest,
+    aws: { ...aws, forcePathStyle: aws.forcePathStyle ?? aws.endpoint !== undefined },
+    output: outputs,
+    consumer: { ...consumer, heartbeatIntervalSeconds, retryBackoffMaxSeconds },
+    upload: { partSizeBytes: upload.partSizeMiB * MEBIBYTE, queueSize: upload.queueSize },
   };
 }

@@ -4,7 +4,9 @@
  * and a missing or malformed setting is a `UsageError` naming both the flag and the variable.
  */
 import type { AwsClientOptions } from '../../worker/aws-clients.ts';
-import type { OutputLocation } from '../../worker/process-object.ts';
+import { ConfigError, portNumber, setting, type Setting } from '../../worker/common/settings.ts';
+import { WORKER_SETTINGS } from '../../worker/config.ts';
+import type { OutputLocation } from '../../worker/output/output-keys.ts';
 import { DEFAULT_PIPELINE_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
@@ -25,6 +27,8 @@ export type SettingName = keyof typeof SETTINGS;
 export type ConnectionFlags = { readonly local?: boolean } & { readonly [name in SettingName]?: string };
 
 export const LOCAL_DEFAULTS = { port: 4566, region: 'us-east-1', portVariable: 'LOCAL_EMULATOR_PORT' } as const;
+
+const LOCAL_EMULATOR_PORT = setting(LOCAL_DEFAULTS.portVariable, portNumber(1), { default: LOCAL_DEFAULTS.port });
 
 /** A queue given by URL, or (with --local) by name, to be looked up with GetQueueUrl. */
 export type QueueLocator = { readonly url: string } | { readonly name: string };
@@ -79,21 +83,17 @@ function checkHttpUrl(name: SettingName, value: string): string {
   throw new UsageError(`${flag} / ${variable} must be an http(s) URL (the ${what}); got ${JSON.stringify(value)}`);
 }
 
-function localEndpoint(env: Environment): string {
-  const raw = envValue(env, LOCAL_DEFAULTS.portVariable) ?? String(LOCAL_DEFAULTS.port);
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
-    throw new UsageError(`${LOCAL_DEFAULTS.portVariable} must be a port number from 1 to 65535; got ${JSON.stringify(raw)}`);
+/** A setting with no flag, read as the worker or `npm start` reads it; a bad value is a usage error. */
+function variableOnly<T>(env: Environment, declared: Setting<T>): T {
+  try {
+    return declared.read(env);
+  } catch (error) {
+    throw error instanceof ConfigError ? new UsageError(error.message) : error;
   }
-  return `http://127.0.0.1:${port}`;
 }
 
-function forcePathStyle(env: Environment, endpoint: string | undefined): boolean {
-  const value = envValue(env, 'S3_FORCE_PATH_STYLE')?.toLowerCase();
-  if (value === undefined) return endpoint !== undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new UsageError(`S3_FORCE_PATH_STYLE must be "true" or "false"; got ${JSON.stringify(value)}`);
+function localEndpoint(env: Environment): string {
+  return `http://127.0.0.1:${variableOnly(env, LOCAL_EMULATOR_PORT)}`;
 }
 
 /** Endpoint and region; on AWS the endpoint stays unset so the SDK picks the real ones. */
@@ -103,7 +103,8 @@ export function resolveConnection(flags: ConnectionFlags, env: Environment): Con
   const endpoint = flaggedEndpoint !== undefined ? checkHttpUrl('endpoint', flaggedEndpoint) : local ? localEndpoint(env) : undefined;
   const region = lookup(flags, env, 'region') ?? (local ? LOCAL_DEFAULTS.region : envValue(env, 'AWS_DEFAULT_REGION'));
   if (region === undefined) throw missing('region');
-  return { aws: { region, endpoint, forcePathStyle: forcePathStyle(env, endpoint) }, local };
+  const forcePathStyle = variableOnly(env, WORKER_SETTINGS.aws.forcePathStyle) ?? endpoint !== undefined;
+  return { aws: { region, endpoint, forcePathStyle }, local };
 }
 
 export function resolveQueue(flags: ConnectionFlags, env: Environment): QueueLocator {
@@ -144,7 +145,7 @@ export function resolveOutputLocation(flags: ConnectionFlags, env: Environment):
   return {
     processedBucket,
     processedPrefix: prefixSetting(processedPrefix, `${SETTINGS.processedPrefix.flag} / PROCESSED_PREFIX`, ''),
-    rejectedBucket: envValue(env, 'REJECTED_BUCKET') ?? processedBucket,
-    rejectedPrefix: prefixSetting(env['REJECTED_PREFIX'], 'REJECTED_PREFIX', 'rejected/'),
+    rejectedBucket: variableOnly(env, WORKER_SETTINGS.output.rejectedBucket) ?? processedBucket,
+    rejectedPrefix: variableOnly(env, WORKER_SETTINGS.output.rejectedPrefix),
   };
 }

@@ -7,24 +7,29 @@
 // LOCAL_EMULATOR_REGION          region, default us-east-1
 // LOCAL_EMULATOR_STOP_ON_STDIN_END=1  also stop when stdin closes, so that a parent that dies
 //                                     without cleaning up (a crashed test run) takes it along
-import { startLocalStack } from './local-stack.ts';
+import { ConfigError, oneOf, portNumber, readSettings, setting, text } from '../../worker/common/settings.ts';
+import { startLocalStack } from './stack/server.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
-function portFromEnv(): number {
-  const raw = process.env['LOCAL_EMULATOR_PORT'] ?? '4566';
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65_535) {
-    process.stderr.write(`LOCAL_EMULATOR_PORT must be a port number from 0 to 65535, got "${raw}"\n`);
+const EMULATOR_SETTINGS = {
+  port: setting('LOCAL_EMULATOR_PORT', portNumber(0), { default: 4566 }),
+  region: setting('LOCAL_EMULATOR_REGION', text('an AWS region name'), { default: 'us-east-1' }),
+  stopOnStdinEnd: setting('LOCAL_EMULATOR_STOP_ON_STDIN_END', oneOf(['0', '1']), { default: '0' }),
+} as const;
+
+function readEmulatorSettings() {
+  try {
+    return readSettings(process.env, EMULATOR_SETTINGS);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  return port;
 }
 
-const stack = await startLocalStack({
-  port: portFromEnv(),
-  region: process.env['LOCAL_EMULATOR_REGION'] || 'us-east-1',
-}).catch((error: unknown) => {
+const settings = readEmulatorSettings();
+const stack = await startLocalStack({ port: settings.port, region: settings.region }).catch((error: unknown) => {
   process.stderr.write(`local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
@@ -49,6 +54,6 @@ function stopAndExit(reason: string): void {
 
 process.once('SIGTERM', () => stopAndExit('SIGTERM'));
 process.once('SIGINT', () => stopAndExit('SIGINT'));
-if (process.env['LOCAL_EMULATOR_STOP_ON_STDIN_END'] === '1') {
+if (settings.stopOnStdinEnd === '1') {
   process.stdin.once('end', () => stopAndExit('stdin end')).resume();
 }

@@ -7,12 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients } from '../../worker/aws-clients.ts';
-import { ConfigError, parseConfig } from '../../worker/config.ts';
+import { parseConfig } from '../../worker/config.ts';
+import { ConfigError, portNumber, readSettings, setting, wholeNumber } from '../../worker/common/settings.ts';
 import { errorMessage } from '../../worker/errors.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker } from '../../worker/worker.ts';
 import { createLocalResources, DEFAULT_PIPELINE_NAMES } from './resources.ts';
-import { startLocalStack } from './local-stack.ts';
+import { startLocalStack } from './stack/server.ts';
 
 const SAMPLE_FILE = new URL('../../data/sample_data.jsonl', import.meta.url);
 const SAMPLE_KEY = 'samples/sample_data.jsonl';
@@ -23,32 +24,30 @@ function fail(line: string): never {
   process.exit(1);
 }
 
-function localPort(name: string, fallback: number): number {
-  const value = process.env[name] ?? String(fallback);
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`configuration error: ${name} must be a port number; got "${value}"`);
-  return port;
-}
+/** What `npm start` reads for itself; the worker's own settings come from the same environment. */
+const LOCAL_SETTINGS = {
+  emulatorPort: setting('LOCAL_EMULATOR_PORT', portNumber(0), { default: 4566 }),
+  maxReceiveCount: setting('MAX_RECEIVE_COUNT', wholeNumber({ min: 1, max: 1000 }), { default: 5 }),
+} as const;
 
-function maxReceiveCount(): number {
-  const value = process.env.MAX_RECEIVE_COUNT ?? '5';
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    fail(`configuration error: MAX_RECEIVE_COUNT must be a whole number from 1 to 1000; got "${value}"`);
+function orExit<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    throw error;
   }
-  return count;
 }
 
-const receiveCount = maxReceiveCount();
-const stack = await startLocalStack({ port: localPort('LOCAL_EMULATOR_PORT', 4566) }).catch((error: unknown) =>
+const local = orExit(() => readSettings(process.env, LOCAL_SETTINGS));
+const stack = await startLocalStack({ port: local.emulatorPort }).catch((error: unknown) =>
   fail(`cannot start the emulator: ${errorMessage(error)} (set LOCAL_EMULATOR_PORT to use another port)`),
 );
 const clients = createAwsClients({ region: stack.region, endpoint: stack.endpoint });
-const resources = await createLocalResources(clients, DEFAULT_PIPELINE_NAMES, { maxReceiveCount: receiveCount });
+const resources = await createLocalResources(clients, DEFAULT_PIPELINE_NAMES, { maxReceiveCount: local.maxReceiveCount });
 
-let config;
-try {
-  config = parseConfig({
+const config = orExit(() =>
+  parseConfig({
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '8080',
     ...process.env,
@@ -57,11 +56,8 @@ try {
     QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
     PROCESSED_BUCKET: process.env.PROCESSED_BUCKET ?? resources.processedBucket,
-  });
-} catch (error) {
-  if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
-  throw error;
-}
+  }),
+);
 
 const logger = pino({ level: config.logLevel, base: { service: 'iot-ingest-worker' } });
 const worker = await startWorker({ config, logger, ...clients }).catch((error: unknown) =>
@@ -89,7 +85,7 @@ const lines = [
   `  raw bucket        s3://${resources.rawBucket}  (every object put here is announced on the queue)`,
   `  processed bucket  s3://${config.output.processedBucket}/${processedPrefix}  rejected lines: s3://${config.output.rejectedBucket}/${config.output.rejectedPrefix}`,
   `  ingest queue      ${resources.queueUrl}`,
-  `  dead-letter queue ${resources.dlqUrl}  (after ${receiveCount} receives)`,
+  `  dead-letter queue ${resources.dlqUrl}  (after ${local.maxReceiveCount} receives)`,
   `  worker            ${worker.httpAddress}/healthz  /readyz  /metrics`,
   '',
 ];

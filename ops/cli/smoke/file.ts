@@ -3,6 +3,8 @@
  * and the outputs the data contract says they produce (README "Data contract"), byte for byte. Pure:
  * the time, the random part of the key and the worker's settings are passed in.
  */
+import { readSettings } from '../../../worker/common/settings.ts';
+import { WORKER_SETTINGS } from '../../../worker/config.ts';
 import { toFahrenheit } from '../../../worker/records/fahrenheit.ts';
 import { parquetObjectKey, partitionOf } from '../../../worker/output/parquet/partition.ts';
 
@@ -18,7 +20,8 @@ export interface SmokeRules {
   readonly unknownLocationId: string;
 }
 
-export const DEFAULT_SMOKE_RULES: SmokeRules = { temperatureThresholdCelsius: 10, unknownLocationId: 'unknown' };
+/** The worker's defaults, from its own declarations. */
+export const DEFAULT_SMOKE_RULES: SmokeRules = readSettings({}, WORKER_SETTINGS.recordRules);
 
 /** One line of the rejected output, as far as the contract fixes it (the message is free text). */
 export interface ExpectedRejection {

@@ -3,36 +3,39 @@
  * decide its expected outputs, where its metrics are read, which alarm it fires. Pure: the environment
  * is passed in, and a malformed value is a UsageError naming it.
  */
+import { WORKER_SETTINGS } from '../../../worker/config.ts';
+import { ConfigError, portNumber, readSettings, setting } from '../../../worker/common/settings.ts';
 import type { Environment } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { isHttpUrl } from '../settings.ts';
 import type { AlarmLocator } from './alarm.ts';
-import { DEFAULT_SMOKE_RULES, type SmokeRules } from './file.ts';
+import type { SmokeRules } from './file.ts';
 import type { MetricsSource } from './run.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS, type StackOutputs } from './stack-outputs.ts';
 
 /** The worker's HTTP port under npm start (README: Running the worker). */
 export const LOCAL_WORKER_PORT = 8080;
-export const DEFAULT_PARQUET_PREFIX = 'parquet/';
+/** The npm start worker's /metrics port; 0 (a free port) cannot be scraped from outside. */
+const LOCAL_WORKER_PORT_SETTING = setting('HTTP_PORT', portNumber(1), { default: LOCAL_WORKER_PORT });
 
-function value(env: Environment, name: string): string | undefined {
-  const text = env[name]?.trim();
-  return text === '' ? undefined : text;
+/** The worker's own declaration of a setting read as the worker reads it; a malformed value is a UsageError. */
+function asWorker<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** TEMPERATURE_THRESHOLD_CELSIUS and UNKNOWN_LOCATION_ID as the worker reads them, with its defaults. */
 export function smokeRules(env: Environment): SmokeRules {
-  const threshold = value(env, 'TEMPERATURE_THRESHOLD_CELSIUS');
-  const parsed = threshold === undefined ? DEFAULT_SMOKE_RULES.temperatureThresholdCelsius : Number(threshold);
-  if (!Number.isFinite(parsed)) throw new UsageError(`TEMPERATURE_THRESHOLD_CELSIUS must be a finite number; got ${JSON.stringify(threshold)}`);
-  return { temperatureThresholdCelsius: parsed, unknownLocationId: value(env, 'UNKNOWN_LOCATION_ID') ?? DEFAULT_SMOKE_RULES.unknownLocationId };
+  return asWorker(() => readSettings(env, WORKER_SETTINGS.recordRules));
 }
 
 /** PARQUET_PREFIX as the worker reads it: an empty value is a real choice. */
 export function parquetPrefix(env: Environment): string {
-  const prefix = env['PARQUET_PREFIX'] ?? DEFAULT_PARQUET_PREFIX;
-  if (prefix.startsWith('/')) throw new UsageError(`PARQUET_PREFIX must be an S3 key prefix that does not start with "/"; got ${JSON.stringify(prefix)}`);
-  return prefix;
+  return asWorker(() => WORKER_SETTINGS.output.parquetPrefix.read(env));
 }
 
 function httpUrl(text: string, label: string): string {
@@ -47,10 +50,7 @@ function httpUrl(text: string, label: string): string {
 export function metricsSource(metricsUrl: string | undefined, local: boolean, env: Environment): MetricsSource {
   if (metricsUrl !== undefined) return { kind: 'prometheus', url: httpUrl(metricsUrl, '--metrics-url'), explicit: true };
   if (!local) return { kind: 'queue', why: 'no --metrics-url' };
-  const port = value(env, 'HTTP_PORT') ?? String(LOCAL_WORKER_PORT);
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65_535) {
-    throw new UsageError(`HTTP_PORT must be a port number from 1 to 65535 (the local worker's /metrics); got ${JSON.stringify(port)}`);
-  }
+  const port = asWorker(() => LOCAL_WORKER_PORT_SETTING.read(env));
   return { kind: 'prometheus', url: `http://127.0.0.1:${port}/metrics`, explicit: false };
 }
 

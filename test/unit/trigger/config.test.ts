@@ -1,13 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
-import { hasEndpointOverride, parseTriggerConfig, TriggerConfigError, type Environment } from '../../../trigger/config.ts';
+import { hasEndpointOverride, parseTriggerConfig } from '../../../trigger/config.ts';
+import { ConfigError, type Environment } from '../../../worker/common/settings.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest';
 
-function configError(env: Environment): TriggerConfigError {
+function configError(env: Environment): ConfigError {
   try {
     parseTriggerConfig(env);
   } catch (error) {
-    if (error instanceof TriggerConfigError) return error;
+    if (error instanceof ConfigError) return error;
     throw error;
   }
   throw new Error('parseTriggerConfig did not throw');

@@ -28,9 +28,8 @@ describe('parseConfig', () => {
         format: 'jsonl',
         parquetPrefix: 'parquet/',
       },
-      pipeline: {
-        temperatureThresholdCelsius: 10,
-        unknownLocationId: 'unknown',
+      recordRules: { temperatureThresholdCelsius: 10, unknownLocationId: 'unknown' },
+      inputLimits: {
         maxLineBytes: 1024 * 1024,
         maxObjectBytes: 10 * 1024 * 1024 * 1024,
         maxRecordsPerFile: 100_000_000,
@@ -116,6 +115,9 @@ describe('parseConfig', () => {
     ['TASK_PROTECTION_MAX_HOLD_SECONDS', '172801'],
     ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '0'],
     ['TASK_PROTECTION_YIELD_IDLE_SECONDS', '1.5'],
+    ['HTTP_PORT', '65536'],
+    ['OUTPUT_FORMAT', 'csv'],
+    ['UPLOAD_PART_SIZE_MIB', '4'],
   ])('rejects %s=%j with a message naming the variable and the value', (variable, value) => {
     const error = configError({ ...BASE, [variable]: value });
     expect(error.variable).toBe(variable);
@@ -137,6 +139,33 @@ describe('parseConfig', () => {
     expect(error.message).toBe(
       `HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds (below VISIBILITY_TIMEOUT_SECONDS) from 1 to 29; got "${heartbeat}"`,
     );
+  });
+
+  it('reads UPLOAD_PART_SIZE_MIB in MiB into a part size in bytes', () => {
+    expect(parseConfig({ ...BASE, UPLOAD_PART_SIZE_MIB: '16' }).upload.partSizeBytes).toBe(16 * 1024 * 1024);
+  });
+
+  it('lets S3_FORCE_PATH_STYLE override the default that AWS_ENDPOINT_URL sets', () => {
+    expect(parseConfig({ ...BASE, AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', S3_FORCE_PATH_STYLE: 'FALSE' }).aws.forcePathStyle).toBe(false);
+    expect(parseConfig({ ...BASE, S3_FORCE_PATH_STYLE: '1' }).aws.forcePathStyle).toBe(true);
+  });
+
+  it('raises the RETRY_BACKOFF_MAX_SECONDS default to the base, and refuses a maximum below it', () => {
+    expect(parseConfig({ ...BASE, RETRY_BACKOFF_BASE_SECONDS: '600' }).consumer.retryBackoffMaxSeconds).toBe(600);
+    expect(configError({ ...BASE, RETRY_BACKOFF_BASE_SECONDS: '60', RETRY_BACKOFF_MAX_SECONDS: '30' }).message).toBe(
+      'RETRY_BACKOFF_MAX_SECONDS must be a whole number of seconds (at least RETRY_BACKOFF_BASE_SECONDS) from 60 to 43200; got "30"',
+    );
+  });
+
+  it('refuses an AWS_IDLE_TIMEOUT_SECONDS that a long poll would outlast', () => {
+    expect(configError({ ...BASE, WAIT_TIME_SECONDS: '20', AWS_IDLE_TIMEOUT_SECONDS: '20' }).message).toBe(
+      'AWS_IDLE_TIMEOUT_SECONDS must be more seconds than WAIT_TIME_SECONDS (20), or long polls would time out; got "20"',
+    );
+  });
+
+  it('refuses a PARQUET_PREFIX inside REJECTED_PREFIX in a shared bucket, only with the parquet format', () => {
+    expect(configError({ ...BASE, OUTPUT_FORMAT: 'parquet', PARQUET_PREFIX: 'rejected/parquet/' }).variable).toBe('PARQUET_PREFIX');
+    expect(parseConfig({ ...BASE, PARQUET_PREFIX: 'rejected/parquet/' }).output.parquetPrefix).toBe('rejected/parquet/');
   });
 
   it('rejects an empty REJECTED_PREFIX when both outputs share a bucket', () => {

@@ -56,7 +56,12 @@ describe('resolveConnection', () => {
     expect(usageMessage(() => resolveConnection({}, { AWS_REGION: 'r', AWS_ENDPOINT_URL: 'ftp://x' }))).toBe(
       '--endpoint / AWS_ENDPOINT_URL must be an http(s) URL (the endpoint URL); got "ftp://x"',
     );
-    expect(usageMessage(() => resolveConnection({ local: true }, { LOCAL_EMULATOR_PORT: '70000' }))).toContain('LOCAL_EMULATOR_PORT must be a port number');
+    expect(usageMessage(() => resolveConnection({ local: true }, { LOCAL_EMULATOR_PORT: '70000' }))).toBe(
+      'LOCAL_EMULATOR_PORT must be a port number from 1 to 65535; got "70000"',
+    );
+    expect(usageMessage(() => resolveConnection({}, { AWS_REGION: 'r', S3_FORCE_PATH_STYLE: 'maybe' }))).toBe(
+      'S3_FORCE_PATH_STYLE must be "true" or "false"; got "maybe"',
+    );
   });
 });
 
@@ -112,5 +117,9 @@ describe('resolveOutputLocation', () => {
     expect(resolveOutputLocation({}, env)).toEqual({ processedBucket: 'processed-env', processedPrefix: 'out/', rejectedBucket: 'bad', rejectedPrefix: 'r/' });
     expect(resolveOutputLocation({ processedPrefix: 'flag/' }, env).processedPrefix).toBe('flag/');
     expect(usageMessage(() => resolveOutputLocation({ processedPrefix: '/abs' }, env))).toContain('must be an S3 key prefix');
+    expect(usageMessage(() => resolveOutputLocation({}, { ...env, REJECTED_PREFIX: '/r/' }))).toBe(
+      'REJECTED_PREFIX must be an S3 key prefix that does not start with "/"; got "/r/"',
+    );
+    expect(resolveOutputLocation({}, { ...env, REJECTED_PREFIX: '' }).rejectedPrefix).toBe('');
   });
 });
