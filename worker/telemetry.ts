@@ -8,7 +8,8 @@ import type { ObjectRef } from './common/events.ts';
 import type { FileResult } from './process-object.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
-import type { AgentProtection } from './task-protection/agent-client.ts';
+import { PROTECTION_ACTIONS, type ProtectionAction } from './task-protection/agent-client.ts';
+import type { AgentCallFailure, AgentProtection } from './task-protection/protocol.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
 
@@ -91,6 +92,12 @@ function createMetrics(registry: Registry) {
       labelNames: ['stage'],
       registers,
     }),
+    protectionAgentFailures: new Counter({
+      name: name('task_protection_agent_failures_total'),
+      help: 'Failed calls to the ECS container agent to turn task scale-in protection on (enable, renewals too) or off (disable)',
+      labelNames: ['operation'],
+      registers,
+    }),
     registryDevices: new Gauge({ name: name('device_registry_devices'), help: 'Devices in the loaded device registry', registers }),
     registryRefreshFailures: new Counter({
       name: name('device_registry_refresh_failures_total'),
@@ -114,6 +121,9 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
   for (const output of ['processed', 'rejected']) metrics.bytesWritten.inc({ output }, 0);
   for (const queue of QUEUE_ROLES) metrics.queueSampleFailures.inc({ queue }, 0);
   for (const stage of PROTECTION_YIELD_STAGES) metrics.protectionYields.inc({ stage }, 0);
+  for (const operation of PROTECTION_ACTIONS) metrics.protectionAgentFailures.inc({ operation }, 0);
+
+  const protectionLogger = logger.child({ component: 'task-protection' });
 
   const fileListeners: Array<(report: FileReport) => void> = [];
 
@@ -212,6 +222,32 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     queueDepthSampleFailed: (queue: QueueRole, error: string): void => {
       metrics.queueSampleFailures.inc({ queue });
       logger.debug({ queue, err: error }, 'queue depth sample failed');
+    },
+    taskProtectionNotOnEcs: (): void => {
+      protectionLogger.info('task scale-in protection is off: ECS_AGENT_URI is not set (not running on ECS)');
+    },
+    taskProtectionOn: (expiresInMinutes: number, expirationDate: string | undefined): void => {
+      protectionLogger.info({ expiresInMinutes, expirationDate }, 'task scale-in protection on');
+    },
+    taskProtectionRenewed: (expiresInMinutes: number, expirationDate: string | undefined): void => {
+      protectionLogger.debug({ expiresInMinutes, expirationDate }, 'task scale-in protection renewed');
+    },
+    taskProtectionOff: (): void => {
+      protectionLogger.info('task scale-in protection off');
+    },
+    taskProtectionAgentFailed: (failure: AgentCallFailure): void => {
+      const { action, error, consecutiveFailures, agentState, willRetry } = failure;
+      metrics.protectionAgentFailures.inc({ operation: action });
+      protectionLogger.warn(
+        { action, err: error, consecutiveFailures, agentState },
+        `could not turn task scale-in protection ${action === 'enable' ? 'on' : 'off'}${willRetry ? '; will retry' : ''}`,
+      );
+    },
+    taskProtectionAgentRecovered: (action: ProtectionAction, failures: number): void => {
+      protectionLogger.info({ action, failures }, 'ECS agent reachable again');
+    },
+    taskProtectionFailedUnexpectedly: (error: string): void => {
+      protectionLogger.error({ err: error }, 'task protection reconcile failed');
     },
     taskProtectionYieldStarted: (heldForMs: number, holdLimitMs: number): void => {
       metrics.protectionYields.inc({ stage: 'stopped_receiving' });

@@ -1,6 +1,6 @@
 /**
- * What the worker tells the ECS container agent about task scale-in protection, and what the agent's
- * answers mean: plain values in, plain values out (the calls themselves are in task-protection.ts).
+ * The ECS container agent's task-protection endpoint: what the worker sends, one bounded call, and
+ * what the agent's answers mean. The call never throws: every end is an `AgentOutcome`.
  *
  * The agent answers (amazon-ecs-agent, ecs-agent/tmds/handlers/taskprotection/v1):
  *   200 {"protection":{"ExpirationDate":…,"ProtectionEnabled":true,"TaskArn":"…"}}   done
@@ -8,43 +8,15 @@
  *   4xx/5xx {"requestID":"…","error":{"Arn":"…","Code":"AccessDeniedException","Message":"…"}}
  */
 import { isJsonObject } from '../common/json-object.ts';
+import { errorMessage } from '../errors.ts';
 
 /** ECS accepts 1 to 2,880 minutes (48 hours); without a value it protects for 120. */
 export const MIN_EXPIRES_IN_MINUTES = 1;
 export const MAX_EXPIRES_IN_MINUTES = 2_880;
 export const TASK_PROTECTION_PATH = '/task-protection/v1/state';
 
-export type ProtectionAction = 'enable' | 'disable';
-/** What the agent last confirmed; `unknown` after a call whose effect cannot be known (timeout, 5xx). */
-export type AgentProtection = 'on' | 'off' | 'unknown';
-
-export interface ProtectionView {
-  /** Work is held, or was released less than the release delay ago. */
-  readonly wanted: boolean;
-  readonly agent: AgentProtection;
-  /** When the last successful enable was sent, on the `nowMs` clock. */
-  readonly enabledAtMs: number | undefined;
-  readonly nowMs: number;
-  readonly renewAfterMs: number;
-}
-
-/** The agent call due now, if any. */
-export function nextAction(view: ProtectionView): ProtectionAction | undefined {
-  if (!view.wanted) return view.agent === 'off' ? undefined : 'disable';
-  if (view.agent !== 'on' || view.enabledAtMs === undefined) return 'enable';
-  return view.nowMs - view.enabledAtMs >= view.renewAfterMs ? 'enable' : undefined;
-}
-
-/** With nothing due now: in how many ms the protection must be renewed (undefined: nothing to renew). */
-export function renewalDueInMs(view: ProtectionView): number | undefined {
-  if (!view.wanted || view.agent !== 'on' || view.enabledAtMs === undefined) return undefined;
-  return Math.max(0, view.enabledAtMs + view.renewAfterMs - view.nowMs);
-}
-
-/** Backoff before retrying after `consecutiveFailures` failed calls (1, 2, …). */
-export function retryDelayMs(consecutiveFailures: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(0, consecutiveFailures - 1), 20));
-}
+export const PROTECTION_ACTIONS = ['enable', 'disable'] as const;
+export type ProtectionAction = (typeof PROTECTION_ACTIONS)[number];
 
 /** The PUT body the agent expects; ExpiresInMinutes only applies when enabling. */
 export function protectionRequestBody(action: ProtectionAction, expiresInMinutes: number): string {
@@ -94,4 +66,61 @@ export function interpretAgentResponse(status: number, body: unknown, action: Pr
   // A 2xx without failure or error is taken as done when disabling; enabling must be confirmed.
   if (!wantEnabled) return { ok: true, expirationDate: undefined };
   return { ok: false, definite: false, error: `HTTP ${status} from the ECS agent without a protection state` };
+}
+
+/** `${ECS_AGENT_URI}/task-protection/v1/state`, whether or not the URI ends in a slash. */
+export function taskProtectionUrl(agentUri: string): string {
+  return `${agentUri.trim().replace(/\/+$/, '')}${TASK_PROTECTION_PATH}`;
+}
+
+export interface AgentCall {
+  readonly fetch: typeof fetch;
+  readonly url: string;
+  readonly action: ProtectionAction;
+  readonly expiresInMinutes: number;
+  /** No answer within this long is a failure whose effect is unknown. */
+  readonly timeoutMs: number;
+  /** Aborting it ends the call as `cancelled` (shutdown), not as a failure worth reporting. */
+  readonly cancelSignal?: AbortSignal;
+}
+
+export interface AgentCallResult {
+  readonly outcome: AgentOutcome;
+  /** Cut short through `cancelSignal`. */
+  readonly cancelled: boolean;
+}
+
+/** One PUT to the agent, bounded by `timeoutMs`; resolves in every case, never rejects. */
+export async function callAgent(call: AgentCall): Promise<AgentCallResult> {
+  const { timeoutMs, cancelSignal, action } = call;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => {
+    const error = new Error(`no answer from the ECS agent within ${timeoutMs} ms`);
+    error.name = 'TimeoutError';
+    timeout.abort(error);
+  }, timeoutMs);
+  timer.unref();
+  const signal = cancelSignal === undefined ? timeout.signal : AbortSignal.any([timeout.signal, cancelSignal]);
+  try {
+    const response = await call.fetch(call.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: protectionRequestBody(action, call.expiresInMinutes),
+      signal,
+    });
+    const raw = await response.text();
+    let body: unknown;
+    try {
+      body = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    return { outcome: interpretAgentResponse(response.status, body, action), cancelled: false };
+  } catch (error) {
+    const cancelled = cancelSignal?.aborted === true && !timeout.signal.aborted;
+    const reason: unknown = signal.aborted ? signal.reason : error;
+    return { outcome: { ok: false, definite: false, error: errorMessage(reason) }, cancelled };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,7 +9,7 @@
  *
  * `nextYieldStep` decides from plain values; `createProtectionYield` carries the decisions out.
  */
-import type { AgentProtection } from './agent-client.ts';
+import type { AgentProtection } from './protocol.ts';
 
 export const YIELD_PHASES = ['receiving', 'finishing', 'releasing', 'idle'] as const;
 /** receiving: as usual; finishing: no new messages, files held still running; releasing: protection being removed; idle: unprotected, waiting. */

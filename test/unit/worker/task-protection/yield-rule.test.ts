@@ -4,7 +4,6 @@
  * unprotected for the idle window, then receives again.
  */
 import { describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import {
   createProtectionYield,
   jitteredHoldLimitMs,
@@ -15,8 +14,8 @@ import {
   type YieldLimits,
   type YieldState,
 } from '../../../../worker/task-protection/yield-rule.ts';
-import type { AgentProtection } from '../../../../worker/task-protection/agent-client.ts';
-import { createTaskProtection, type TaskProtection } from '../../../../worker/task-protection/protection.ts';
+import type { AgentProtection } from '../../../../worker/task-protection/protocol.ts';
+import { createTaskProtection, type TaskProtection, type TaskProtectionEvents } from '../../../../worker/task-protection/driver.ts';
 
 const MINUTE = 60_000;
 const LIMITS: YieldLimits = { holdLimitMs: 30 * MINUTE, idleMs: MINUTE };
@@ -291,6 +290,17 @@ describe('the hold limit carried out', () => {
 // ---------------------------------------------------------------------------------------------
 // With the real task protection: the release delay does not apply when the task yields
 
+const ignore = (): void => undefined;
+const IGNORED_EVENTS: TaskProtectionEvents = {
+  notOnEcs: ignore,
+  protectionOn: ignore,
+  protectionRenewed: ignore,
+  protectionOff: ignore,
+  agentCallFailed: ignore,
+  agentReachableAgain: ignore,
+  failedUnexpectedly: ignore,
+};
+
 describe('the hold limit with the real task protection', () => {
   it('removes protection as soon as the last file finishes, not after the release delay, and protects again on resume', async () => {
     let clockMs = 0;
@@ -307,7 +317,7 @@ describe('the hold limit with the real task protection', () => {
       agentUri: 'http://169.254.170.2/api/task',
       expiresInMinutes: 60,
       releaseDelayMs: 10 * MINUTE, // far longer than the test: any removal below comes from the yield
-      logger: pino({ level: 'silent' }),
+      events: IGNORED_EVENTS,
       fetch: fakeFetch,
       nowMs: () => clockMs,
     });

@@ -1,10 +1,15 @@
+/**
+ * The task protection driver against a fake ECS container agent on loopback: real timers, real HTTP,
+ * every outcome handed to the events (and, in the last block, through telemetry.ts to logs and metrics).
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { createTaskProtection, type TaskProtection, type TaskProtectionFailure, type TaskProtectionOptions } from '../../../../worker/task-protection/protection.ts';
-import { interpretAgentResponse, nextAction, protectionRequestBody, renewalDueInMs, retryDelayMs } from '../../../../worker/task-protection/agent-client.ts';
+import { createTaskProtection, type TaskProtection, type TaskProtectionEvents, type TaskProtectionOptions } from '../../../../worker/task-protection/driver.ts';
+import type { AgentCallFailure } from '../../../../worker/task-protection/protocol.ts';
+import { createTelemetry } from '../../../../worker/telemetry.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/ingest/0123456789abcdef0';
 const AGENT_PATH = '/api/0123456789abcdef0-1234567890';
@@ -99,18 +104,30 @@ async function startFakeAgent(): Promise<FakeAgent> {
 
 // ---------------------------------------------------------------------------------------------
 
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly [field: string]: unknown;
-}
+type EventName = keyof TaskProtectionEvents;
 
-const WARN = 40;
-
-function captureLogger() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { logger, lines };
+/** Events as the driver reports them, in order. */
+function recordEvents() {
+  const seen: Array<{ readonly event: EventName; readonly args: readonly unknown[] }> = [];
+  const on =
+    (event: EventName) =>
+    (...args: unknown[]): void =>
+      void seen.push({ event, args });
+  const events: TaskProtectionEvents = {
+    notOnEcs: on('notOnEcs'),
+    protectionOn: on('protectionOn'),
+    protectionRenewed: on('protectionRenewed'),
+    protectionOff: on('protectionOff'),
+    agentCallFailed: on('agentCallFailed'),
+    agentReachableAgain: on('agentReachableAgain'),
+    failedUnexpectedly: on('failedUnexpectedly'),
+  };
+  return {
+    events,
+    seen,
+    count: (event: EventName) => seen.filter((entry) => entry.event === event).length,
+    failures: () => seen.filter((entry) => entry.event === 'agentCallFailed').map((entry) => entry.args[0] as AgentCallFailure),
+  };
 }
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
@@ -124,15 +141,16 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 2_000
 const bodies = (agent: FakeAgent) => agent.requests.map((request) => JSON.parse(request.body) as { ProtectionEnabled: boolean });
 const ENABLE = '{"ProtectionEnabled":true,"ExpiresInMinutes":60}';
 const DISABLE = '{"ProtectionEnabled":false}';
+const ACCESS_DENIED = 'HTTP 400 AccessDeniedException: User is not authorized to perform: ecs:UpdateTaskProtection (request req-1)';
 
 describe('task protection against a fake ECS agent', () => {
   let agent: FakeAgent;
   let protection: TaskProtection | undefined;
-  let log: ReturnType<typeof captureLogger>;
+  let reported: ReturnType<typeof recordEvents>;
 
   beforeEach(async () => {
     agent = await startFakeAgent();
-    log = captureLogger();
+    reported = recordEvents();
   });
 
   afterEach(async () => {
@@ -150,7 +168,7 @@ describe('task protection against a fake ECS agent', () => {
       stopTimeoutMs: 500,
       retryBaseMs: 30,
       retryMaxMs: 60,
-      logger: log.logger,
+      events: reported.events,
       ...overrides,
     });
     return protection;
@@ -174,6 +192,7 @@ describe('task protection against a fake ECS agent', () => {
     expect(agent.requests).toHaveLength(0);
     expect(p.state()).toMatchObject({ enabled: false, agent: 'off', pendingTimers: 0, protectedSinceMs: undefined });
     await expect(p.letGo()).resolves.toBeUndefined();
+    expect(reported.seen).toStrictEqual([{ event: 'notOnEcs', args: [] }]);
   });
 
   it('PUTs the exact body to ${ECS_AGENT_URI}/task-protection/v1/state', async () => {
@@ -187,6 +206,10 @@ describe('task protection against a fake ECS agent', () => {
       { method: 'PUT', path: `${AGENT_PATH}/task-protection/v1/state`, contentType: 'application/json', body: DISABLE },
     ]);
     expect(p.state().expirationDate).toBeUndefined();
+    expect(reported.seen).toStrictEqual([
+      { event: 'protectionOn', args: [60, '2030-01-01T00:00:00Z'] },
+      { event: 'protectionOff', args: [] },
+    ]);
   });
 
   it('tolerates a trailing slash on the agent URI', async () => {
@@ -248,7 +271,7 @@ describe('task protection against a fake ECS agent', () => {
   it('renews protection before it expires while busy, and not once idle', async () => {
     const p = create({ expiresInMinutes: 1, renewAfterMs: 60, releaseDelayMs: 0 });
     p.acquire();
-    const renewals = () => log.lines.filter((line) => line.msg === 'task scale-in protection renewed').length;
+    const renewals = () => reported.count('protectionRenewed');
     await waitFor(() => renewals() >= 2, 'two renewals', 3_000);
     expect(agent.requests.length).toBeGreaterThanOrEqual(3);
     expect(bodies(agent).every((body) => body.ProtectionEnabled)).toBe(true);
@@ -278,33 +301,27 @@ describe('task protection against a fake ECS agent', () => {
 
   it('a refusing agent never throws into acquire/release; it is logged, reported and retried', async () => {
     agent.mode = 'access-denied';
-    const failures: TaskProtectionFailure[] = [];
-    const p = create({ onError: (failure) => void failures.push(failure) });
+    const p = create();
     expect(() => p.acquire()).not.toThrow();
-    await waitFor(() => failures.length >= 1, 'the first failure');
-    expect(failures[0]).toStrictEqual({
-      action: 'enable',
-      error: 'HTTP 400 AccessDeniedException: User is not authorized to perform: ecs:UpdateTaskProtection (request req-1)',
-      consecutiveFailures: 1,
-    });
-    const warning = log.lines.find((line) => line.level === WARN);
-    expect(warning).toMatchObject({ msg: 'could not turn task scale-in protection on; will retry', action: 'enable', component: 'task-protection' });
-    expect(p.state()).toMatchObject({ agent: 'off', lastError: failures[0]?.error });
+    await waitFor(() => reported.failures().length >= 1, 'the first failure');
+    expect(reported.failures()[0]).toStrictEqual({ action: 'enable', error: ACCESS_DENIED, consecutiveFailures: 1, agentState: 'off', willRetry: true });
+    expect(p.state()).toMatchObject({ agent: 'off', lastError: ACCESS_DENIED });
 
     agent.mode = 'ok'; // the role is fixed: the retry succeeds
     await waitFor(() => p.state().agent === 'on', 'protection on after a retry');
     expect(p.state()).toMatchObject({ consecutiveFailures: 0, lastError: undefined });
+    const failures = reported.failures().length;
+    expect(reported.seen.filter((entry) => entry.event === 'agentReachableAgain')).toStrictEqual([{ event: 'agentReachableAgain', args: ['enable', failures] }]);
     expect(() => p.release()).not.toThrow();
     await waitFor(() => p.state().agent === 'off', 'protection off');
   });
 
   it('takes an ECS failure answered with HTTP 200 as a failure', async () => {
     agent.mode = 'ecs-failure';
-    const failures: TaskProtectionFailure[] = [];
-    const p = create({ onError: (failure) => void failures.push(failure) });
+    const p = create();
     p.acquire();
-    await waitFor(() => failures.length >= 1, 'the failure');
-    expect(failures[0]?.error).toBe('ECS refused: TASK_NOT_VALID');
+    await waitFor(() => reported.failures().length >= 1, 'the failure');
+    expect(reported.failures()[0]?.error).toBe('ECS refused: TASK_NOT_VALID');
     // A definite refusal leaves the task unprotected: releasing needs no disable call.
     agent.mode = 'access-denied';
     p.release();
@@ -315,11 +332,10 @@ describe('task protection against a fake ECS agent', () => {
 
   it('bounds a hanging agent by the request timeout, then removes protection it may have set', async () => {
     agent.mode = 'hang';
-    const failures: TaskProtectionFailure[] = [];
-    const p = create({ requestTimeoutMs: 80, retryBaseMs: 10_000, retryMaxMs: 10_000, releaseDelayMs: 20, onError: (f) => void failures.push(f) });
+    const p = create({ requestTimeoutMs: 80, retryBaseMs: 10_000, retryMaxMs: 10_000, releaseDelayMs: 20 });
     p.acquire();
-    await waitFor(() => failures.length === 1, 'the timeout');
-    expect(failures[0]?.error).toBe('TimeoutError: no answer from the ECS agent within 80 ms');
+    await waitFor(() => reported.failures().length === 1, 'the timeout');
+    expect(reported.failures()[0]).toMatchObject({ error: 'TimeoutError: no answer from the ECS agent within 80 ms', agentState: 'unknown' });
     expect(p.state().agent).toBe('unknown');
     agent.mode = 'ok';
     p.release();
@@ -359,7 +375,7 @@ describe('task protection against a fake ECS agent', () => {
     await expect(p.stop()).resolves.toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(p.state()).toMatchObject({ pendingTimers: 0, stopped: true });
-    expect(log.lines.some((line) => line.msg === 'could not turn task scale-in protection off')).toBe(true);
+    expect(reported.failures().at(-1)).toMatchObject({ action: 'disable', willRetry: false, error: 'TimeoutError: no answer from the ECS agent within 100 ms' });
   });
 
   it('reports since when protection has been on, keeps it through renewals, and clears it once off', async () => {
@@ -370,7 +386,7 @@ describe('task protection against a fake ECS agent', () => {
     await waitFor(() => p.state().agent === 'on', 'protection on');
     expect(p.state().protectedSinceMs).toBe(1_000);
     clockMs = 5_000;
-    const renewals = () => log.lines.filter((line) => line.msg === 'task scale-in protection renewed').length;
+    const renewals = () => reported.count('protectionRenewed');
     await waitFor(() => renewals() >= 1, 'a renewal');
     expect(p.state().protectedSinceMs).toBe(1_000); // renewing is not a new stretch
     p.release();
@@ -384,10 +400,9 @@ describe('task protection against a fake ECS agent', () => {
 
   it('does not count protection the agent refused', async () => {
     agent.mode = 'access-denied';
-    const failures: TaskProtectionFailure[] = [];
-    const p = create({ onError: (failure) => void failures.push(failure) });
+    const p = create();
     p.acquire();
-    await waitFor(() => failures.length >= 1, 'the refusal');
+    await waitFor(() => reported.failures().length >= 1, 'the refusal');
     expect(p.state()).toMatchObject({ agent: 'off', protectedSinceMs: undefined });
   });
 
@@ -408,14 +423,13 @@ describe('task protection against a fake ECS agent', () => {
   });
 
   it('letGo() resolves after a failed removal, which is retried', async () => {
-    const failures: TaskProtectionFailure[] = [];
-    const p = create({ releaseDelayMs: 60_000, onError: (failure) => void failures.push(failure) });
+    const p = create({ releaseDelayMs: 60_000 });
     p.acquire();
     await waitFor(() => p.state().agent === 'on', 'protection on');
     p.release();
     agent.mode = 'server-error';
     await p.letGo();
-    expect(failures.map((failure) => failure.action)).toStrictEqual(['disable']);
+    expect(reported.failures().map((failure) => failure.action)).toStrictEqual(['disable']);
     expect(p.state()).toMatchObject({ agent: 'unknown', wanted: false });
     agent.mode = 'ok';
     await waitFor(() => p.state().agent === 'off', 'protection off after a retry');
@@ -423,58 +437,98 @@ describe('task protection against a fake ECS agent', () => {
 
   it('refuses an expiry ECS does not accept', () => {
     for (const expiresInMinutes of [0, 2_881, 1.5]) {
-      expect(() => createTaskProtection({ agentUri: agent.uri, expiresInMinutes, releaseDelayMs: 0, logger: log.logger })).toThrow(RangeError);
+      expect(() => createTaskProtection({ agentUri: agent.uri, expiresInMinutes, releaseDelayMs: 0, events: reported.events })).toThrow(RangeError);
     }
   });
 });
 
-describe('pure decisions', () => {
-  const base = { wanted: true, agent: 'on' as const, enabledAtMs: 1_000, nowMs: 1_500, renewAfterMs: 1_000 };
+// ---------------------------------------------------------------------------------------------
+// Through telemetry.ts, wired as worker.ts wires it: the log lines and the failed-call counter.
 
-  it('nextAction', () => {
-    expect(nextAction({ ...base, agent: 'off', enabledAtMs: undefined })).toBe('enable');
-    expect(nextAction({ ...base, agent: 'unknown', enabledAtMs: undefined })).toBe('enable');
-    expect(nextAction(base)).toBeUndefined();
-    expect(nextAction({ ...base, nowMs: 2_000 })).toBe('enable'); // renewal due
-    expect(nextAction({ ...base, wanted: false })).toBe('disable');
-    expect(nextAction({ ...base, wanted: false, agent: 'unknown' })).toBe('disable');
-    expect(nextAction({ ...base, wanted: false, agent: 'off' })).toBeUndefined();
+interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+const LEVEL = { debug: 20, info: 30, warn: 40 } as const;
+const FAILURES_METRIC = 'iot_ingest_task_protection_agent_failures_total';
+
+describe('task protection reporting through telemetry', () => {
+  let agent: FakeAgent;
+  let protection: TaskProtection | undefined;
+
+  beforeEach(async () => {
+    agent = await startFakeAgent();
   });
 
-  it('renewalDueInMs', () => {
-    expect(renewalDueInMs(base)).toBe(500);
-    expect(renewalDueInMs({ ...base, nowMs: 5_000 })).toBe(0);
-    expect(renewalDueInMs({ ...base, wanted: false })).toBeUndefined();
-    expect(renewalDueInMs({ ...base, agent: 'unknown' })).toBeUndefined();
+  afterEach(async () => {
+    await protection?.stop();
+    protection = undefined;
+    await agent.close();
   });
 
-  it('retryDelayMs doubles up to the cap', () => {
-    expect([1, 2, 3, 4, 10].map((failures) => retryDelayMs(failures, 5_000, 30_000))).toStrictEqual([5_000, 10_000, 20_000, 30_000, 30_000]);
-  });
-
-  it('protectionRequestBody', () => {
-    expect(protectionRequestBody('enable', 60)).toBe(ENABLE);
-    expect(protectionRequestBody('disable', 60)).toBe(DISABLE);
-  });
-
-  it('interpretAgentResponse reads the agent answers', () => {
-    const protection = (enabled: boolean) => ({ protection: { ExpirationDate: '2030-01-01T00:00:00Z', ProtectionEnabled: enabled, TaskArn: TASK_ARN } });
-    expect(interpretAgentResponse(200, protection(true), 'enable')).toStrictEqual({ ok: true, expirationDate: '2030-01-01T00:00:00Z' });
-    expect(interpretAgentResponse(200, protection(false), 'disable')).toMatchObject({ ok: true });
-    expect(interpretAgentResponse(200, protection(false), 'enable')).toMatchObject({ ok: false, definite: false });
-    expect(interpretAgentResponse(200, { failure: { Arn: TASK_ARN, Detail: null, Reason: 'TASK_NOT_VALID' } }, 'enable')).toStrictEqual({
-      ok: false,
-      definite: true,
-      error: 'ECS refused: TASK_NOT_VALID',
+  function createWithTelemetry(agentUri: string | undefined) {
+    const lines: LogLine[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+    const telemetry = createTelemetry(logger, { defaultMetrics: false });
+    protection = createTaskProtection({
+      agentUri,
+      expiresInMinutes: 60,
+      releaseDelayMs: 0,
+      retryBaseMs: 30,
+      retryMaxMs: 60,
+      events: {
+        notOnEcs: telemetry.taskProtectionNotOnEcs,
+        protectionOn: telemetry.taskProtectionOn,
+        protectionRenewed: telemetry.taskProtectionRenewed,
+        protectionOff: telemetry.taskProtectionOff,
+        agentCallFailed: telemetry.taskProtectionAgentFailed,
+        agentReachableAgain: telemetry.taskProtectionAgentRecovered,
+        failedUnexpectedly: telemetry.taskProtectionFailedUnexpectedly,
+      },
     });
-    expect(
-      interpretAgentResponse(403, { error: { Arn: TASK_ARN, Code: 'AccessDeniedException', Message: 'no task IAM role credentials' } }, 'enable'),
-    ).toStrictEqual({ ok: false, definite: true, error: 'HTTP 403 AccessDeniedException: no task IAM role credentials' });
-    expect(
-      interpretAgentResponse(504, { error: { Arn: TASK_ARN, Code: 'RequestCanceled', Message: 'Timed out calling ECS Task Protection API' } }, 'enable'),
-    ).toMatchObject({ ok: false, definite: false });
-    expect(interpretAgentResponse(502, undefined, 'disable')).toStrictEqual({ ok: false, definite: false, error: 'HTTP 502 from the ECS agent' });
-    expect(interpretAgentResponse(200, undefined, 'enable')).toMatchObject({ ok: false, definite: false });
-    expect(interpretAgentResponse(200, {}, 'disable')).toMatchObject({ ok: true });
+    const failedCalls = async (operation: string) => {
+      const values = (await telemetry.registry.getSingleMetric(FAILURES_METRIC)?.get())?.values ?? [];
+      return values.find((value) => value.labels.operation === operation)?.value;
+    };
+    return { protection, lines, failedCalls };
+  }
+
+  it('counts each failed agent call by operation and logs it, then logs the recovery', async () => {
+    agent.mode = 'access-denied';
+    const { protection: p, lines, failedCalls } = createWithTelemetry(agent.uri);
+    expect([await failedCalls('enable'), await failedCalls('disable')]).toStrictEqual([0, 0]);
+    p.acquire();
+    await waitFor(() => lines.some((line) => line.level === LEVEL.warn), 'the warning');
+    expect(lines.find((line) => line.level === LEVEL.warn)).toMatchObject({
+      msg: 'could not turn task scale-in protection on; will retry',
+      component: 'task-protection',
+      action: 'enable',
+      err: ACCESS_DENIED,
+      consecutiveFailures: 1,
+      agentState: 'off',
+    });
+    expect(await failedCalls('enable')).toBeGreaterThanOrEqual(1);
+
+    agent.mode = 'ok';
+    await waitFor(() => p.state().agent === 'on', 'protection on after a retry');
+    const failures = lines.filter((line) => line.level === LEVEL.warn).length;
+    expect(await failedCalls('enable')).toBe(failures);
+    expect(await failedCalls('disable')).toBe(0);
+    p.release();
+    await waitFor(() => p.state().agent === 'off', 'protection off');
+    expect(lines.filter((line) => line.level === LEVEL.info)).toMatchObject([
+      { component: 'task-protection', action: 'enable', failures, msg: 'ECS agent reachable again' },
+      { component: 'task-protection', expiresInMinutes: 60, expirationDate: '2030-01-01T00:00:00Z', msg: 'task scale-in protection on' },
+      { component: 'task-protection', msg: 'task scale-in protection off' },
+    ]);
+  });
+
+  it('says once, at start, that protection is off outside ECS', () => {
+    const { lines } = createWithTelemetry(undefined);
+    expect(lines).toMatchObject([
+      { level: LEVEL.info, component: 'task-protection', msg: 'task scale-in protection is off: ECS_AGENT_URI is not set (not running on ECS)' },
+    ]);
   });
 });
