@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../../worker/aws-clients.ts';
 
-export interface PipelineNames {
+export interface LocalResourceNames {
   readonly rawBucket: string;
   readonly processedBucket: string;
   readonly queueName: string;
@@ -22,9 +22,9 @@ export const DEFAULT_PIPELINE_NAMES = {
   processedBucket: 'iot-processed',
   queueName: 'iot-ingest',
   dlqName: 'iot-ingest-dlq',
-} as const satisfies PipelineNames;
+} as const satisfies LocalResourceNames;
 
-export interface PipelineResourceOptions {
+export interface LocalResourceOptions {
   /** Receives before SQS moves a message to the DLQ (1..1000). */
   readonly maxReceiveCount: number;
   /** The queue's VisibilityTimeout (0..43200 s); the SQS default (30 s) when omitted. */
@@ -45,13 +45,13 @@ export interface LocalResources {
 const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
 /**
- * Creates (or brings up to date) the pipeline's buckets, queue and DLQ, and points the raw
- * bucket's ObjectCreated notifications at the queue. Safe to run again on existing resources.
+ * Creates (or brings up to date) the raw and processed buckets, the queue and its DLQ, and points the
+ * raw bucket's ObjectCreated notifications at the queue. Safe to run again on existing resources.
  */
 export async function createLocalResources(
   clients: AwsClients,
-  names: PipelineNames,
-  options: PipelineResourceOptions,
+  names: LocalResourceNames,
+  options: LocalResourceOptions,
 ): Promise<LocalResources> {
   assertIntegerIn('maxReceiveCount', options.maxReceiveCount, 1, 1000);
   if (options.visibilityTimeoutSeconds !== undefined) {

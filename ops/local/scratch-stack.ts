@@ -1,6 +1,6 @@
 /**
- * A throwaway pipeline on the emulator child for one run of an ops script, and the settings that point
- * a worker child at it.
+ * Throwaway buckets, queue and DLQ on the emulator child for one run of an ops script, and the
+ * settings that point a worker child at them.
  */
 import type { AwsClients } from '../../worker/aws-clients.ts';
 import { withTimeout } from './child-processes.ts';
@@ -20,7 +20,7 @@ export function createScratchStack(clients: AwsClients, prefix: string, suffix: 
   );
 }
 
-/** The worker's settings for the emulator and the pipeline: its HTTP server on loopback, on a free port. */
+/** The worker's settings for the emulator and those resources: its HTTP server on loopback, on a free port. */
 export function scratchWorkerSettings(emulator: EmulatorProcess, resources: LocalResources): Record<string, string> {
   return {
     AWS_REGION: emulator.region,

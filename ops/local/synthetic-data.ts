@@ -1,5 +1,5 @@
 /**
- * Seeded synthetic sensor data: JSON Lines shaped like /work/shared/data/sample_data.jsonl
+ * Seeded synthetic sensor data: JSON Lines shaped like data/sample_data.jsonl
  * (the Python json.dumps spacing of the original system), with an optional share of malformed
  * lines. Pure and deterministic: the same options always give the same bytes. No dependencies.
  *

@@ -1,15 +1,35 @@
+/**
+ * S3's limits that the emulator does not check itself, as plain functions of the request each
+ * answering S3's own error, and the hook that applies them before the emulator sees the request.
+ * The emulator already refuses, as S3 does at CompleteMultipartUpload, a part but the last under
+ * 5 MiB (EntityTooSmall).
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bucketOf, keyOf, queryOf } from './fastify-request.ts';
-import { postObjectKey } from './post-object-key.ts';
-import { newHostId, newRequestId } from './request-ids.ts';
 import {
-  keyLengthError,
-  partNumberError,
-  taggingDocumentError,
-  taggingHeaderError,
-  userMetadataError,
-} from './s3-limit-rules.ts';
-import { S3RequestError, sendS3Error } from './s3-request-error.ts';
+  bucketOf,
+  elementsNamed,
+  formUploadKey,
+  keyOf,
+  newHostId,
+  newRequestId,
+  queryOf,
+  S3RequestError,
+  sendS3Error,
+  textOf,
+} from './s3-protocol.ts';
+
+const S3_LIMITS = {
+  /** Bytes of the key's UTF-8 encoding. */
+  maxKeyBytes: 1024,
+  /** User metadata in one request: the bytes of every name (after `x-amz-meta-`) and value. */
+  maxUserMetadataBytes: 2048,
+  maxTagsPerObject: 10,
+  /** Unicode characters. */
+  maxTagKeyCharacters: 128,
+  maxTagValueCharacters: 256,
+  /** Part numbers run from 1 to 10,000, so an upload has at most 10,000 parts. */
+  maxPartNumber: 10_000,
+} as const;
 
 type Check = () => S3RequestError | undefined;
 
@@ -37,7 +57,7 @@ function s3LimitError(request: FastifyRequest): S3RequestError | undefined {
   const query = queryOf(request);
   const { headers, method } = request;
   if (!key) {
-    const postedKey = method === 'POST' ? postedObjectKey(request) : undefined;
+    const postedKey = method === 'POST' ? formUploadKey(headers, request.body) : undefined;
     return postedKey === undefined ? undefined : keyLengthError(postedKey);
   }
   if ('tagging' in query) return firstError(() => keyLengthError(key), () => objectTaggingError(request));
@@ -76,16 +96,78 @@ function taggingError(header: string | string[] | undefined): S3RequestError | u
   return typeof header === 'string' ? taggingHeaderError(header) : undefined;
 }
 
-function postedObjectKey(request: FastifyRequest): string | undefined {
-  const contentType = request.headers['content-type'];
-  if (typeof contentType !== 'string' || !/multipart\/form-data/i.test(contentType) || !Buffer.isBuffer(request.body)) return undefined;
-  return postObjectKey(request.body, contentType);
-}
-
 function firstError(...checks: Check[]): S3RequestError | undefined {
   for (const check of checks) {
     const error = check();
     if (error !== undefined) return error;
   }
   return undefined;
+}
+
+const USER_METADATA_PREFIX = 'x-amz-meta-';
+
+function keyLengthError(key: string): S3RequestError | undefined {
+  return Buffer.byteLength(key, 'utf8') > S3_LIMITS.maxKeyBytes ? new S3RequestError('KeyTooLongError', 'Your key is too long') : undefined;
+}
+
+/** Node hands header values over as latin1 strings: one character per byte on the wire. */
+function userMetadataError(headers: Readonly<Record<string, string | string[] | undefined>>): S3RequestError | undefined {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.toLowerCase().startsWith(USER_METADATA_PREFIX) || value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    bytes += name.length - USER_METADATA_PREFIX.length + values.reduce((sum, text) => sum + text.length, 0);
+  }
+  return bytes > S3_LIMITS.maxUserMetadataBytes
+    ? new S3RequestError('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.')
+    : undefined;
+}
+
+/** The `x-amz-tagging` header of PutObject, CopyObject and CreateMultipartUpload: `key1=value1&key2=value2`. */
+function taggingHeaderError(header: string): S3RequestError | undefined {
+  const tags = [...new URLSearchParams(header)];
+  if (new Set(tags.map(([key]) => key)).size !== tags.length) {
+    return new S3RequestError(
+      'InvalidArgument',
+      "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
+    );
+  }
+  return tagSetError(tags);
+}
+
+/** The `<Tagging><TagSet><Tag>` document of PutObjectTagging. */
+function taggingDocumentError(xml: string): S3RequestError | undefined {
+  const tags = elementsNamed(xml, 'Tag').map((tag): [string, string] => [textOf(tag, 'Key') ?? '', textOf(tag, 'Value') ?? '']);
+  if (new Set(tags.map(([key]) => key)).size !== tags.length) {
+    return new S3RequestError('InvalidTag', 'Cannot provide multiple Tags with the same key');
+  }
+  return tagSetError(tags);
+}
+
+function tagSetError(tags: ReadonlyArray<readonly [string, string]>): S3RequestError | undefined {
+  if (tags.length > S3_LIMITS.maxTagsPerObject) {
+    return new S3RequestError('BadRequest', `Object tags cannot be greater than ${S3_LIMITS.maxTagsPerObject}`);
+  }
+  for (const [key, value] of tags) {
+    if (key === '') return new S3RequestError('InvalidTag', 'The TagKey you have provided is invalid');
+    if (characters(key) > S3_LIMITS.maxTagKeyCharacters) {
+      return new S3RequestError('InvalidTag', `The TagKey you have provided is too long, max ${S3_LIMITS.maxTagKeyCharacters}`);
+    }
+    if (characters(value) > S3_LIMITS.maxTagValueCharacters) {
+      return new S3RequestError('InvalidTag', `The TagValue you have provided is too long, max ${S3_LIMITS.maxTagValueCharacters}`);
+    }
+  }
+  return undefined;
+}
+
+/** UploadPart's `partNumber`: an integer from 1 to 10,000. */
+function partNumberError(partNumber: unknown): S3RequestError | undefined {
+  const number = typeof partNumber === 'string' && /^\d+$/.test(partNumber) ? Number(partNumber) : Number.NaN;
+  return number >= 1 && number <= S3_LIMITS.maxPartNumber
+    ? undefined
+    : new S3RequestError('InvalidArgument', `Part number must be an integer between 1 and ${S3_LIMITS.maxPartNumber}, inclusive`);
+}
+
+function characters(text: string): number {
+  return [...text].length;
 }

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { LocalResources } from '../../../../ops/local/resources.ts';
-import { destroyAwsClients } from '../../../../worker/aws-clients.ts';
-import type { AwsClients } from '../../../../worker/aws-clients.ts';
+import type { LocalResources } from '../../../../../ops/local/resources.ts';
+import { destroyAwsClients } from '../../../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../../../worker/aws-clients.ts';
 import {
   createTestPipeline,
   readObjectText,
@@ -20,8 +20,8 @@ import {
   testClients,
   uniqueName,
   waitFor,
-} from '../../../support/emulator.ts';
-import type { TestPipelineOptions } from '../../../support/emulator.ts';
+} from '../../../../support/emulator.ts';
+import type { TestPipelineOptions } from '../../../../support/emulator.ts';
 
 interface TestEvent {
   readonly Service: string;

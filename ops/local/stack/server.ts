@@ -1,13 +1,20 @@
+/**
+ * The local stack: fauxqs (S3 + SQS on one endpoint) plus what it lacks, S3 bucket notifications to
+ * SQS queues (s3-notifications.ts), and AWS's limits where fauxqs is kinder than AWS
+ * (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works here does not fail on AWS.
+ */
 import type { AddressInfo } from 'node:net';
 import { buildApp } from 'fauxqs';
-import { registerNotificationConfigurationEndpoint } from './stack/notification-configuration-endpoint.ts';
-import type { BucketNotifications } from './stack/notification-configuration-endpoint.ts';
-import { createNotificationDelivery } from './stack/notification-delivery.ts';
-import { registerObjectCreatedNotifier } from './stack/object-created-notifier.ts';
-import { createSelfClients } from './stack/self-clients.ts';
-import { createSequencer } from './stack/sequencer.ts';
-import { registerStrictS3Limits } from './stack/strict-s3-limits.ts';
-import { registerStrictSqsLimits } from './stack/strict-sqs-limits.ts';
+import { createSequencer } from './s3-events.ts';
+import {
+  createNotificationDelivery,
+  createSelfClients,
+  registerNotificationConfigurationEndpoint,
+  registerObjectCreatedNotifier,
+} from './s3-notifications.ts';
+import type { BucketNotifications } from './s3-notifications.ts';
+import { registerStrictS3Limits } from './strict-s3-limits.ts';
+import { registerStrictSqsLimits } from './strict-sqs-limits.ts';
 
 export interface LocalStackOptions {
   /** 0 (the default) picks a free port. */
@@ -32,11 +39,6 @@ export interface LocalStack {
 /** fauxqs puts every queue in this account. */
 const LOCAL_ACCOUNT_ID = '000000000000';
 
-/**
- * fauxqs (S3 + SQS) plus what it lacks: S3 bucket notifications to SQS queues, and AWS's limits
- * where fauxqs is kinder than AWS (see strict-s3-limits.ts and strict-sqs-limits.ts), so that what
- * works here does not fail on AWS.
- */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';

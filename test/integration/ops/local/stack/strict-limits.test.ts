@@ -29,8 +29,8 @@ import {
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
-import { readObjectText, testClients, uniqueName } from '../../../support/emulator.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../../worker/aws-clients.ts';
+import { readObjectText, testClients, uniqueName } from '../../../../support/emulator.ts';
 
 const MIB = 1024 * 1024;
 const TWELVE_HOURS_SECONDS = 43_200;
