@@ -8,8 +8,8 @@
 #
 # This file cannot be built on the project's machines (no Docker engine), so `npm run check:artifact`
 # (ops/artifact-check/main.ts) reads it and replays its stages in a temporary folder: each
-# WORKDIR, COPY and RUN below, then the runtime stage's ENV and CMD against the local stack. A RUN it
-# does not know makes the check fail, so change both together.
+# WORKDIR, COPY and RUN below, then the runtime stage's ENV, CMD and HEALTHCHECK against the local stack.
+# A RUN it does not know makes the check fail, so change both together.
 
 # The official Node.js image (Docker Hub's `node`) from ECR Public's mirror of Docker's official images,
 # not from Docker Hub, whose anonymous pulls are limited per address. Its major is the `node`
@@ -60,10 +60,12 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/worker ./dist/worker
 
 USER node
+# = PRODUCTION_HTTP_PORT in worker/production-runtime.ts.
 EXPOSE 8080
-# For `docker run` and local use; ECS ignores HEALTHCHECK, its task definition declares the same
-# command. Node itself (no curl in slim images), on HTTP_PORT when it is set.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+# = HEALTH_CHECK in worker/production-runtime.ts (the artifact check compares command and timing). For
+# `docker run`: ECS ignores HEALTHCHECK and runs its task definition's, built from that constant.
+# Node itself (no curl in slim images), on HTTP_PORT when it is set.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -3,6 +3,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { PRODUCTION_HTTP_PORT } from '../worker/production-runtime.ts';
 import { DataLake } from './data-lake.ts';
 import { pipelineMetrics } from './metrics.ts';
 import { Monitoring } from './monitoring.ts';
@@ -12,7 +13,7 @@ import { Queues } from './queues.ts';
 import { QueueScaling } from './scaling.ts';
 import type { IngestSettings } from './settings.ts';
 import { Storage } from './storage.ts';
-import { PARQUET_PREFIX, REJECTED_PREFIX, WORKER_HTTP_PORT, WorkerService } from './worker-service.ts';
+import { PARQUET_PREFIX, REJECTED_PREFIX, WorkerService } from './worker-service.ts';
 
 /**
  * Feature flags the stack relies on. It sets them on itself, so that every app that builds it sees them: the
@@ -79,7 +80,7 @@ export class IngestStack extends Stack {
       this.prometheus = new ManagedPrometheus(this, 'Prometheus', {
         taskDefinition: this.workers.taskDefinition,
         logGroup: this.workers.logGroup,
-        workerPort: WORKER_HTTP_PORT,
+        workerPort: PRODUCTION_HTTP_PORT,
         ...(props.prometheusCollectorImage ? { collectorImage: props.prometheusCollectorImage } : {}),
       });
     }

@@ -7,12 +7,11 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
-import { nodeOptionsFor } from '../worker/production-runtime.ts';
+import { HEALTH_CHECK, nodeOptionsFor, PRODUCTION_HTTP_PORT } from '../worker/production-runtime.ts';
 import { projectPath } from './project-path.ts';
 import { COLLECTOR_MEMORY_MIB } from './prometheus.ts';
 import type { IngestSettings } from './settings.ts';
 
-export const WORKER_HTTP_PORT = 8080;
 export const REJECTED_PREFIX = 'rejected/';
 /** Where Parquet output goes in the processed bucket: the Glue tables' location. */
 export const PARQUET_PREFIX = 'parquet/';
@@ -32,8 +31,6 @@ export interface WorkerServiceProps {
 export function workerMemoryMiB(settings: IngestSettings): number {
   return settings.memoryMiB - (settings.managedPrometheus ? COLLECTOR_MEMORY_MIB : 0);
 }
-
-const HEALTH_CHECK_SCRIPT = `fetch('http://127.0.0.1:${WORKER_HTTP_PORT}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
 
 /** The network, the cluster and the Fargate service of workers, with exactly the permissions the worker uses. */
 export class WorkerService extends Construct {
@@ -99,17 +96,18 @@ export class WorkerService extends Construct {
         // Every receive sets this visibility, so it must be the queue's: long enough for the longest file.
         VISIBILITY_TIMEOUT_SECONDS: String(settings.longestFileSeconds),
         SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),
-        HTTP_PORT: String(WORKER_HTTP_PORT),
+        HTTP_PORT: String(PRODUCTION_HTTP_PORT),
         NODE_OPTIONS: nodeOptionsFor(workerMemoryMiB(settings)),
         ...(settings.deviceRegistryUri ? { DEVICE_REGISTRY: settings.deviceRegistryUri } : {}),
       },
-      portMappings: [{ containerPort: WORKER_HTTP_PORT, name: 'http' }],
+      portMappings: [{ containerPort: PRODUCTION_HTTP_PORT, name: 'http' }],
+      // The Dockerfile's HEALTHCHECK is the same (the artifact check compares them); ECS runs only this one.
       healthCheck: {
-        command: ['CMD', 'node', '-e', HEALTH_CHECK_SCRIPT],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        startPeriod: Duration.seconds(30),
+        command: ['CMD', ...HEALTH_CHECK.command],
+        interval: Duration.seconds(HEALTH_CHECK.intervalSeconds),
+        timeout: Duration.seconds(HEALTH_CHECK.timeoutSeconds),
+        retries: HEALTH_CHECK.retries,
+        startPeriod: Duration.seconds(HEALTH_CHECK.startPeriodSeconds),
       },
       // SIGTERM, then the worker's grace period, then a margin before ECS sends SIGKILL.
       stopTimeout: Duration.seconds(Math.min(120, settings.shutdownGraceSeconds + 5)),

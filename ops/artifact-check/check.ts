@@ -1,4 +1,7 @@
-/** The whole check, step by step: replay the Dockerfile, prove no devDependency, run against the local stack. */
+/**
+ * The whole check, step by step: compare the Dockerfile with worker/production-runtime.ts, replay it,
+ * prove no devDependency, run against the local stack.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +9,7 @@ import { killTrackedChildren } from '../local/child-processes.ts';
 import { proveNoDevDependencies } from './dev-dependencies.ts';
 import { readDockerfile, runtimeStage } from './dockerfile.ts';
 import { runAgainstLocalStack } from './local-stack-run.ts';
+import { productionRuntimeDrift } from './production-runtime-drift.ts';
 import { assembleArtifact } from './replay-stages.ts';
 import { createStepRunner, logToStdout, type Log, type StepRecord } from './steps.ts';
 
@@ -36,9 +40,10 @@ export async function checkProductionArtifact(options: CheckOptions = {}): Promi
   const step = createStepRunner(log, steps);
 
   const dockerfile = readDockerfile();
-  if (runtimeStage(dockerfile).instructions.every((instruction) => instruction.keyword !== 'COPY')) {
-    throw new Error('the runtime stage copies nothing');
-  }
+  const runtime = runtimeStage(dockerfile);
+  if (runtime.instructions.every((instruction) => instruction.keyword !== 'COPY')) throw new Error('the runtime stage copies nothing');
+  const drift = productionRuntimeDrift(runtime);
+  if (drift.length > 0) throw new Error(`the Dockerfile does not run what worker/production-runtime.ts declares:\n  ${drift.join('\n  ')}`);
   const workRoot = mkdtempSync(join(tmpdir(), 'iot-ingest-artifact-'));
   if (!options.keep) foldersToRemove.add(workRoot);
   log(`Dockerfile: ${dockerfile.stages.map((stage) => `${stage.name} (${stage.base})`).join(' -> ')}; replaying it in ${workRoot}`);

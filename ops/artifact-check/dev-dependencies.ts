@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCommand } from './commands.ts';
 import { scanImports, type PackageJson } from './import-scan.ts';
-import { PROJECT_ROOT } from './project-paths.ts';
+import { PROJECT_ROOT } from './dockerfile.ts';
 import type { AssembledArtifact } from './replay-stages.ts';
 
 const PROBE_TIMEOUT_MS = 15_000;

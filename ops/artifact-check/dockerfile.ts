@@ -1,7 +1,10 @@
 /** The Dockerfile, parsed: the subset of its syntax this project uses, and the runtime stage's settings. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from './project-paths.ts';
+import { fileURLToPath } from 'node:url';
+
+/** The build context: the folder the Dockerfile's COPY sources are relative to. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const DOCKERFILE_PATH = join(PROJECT_ROOT, 'Dockerfile');
 

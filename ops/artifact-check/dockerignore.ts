@@ -1,7 +1,7 @@
 /** .dockerignore, with its documented syntax: `*`, `?`, `**`, `!` exceptions, last match wins. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { PROJECT_ROOT } from './project-paths.ts';
+import { PROJECT_ROOT } from './dockerfile.ts';
 
 export const DOCKERIGNORE_PATH = join(PROJECT_ROOT, '.dockerignore');
 

@@ -4,9 +4,19 @@
  */
 import { cpSync, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { execForm, parseCopy, parseHealthCheck, runtimeStage, stageEnv, type CopySpec, type HealthCheck, type ParsedDockerfile, type Stage } from './dockerfile.ts';
+import {
+  execForm,
+  parseCopy,
+  parseHealthCheck,
+  PROJECT_ROOT,
+  runtimeStage,
+  stageEnv,
+  type CopySpec,
+  type HealthCheck,
+  type ParsedDockerfile,
+  type Stage,
+} from './dockerfile.ts';
 import { isDockerIgnored, readDockerignore } from './dockerignore.ts';
-import { PROJECT_ROOT } from './project-paths.ts';
 import { RUN_RULES } from './run-rules.ts';
 import { hostPath, type StageFolder } from './stage-folder.ts';
 import { stepLabel, type StepRunner } from './steps.ts';
@@ -46,7 +56,7 @@ export interface AssembledArtifact {
   readonly appFolder: string;
   readonly env: Readonly<Record<string, string>>;
   readonly cmd: readonly string[];
-  readonly healthCheck: HealthCheck | undefined;
+  readonly healthCheck: HealthCheck;
 }
 
 export async function assembleArtifact(dockerfile: ParsedDockerfile, workRoot: string, step: StepRunner): Promise<AssembledArtifact> {
@@ -88,11 +98,6 @@ export async function assembleArtifact(dockerfile: ParsedDockerfile, workRoot: s
   const cmd = cmdInstruction === undefined ? undefined : execForm(cmdInstruction.args);
   if (cmd === undefined) throw new Error('the runtime stage needs an exec-form CMD');
   const health = stage.instructions.findLast((instruction) => instruction.keyword === 'HEALTHCHECK');
-  return {
-    stage,
-    appFolder: hostPath(folder, '.'),
-    env: stageEnv(stage),
-    cmd,
-    healthCheck: health === undefined ? undefined : parseHealthCheck(health.args),
-  };
+  if (health === undefined) throw new Error('the runtime stage needs a HEALTHCHECK');
+  return { stage, appFolder: hostPath(folder, '.'), env: stageEnv(stage), cmd, healthCheck: parseHealthCheck(health.args) };
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandEnv, runCommand } from './commands.ts';
-import { PROJECT_ROOT } from './project-paths.ts';
+import { PROJECT_ROOT } from './dockerfile.ts';
 import { hostPath, type StageFolder } from './stage-folder.ts';
 
 const NPM_CI_TIMEOUT_MS = 180_000;

@@ -28,7 +28,7 @@ interface Synthesized {
 
 /** Synth is slow (seconds): one per settings variant, shared by the tests. cdk-nag findings make it throw. */
 function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}, overrides: Partial<DeliverySettings> = {}): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'iot-pipeline-stack-'));
+  const outdir = mkdtempSync(join(tmpdir(), 'iot-delivery-stack-'));
   outdirs.push(outdir);
   const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
   const stack = new DeliveryStack(app, 'IotIngestPipeline', {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../infra/build-app.ts';
+import { HEALTH_CHECK } from '../../worker/production-runtime.ts';
 import { logicalId, synth, temporaryOutdir } from '../support/synth.ts';
-
 
 const direct = synth();
 const trigger = synth({ notificationMode: 'trigger', managedPrometheus: true, minTasks: 0, alarmEmail: 'ops@example.com' });
@@ -154,12 +154,13 @@ describe('the worker service', () => {
           Essential: true,
           ReadonlyRootFilesystem: true,
           StopTimeout: 30,
+          // The one definition the Dockerfile's HEALTHCHECK is checked against (test/integration/ops/artifact-check/).
           HealthCheck: {
-            Command: ['CMD', 'node', '-e', Match.stringLikeRegexp('127\\.0\\.0\\.1:8080/healthz')],
-            Interval: 30,
-            Timeout: 5,
-            Retries: 3,
-            StartPeriod: 30,
+            Command: ['CMD', ...HEALTH_CHECK.command],
+            Interval: HEALTH_CHECK.intervalSeconds,
+            Timeout: HEALTH_CHECK.timeoutSeconds,
+            Retries: HEALTH_CHECK.retries,
+            StartPeriod: HEALTH_CHECK.startPeriodSeconds,
           },
           Environment: Match.arrayWith([
             { Name: 'QUEUE_URL', Value: { Ref: logicalId(stack, stack.queues.queue) } },

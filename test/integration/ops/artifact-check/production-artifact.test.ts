@@ -9,10 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { DOCKERFILE_PATH, execForm, parseCopy, parseHealthCheck, readDockerfile, runtimeStage, stageEnv, type Stage } from '../../../../ops/artifact-check/dockerfile.ts';
+import {
+  DOCKERFILE_PATH,
+  execForm,
+  parseCopy,
+  parseDockerfile,
+  parseHealthCheck,
+  readDockerfile,
+  runtimeStage,
+  stageEnv,
+  type Stage,
+} from '../../../../ops/artifact-check/dockerfile.ts';
 import { isDockerIgnored, readDockerignore } from '../../../../ops/artifact-check/dockerignore.ts';
 import { scanImports } from '../../../../ops/artifact-check/import-scan.ts';
-import { COMPILED_WORKER_ENTRY, PRODUCTION_NODE_OPTIONS } from '../../../../worker/production-runtime.ts';
+import { productionRuntimeDrift } from '../../../../ops/artifact-check/production-runtime-drift.ts';
+import { COMPILED_WORKER_ENTRY, HEALTH_CHECK, PRODUCTION_HTTP_PORT, PRODUCTION_NODE_OPTIONS } from '../../../../worker/production-runtime.ts';
 
 const CHECK_SCRIPT = fileURLToPath(new URL('../../../../ops/artifact-check/main.ts', import.meta.url));
 const CHECK_TIMEOUT_MS = 240_000;
@@ -74,17 +85,40 @@ describe('Dockerfile', () => {
     const env = stageEnv(runtime);
     expect(env['NODE_ENV']).toBe('production');
     expect(env['NODE_OPTIONS']).toBe(PRODUCTION_NODE_OPTIONS);
-    expect(instructions(runtime, 'EXPOSE')).toEqual(['8080']);
+    expect(instructions(runtime, 'EXPOSE')).toEqual([String(PRODUCTION_HTTP_PORT)]);
   });
 
-  it('checks /healthz with Node itself (slim images have no curl)', () => {
+  it('checks /healthz on HTTP_PORT with Node itself (slim images have no curl), with the command and timing of HEALTH_CHECK', () => {
     const healthcheck = instructions(runtime, 'HEALTHCHECK').at(-1);
-    expect(healthcheck).toBeDefined();
     const { command, options } = parseHealthCheck(healthcheck ?? '');
+    expect(command).toEqual(HEALTH_CHECK.command);
     expect(command[0]).toBe('node');
-    expect(command.join(' ')).toContain('/healthz');
-    expect(command.join(' ')).toContain('127.0.0.1');
-    expect(Object.keys(options)).toEqual(expect.arrayContaining(['interval', 'timeout', 'retries']));
+    expect(command.join(' ')).toMatch(/'http:\/\/127\.0\.0\.1:'\+\(process\.env\.HTTP_PORT\|\|8080\)\+'\/healthz'/);
+    expect(options).toEqual({ interval: '30s', timeout: '5s', 'start-period': '30s', retries: '3' });
+    expect(productionRuntimeDrift(runtime)).toEqual([]);
+  });
+});
+
+describe('the drift check between the Dockerfile and worker/production-runtime.ts', () => {
+  const text = readFileSync(DOCKERFILE_PATH, 'utf8');
+  const driftOf = (edited: string) => {
+    expect(edited).not.toBe(text); // the edit below must have matched
+    return productionRuntimeDrift(runtimeStage(parseDockerfile(edited)));
+  };
+
+  it.each([
+    ['a changed HEALTHCHECK start period', (dockerfile: string) => dockerfile.replace('--start-period=30s', '--start-period=20s'), /^HEALTHCHECK differs in its timing; expected HEALTHCHECK --interval=30s .*--start-period=30s/],
+    ['a changed HEALTHCHECK retry count', (dockerfile: string) => dockerfile.replace('--retries=3', '--retries=5'), /^HEALTHCHECK differs in its timing/],
+    ['an extra HEALTHCHECK option', (dockerfile: string) => dockerfile.replace('--retries=3', '--retries=3 --start-interval=5s'), /^HEALTHCHECK differs in its timing/],
+    ['a HEALTHCHECK on a fixed port', (dockerfile: string) => dockerfile.replace('(process.env.HTTP_PORT||8080)', '8080'), /^HEALTHCHECK differs in its command; expected HEALTHCHECK .*process\.env\.HTTP_PORT/],
+    ['a missing HEALTHCHECK', (dockerfile: string) => dockerfile.replace(/^HEALTHCHECK .*\\\n.*\n/m, ''), /^HEALTHCHECK is missing/],
+    ['a changed ENV NODE_OPTIONS', (dockerfile: string) => dockerfile.replace('--max-old-space-size=1536', '--max-old-space-size=1024'), /^ENV NODE_OPTIONS is "--max-semi-space-size=4 --max-old-space-size=1024"/],
+    ['a changed CMD', (dockerfile: string) => dockerfile.replace('dist/worker/main.js', 'dist/worker/index.js'), /^CMD is \["node", "dist\/worker\/index\.js"\]/],
+    ['a changed EXPOSE', (dockerfile: string) => dockerfile.replace('EXPOSE 8080', 'EXPOSE 3000'), /^EXPOSE is 3000; expected EXPOSE 8080$/],
+  ])('reports %s', (_what, edit, expected) => {
+    const drift = driftOf(edit(text));
+    expect(drift).toHaveLength(1);
+    expect(drift[0]).toMatch(expected);
   });
 });
 
