@@ -23,6 +23,8 @@ export interface BenchContext {
   readonly emulator: EmulatorProcess;
   readonly clients: AwsClients;
   readonly sizes: BenchSizes;
+  /** Scenario 3 puts the large file gzip-compressed (--gzip). */
+  readonly gzipLargeFile: boolean;
   readonly cpuProfileDir: string | undefined;
   /** Figures of the scenarios run so far, for the ones that build on them. */
   readonly results: BenchResults;
@@ -44,6 +46,7 @@ export function uniqueSuffix(): string {
 
 export interface BenchContextOptions {
   readonly sizes: BenchSizes;
+  readonly gzipLargeFile: boolean;
   readonly cpuProfileDir: string | undefined;
   /** Where the large input is written for the child processes; the caller removes it. */
   readonly tempDir: string;
@@ -52,7 +55,7 @@ export interface BenchContextOptions {
 }
 
 export async function openBenchContext(options: BenchContextOptions): Promise<BenchContext> {
-  const { sizes, cpuProfileDir, tempDir, results } = options;
+  const { sizes, gzipLargeFile, cpuProfileDir, tempDir, results } = options;
   const suffix = uniqueSuffix();
   const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
   const emulator: EmulatorProcess = await startEmulatorProcess({ env: process.env, startTimeoutMs: EMULATOR_START_TIMEOUT_MS, stderrLines: 20 });
@@ -66,6 +69,7 @@ export async function openBenchContext(options: BenchContextOptions): Promise<Be
     emulator,
     clients,
     sizes,
+    gzipLargeFile,
     cpuProfileDir,
     results,
     largeInput() {

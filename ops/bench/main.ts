@@ -1,15 +1,16 @@
 /**
- * `npm run bench -- [--quick] [--json FILE] [--only N,N] [--cpu-prof DIR]`: the pipeline's performance,
- * every comparison measured in one run on the same generated data, against the production worker
- * (dist/worker/main.js with the container's NODE_ENV and NODE_OPTIONS) and the emulator, each in a
- * child process of its own so that the worker's CPU time and peak RSS come from /proc for it alone.
- * Prints a table, with each target met or not met; --json also writes every figure. Exits 0 when every
- * scenario ran (met or not), 1 when one failed, 2 on a bad command line. Loopback only; every wait
- * bounded; every child killed on any exit.
+ * `npm run bench -- [--quick] [--only N,N] [--records N] [--gzip] [--json FILE] [--results FILE] [--cpu-prof DIR]`:
+ * the pipeline's performance, every comparison measured in one run on the same generated data, against
+ * the production worker (dist/worker/main.js with the container's NODE_ENV and NODE_OPTIONS) and the
+ * emulator, each in a child process of its own so that the worker's CPU time and peak RSS come from
+ * /proc for it alone. Prints a table, with each target met or not met; a standard run (every scenario,
+ * default sizes) also writes it to RESULTS.md, --results to the file given; --json writes every figure.
+ * Exits 0 when every scenario ran (met or not), 1 when one failed, 2 on a bad command line. Loopback
+ * only; every wait bounded; every child killed on any exit.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { errorMessage } from '../../worker/errors.ts';
 import { killTrackedChildren, killTrackedChildrenOnExit } from '../local/child-processes.ts';
 import { compileForBench } from './build.ts';
@@ -17,6 +18,7 @@ import { openBenchContext, type BenchContext } from './context.ts';
 import { BenchUsageError, parseBenchOptions, SCENARIOS, USAGE, type ScenarioId } from './options.ts';
 import { renderCpuProfile, renderLoads, renderReport, type RunDescription } from './report.ts';
 import { loadSnapshot, otherLoadBetween } from './process-stats.ts';
+import { renderResultsMarkdown } from './results-file.ts';
 import type { BenchResults, ScenarioLoad } from './results.ts';
 import { measureComputeFloor } from './scenarios/compute-floor.ts';
 import { measureIoFloor } from './scenarios/io-floor.ts';
@@ -62,13 +64,14 @@ function parseOrExit(argv: string[]): Exclude<ReturnType<typeof parseBenchOption
   }
 }
 
-const options = parseOrExit(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const options = parseOrExit(argv);
 const tempDir = mkdtempSync(join(tmpdir(), 'iot-bench-'));
 const removeTempDir = () => rmSync(tempDir, { recursive: true, force: true });
 killTrackedChildrenOnExit('stopping the workers, the bench children and the emulator', removeTempDir);
 
 const started = performance.now();
-const sizes = benchSizes(options.quick);
+const sizes = benchSizes(options.quick, options.largeFileRecords);
 const results: BenchResults = {};
 const failures: Array<{ scenario: string; error: string }> = [];
 const loads: ScenarioLoad[] = [];
@@ -76,7 +79,7 @@ let context: BenchContext | undefined;
 try {
   process.stderr.write('bench: compiling the worker and the bench children (tsconfig.build.json options)\n');
   compileForBench();
-  context = await openBenchContext({ sizes, cpuProfileDir: options.cpuProfileDir, tempDir, results });
+  context = await openBenchContext({ sizes, gzipLargeFile: options.gzipLargeFile, cpuProfileDir: options.cpuProfileDir, tempDir, results });
   for (const id of Object.keys(RUNNERS).map(Number) as ScenarioId[]) {
     if (!options.only.has(id)) continue;
     const emulatorPid = context.emulator.child.pid;
@@ -112,6 +115,7 @@ if (results.naive?.matchesWorker === false) failures.push({ scenario: '4 naive b
 const targets = evaluateTargets(results);
 const description: RunDescription = {
   mode: options.quick ? 'quick' : 'full',
+  command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
   date: new Date().toISOString(),
   machine: describeMachine(),
   workerRuntime: `dist/worker/main.js, NODE_ENV=${PRODUCTION_PROCESS_ENV.NODE_ENV}, NODE_OPTIONS="${PRODUCTION_PROCESS_ENV.NODE_OPTIONS}"; emulator, workers and bench in separate processes on loopback`,
@@ -126,13 +130,23 @@ const description: RunDescription = {
   failures,
 };
 process.stdout.write(`${renderReport(description, results, targets)}\n\n${renderLoads(loads)}\n`);
-for (const profile of [results.largeFile?.cpuProfile, results.smallFiles?.defaultBound.cpuProfile]) {
-  if (profile) process.stdout.write(`\n${renderCpuProfile(profile)}\n`);
-}
+const profiles = [results.largeFile?.cpuProfile, results.smallFiles?.defaultBound.cpuProfile].filter((profile) => profile !== undefined);
+for (const profile of profiles) process.stdout.write(`\n${renderCpuProfile(profile)}\n`);
 const wallSeconds = (performance.now() - started) / 1000;
 process.stdout.write(`\nbench wall time: ${wallSeconds.toFixed(1)} s\n`);
 if (options.jsonFile !== undefined) {
   const json = { ...description, sizes, wallSeconds, results, targets, loads };
   writeFileSync(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+}
+const { resultsFile } = options;
+if (resultsFile !== undefined) {
+  const fromHere = relative(process.cwd(), resolve(resultsFile.path));
+  const shownPath = fromHere.startsWith('..') ? resolve(resultsFile.path) : fromHere;
+  if (failures.length > 0 && !resultsFile.requested) {
+    process.stderr.write(`bench: ${shownPath} kept as it was, since a scenario failed (--results FILE writes this run's report anyway)\n`);
+  } else {
+    writeFileSync(resultsFile.path, renderResultsMarkdown({ description, results, targets, loads, profiles, wallSeconds }));
+    process.stderr.write(`bench: report written to ${shownPath}\n`);
+  }
 }
 process.exitCode = failures.length > 0 ? 1 : 0;

@@ -3,7 +3,7 @@
  * changes the bench too): the record rules, the line limit and the upload part size and queue.
  */
 import { parseConfig, type WorkerConfig } from '../../worker/config.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/default-device-registry.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/device-registry.ts';
 import type { RecordRules } from '../../worker/records/pipeline.ts';
 
 /** Only the required variables set: everything else is the default. */
@@ -16,8 +16,8 @@ export const PRODUCTION_CONFIG: WorkerConfig = parseConfig({
 /** The rules the worker applies with DEVICE_REGISTRY=builtin. */
 export function productionRecordRules(): RecordRules {
   return {
-    temperatureThresholdCelsius: PRODUCTION_CONFIG.pipeline.temperatureThresholdCelsius,
-    unknownLocationId: PRODUCTION_CONFIG.pipeline.unknownLocationId,
+    temperatureThresholdCelsius: PRODUCTION_CONFIG.recordRules.temperatureThresholdCelsius,
+    unknownLocationId: PRODUCTION_CONFIG.recordRules.unknownLocationId,
     locations: new Map(Object.entries(DEFAULT_DEVICE_LOCATIONS)),
   };
 }

@@ -2,13 +2,15 @@
 import type { CpuProfileEntry } from './cpu-profile.ts';
 import type { ProfileSummary } from './profiling.ts';
 import { cpuBoundFilesPerSecond, cpuVsComputeAndIo } from './bounds.ts';
-import type { BenchResults, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
+import type { BenchResults, LargeFileFigures, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
 import type { TargetResult } from './targets.ts';
 import { floorRecordsPerSecond, floorSeconds } from './targets.ts';
 import { ratio } from './statistics.ts';
 
 export interface RunDescription {
   readonly mode: 'full' | 'quick';
+  /** The command as typed, e.g. `npm run bench -- --only 3 --gzip`. */
+  readonly command: string;
   readonly date: string;
   readonly machine: string;
   readonly workerRuntime: string;
@@ -33,9 +35,9 @@ const seconds = (value: number | null) => (value === null ? 'n/a' : `${fixed(val
 const megabytes = (bytes: number | null) => (bytes === null ? 'n/a' : `${fixed(bytes / 1e6, 1)} MB`);
 const perMillion = (value: number | null) => (value === null ? 'n/a' : `${fixed(value)} CPU s / 1M records`);
 
-function workerFileRows(scenario: string, figures: WorkerFileFigures): string[][] {
+function workerFileRows(scenario: string, figures: WorkerFileFigures, inputNote = ''): string[][] {
   return [
-    [scenario, 'input', `${integer(figures.records)} lines, ${megabytes(figures.inputBytes)}`],
+    [scenario, 'input', `${integer(figures.records)} lines, ${megabytes(figures.inputBytes)}${inputNote}`],
     ['', 'put done → file processed', `${seconds(figures.seconds)} (worker's durationMs ${integer(figures.workerDurationMs)})`],
     ['', 'records/s', integer(figures.recordsPerSecond)],
     ['', 'worker CPU', `${seconds(figures.workerCpuSeconds)} = ${perMillion(figures.cpuSecondsPerMillionRecords)}`],
@@ -51,6 +53,12 @@ function smallFilesRow(run: SmallFilesRun): string[] {
     run.label,
     `${fixed(run.filesPerSecond, 1)} files/s (${seconds(run.seconds)}; puts ${seconds(run.putSeconds)}; CPU worker ${seconds(run.workerCpuSeconds)}, emulator ${seconds(run.emulatorCpuSeconds)}, bench ${seconds(run.benchCpuSeconds)}${perWorker})`,
   ];
+}
+
+/** Scenario 3, with the size put when the file went in gzip-compressed. */
+export function largeFileRows(figures: LargeFileFigures): string[][] {
+  if (figures.gzipBytes === undefined) return workerFileRows('3 worker, large file', figures);
+  return workerFileRows('3 worker, large file, gzip', figures, `, put gzip-compressed as ${megabytes(figures.gzipBytes)} (outputs gzip)`);
 }
 
 const times = (value: number | null) => (value === null ? 'n/a' : `${fixed(value)}×`);
@@ -83,6 +91,8 @@ export function parquetWriterRows(figures: ParquetWriterFigures): string[][] {
   ];
 }
 
+export const FIGURE_HEADERS = ['scenario', 'figure', 'value'] as const;
+
 export function figureRows(results: BenchResults): string[][] {
   const rows: string[][] = [];
   const { computeFloor, ioFloor, largeFile, naive, smallFiles, scaleOut, latency, memoryGrowth, parquetWriter } = results;
@@ -104,7 +114,7 @@ export function figureRows(results: BenchResults): string[][] {
   }
   const floorRate = floorRecordsPerSecond(results);
   if (floorRate !== null) rows.push(['', 'records/s the slower floor allows', integer(floorRate)]);
-  if (largeFile) rows.push(...workerFileRows('3 worker, large file', largeFile));
+  if (largeFile) rows.push(...largeFileRows(largeFile));
   const cpuVsFloors = cpuVsComputeAndIo(results);
   if (cpuVsFloors !== null) rows.push(['', 'worker CPU ÷ (compute floor + I/O floor client CPU)', times(cpuVsFloors)]);
   if (naive) {
@@ -148,6 +158,8 @@ function formatTargetValue(value: number | null, unit: TargetResult['unit']): st
   return `${integer(value)} ${unit}`;
 }
 
+export const TARGET_HEADERS = ['target', 'measured', 'required', 'result'] as const;
+
 export function targetRows(targets: readonly TargetResult[]): string[][] {
   return targets.map((target) => [
     target.description,
@@ -164,9 +176,9 @@ export function renderReport(description: RunDescription, results: BenchResults,
     `worker: ${description.workerRuntime}`,
     ...description.changedSettings.map((setting) => `changed from production defaults: ${setting}`),
     '',
-    renderTable(['scenario', 'figure', 'value'], figureRows(results)),
+    renderTable(FIGURE_HEADERS, figureRows(results)),
     '',
-    renderTable(['target', 'measured', 'required', 'result'], targetRows(targets)),
+    renderTable(TARGET_HEADERS, targetRows(targets)),
     ...(failures.length > 0 ? ['', ...failures] : []),
   ].join('\n');
 }
@@ -182,13 +194,18 @@ export function renderCpuProfile(profile: ProfileSummary): string {
   ].join('\n');
 }
 
-/** Other processes' CPU while each scenario ran: on a shared machine, the figures above are only as good as this is small. */
-export function renderLoads(loads: readonly ScenarioLoad[]): string {
-  const rows = loads.map((load) => [
+export const LOAD_HEADERS = ['scenario', 'wall', 'CPU used by other processes meanwhile', 'stolen by the hypervisor'] as const;
+
+export function loadRows(loads: readonly ScenarioLoad[]): string[][] {
+  return loads.map((load) => [
     load.scenario,
     seconds(load.wallSeconds),
     load.otherCpuSeconds === null ? 'n/a' : `${seconds(load.otherCpuSeconds)} (${fixed((load.otherShare ?? 0) * 100, 0)} % of the cores)`,
     seconds(load.stealSeconds),
   ]);
-  return renderTable(['scenario', 'wall', 'CPU used by other processes meanwhile', 'stolen by the hypervisor'], rows);
+}
+
+/** Other processes' CPU while each scenario ran: on a shared machine, the figures above are only as good as this is small. */
+export function renderLoads(loads: readonly ScenarioLoad[]): string {
+  return renderTable(LOAD_HEADERS, loadRows(loads));
 }

@@ -54,6 +54,8 @@ export interface WorkerFileFigures {
 }
 
 export interface LargeFileFigures extends WorkerFileFigures {
+  /** Set when the file was put gzip-compressed (--gzip): the bytes put; `inputBytes` is the plain size, and the outputs are gzip. */
+  readonly gzipBytes?: number;
   readonly outputs: { readonly processed: ObjectDigest; readonly rejected: ObjectDigest };
   /** Set when the worker ran under --cpu-prof: its figures then include the profiler's cost. */
   readonly cpuProfile?: ProfileSummary;

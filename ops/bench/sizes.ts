@@ -28,13 +28,16 @@ export const FULL_SIZES: BenchSizes = {
 
 export const QUICK_DIVISOR = 20;
 
-/** Counts and file sizes shrink; the shape of each file, the rates and the concurrency stay. */
-export function benchSizes(quick: boolean): BenchSizes {
-  if (!quick) return FULL_SIZES;
+/**
+ * Counts and file sizes shrink; the shape of each file, the rates and the concurrency stay.
+ * `largeFileRecords` (--records), when given, is the large file's size at either scale.
+ */
+export function benchSizes(quick: boolean, largeFileRecords?: number): BenchSizes {
+  if (!quick) return largeFileRecords === undefined ? FULL_SIZES : { ...FULL_SIZES, largeFileRecords };
   const shrink = (value: number) => Math.max(1, Math.round(value / QUICK_DIVISOR));
   return {
     ...FULL_SIZES,
-    largeFileRecords: shrink(FULL_SIZES.largeFileRecords),
+    largeFileRecords: largeFileRecords ?? shrink(FULL_SIZES.largeFileRecords),
     smallFiles: shrink(FULL_SIZES.smallFiles),
     latencyFiles: shrink(FULL_SIZES.latencyFiles),
     memorySmallFileBytes: shrink(FULL_SIZES.memorySmallFileBytes),

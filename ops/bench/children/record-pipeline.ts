@@ -1,11 +1,11 @@
 /**
- * Compute floor (child process): the worker's record pipeline alone, LineSplitter → FileTransformer,
+ * Compute floor (child process): the worker's record pipeline alone, LineSplitter → LineOutcomeRouter,
  * over a file already in memory, fed in socket-sized Buffers as GetObject delivers them. No network,
  * no output stream: what processing the records costs at the least. Runs `passes` times and reports
  * each pass's wall and CPU time (process.cpuUsage).
  */
 import { readFileSync } from 'node:fs';
-import { FileTransformer } from '../../../worker/records/line-outcomes.ts';
+import { LineOutcomeRouter, TextLines } from '../../../worker/records/line-outcomes.ts';
 import { LineSplitter } from '../../../worker/records/line-splitter.ts';
 import { PRODUCTION_CONFIG, productionRecordRules } from '../production-defaults.ts';
 import { childArgument, readyThenWaitForGo, reportAndWaitForRelease } from './child-protocol.ts';
@@ -29,21 +29,22 @@ const CHUNK_BYTES = 64 * 1024;
 function runPass(input: Buffer): RecordPipelinePass {
   const cpuStart = process.cpuUsage();
   const wallStart = performance.now();
-  const transformer = new FileTransformer(productionRecordRules());
-  const splitter = new LineSplitter(PRODUCTION_CONFIG.pipeline.maxLineBytes, transformer);
+  const outputs = { processed: new TextLines(), rejected: new TextLines() };
+  const lines = new LineOutcomeRouter(productionRecordRules(), outputs);
+  const splitter = new LineSplitter(PRODUCTION_CONFIG.inputLimits.maxLineBytes, lines);
   let processedBytes = 0;
   let rejectedBytes = 0;
   for (let offset = 0; offset < input.length; offset += CHUNK_BYTES) {
     splitter.push(input.subarray(offset, offset + CHUNK_BYTES));
-    processedBytes += Buffer.byteLength(transformer.takeProcessed());
-    rejectedBytes += Buffer.byteLength(transformer.takeRejected());
+    processedBytes += Buffer.byteLength(outputs.processed.take());
+    rejectedBytes += Buffer.byteLength(outputs.rejected.take());
   }
   splitter.end();
-  processedBytes += Buffer.byteLength(transformer.takeProcessed());
-  rejectedBytes += Buffer.byteLength(transformer.takeRejected());
+  processedBytes += Buffer.byteLength(outputs.processed.take());
+  rejectedBytes += Buffer.byteLength(outputs.rejected.take());
   const wallSeconds = (performance.now() - wallStart) / 1000;
   const cpu = process.cpuUsage(cpuStart);
-  const { tally } = transformer;
+  const { tally } = lines;
   return {
     wallSeconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

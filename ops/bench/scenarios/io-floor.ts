@@ -4,7 +4,7 @@
  * size of both outputs with the worker's uploader, part size and queue, fed in 64 KiB pieces.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { FileTransformer } from '../../../worker/records/line-outcomes.ts';
+import { LineOutcomeRouter, TextLines } from '../../../worker/records/line-outcomes.ts';
 import { LineSplitter } from '../../../worker/records/line-splitter.ts';
 import { MultipartUpload } from '../../../worker/output/multipart-upload.ts';
 import { withTimeout } from '../../local/child-processes.ts';
@@ -19,10 +19,10 @@ const PIECE_BYTES = 64 * 1024;
 function outputBytes(context: BenchContext): number {
   const known = context.results.computeFloor?.outputBytes;
   if (known !== undefined) return known.processed + known.rejected;
-  const transformer = new FileTransformer(productionRecordRules());
-  const splitter = new LineSplitter(PRODUCTION_CONFIG.pipeline.maxLineBytes, transformer);
+  const outputs = { processed: new TextLines(), rejected: new TextLines() };
+  const splitter = new LineSplitter(PRODUCTION_CONFIG.inputLimits.maxLineBytes, new LineOutcomeRouter(productionRecordRules(), outputs));
   let bytes = 0;
-  const take = () => Buffer.byteLength(transformer.takeProcessed()) + Buffer.byteLength(transformer.takeRejected());
+  const take = () => Buffer.byteLength(outputs.processed.take()) + Buffer.byteLength(outputs.rejected.take());
   for (const piece of pieces(context.largeInput().body, context.largeInput().body.length)) {
     splitter.push(piece);
     bytes += take();

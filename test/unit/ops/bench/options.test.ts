@@ -1,18 +1,61 @@
 import { describe, expect, it } from '@jest/globals';
-import { BenchUsageError, parseBenchOptions, SCENARIO_IDS } from '../../../../ops/bench/options.ts';
+import { BenchUsageError, DEFAULT_RESULTS_FILE, parseBenchOptions, SCENARIO_IDS } from '../../../../ops/bench/options.ts';
 import { benchSizes, FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 
 describe('parseBenchOptions', () => {
-  it('runs every scenario at full size with no flags', () => {
+  it('runs every scenario at full size with no flags, and writes the report to RESULTS.md', () => {
     const options = parseBenchOptions([]);
 
-    expect(options).toEqual({ quick: false, jsonFile: undefined, only: new Set(SCENARIO_IDS), cpuProfileDir: undefined });
+    expect(options).toEqual({
+      quick: false,
+      jsonFile: undefined,
+      resultsFile: { path: DEFAULT_RESULTS_FILE, requested: false },
+      only: new Set(SCENARIO_IDS),
+      largeFileRecords: undefined,
+      gzipLargeFile: false,
+      cpuProfileDir: undefined,
+    });
+    expect(DEFAULT_RESULTS_FILE).toMatch(/ops\/bench\/RESULTS\.md$/);
   });
 
-  it('reads --quick, --json, --only and --cpu-prof', () => {
-    const options = parseBenchOptions(['--quick', '--json', 'out.json', '--only', '3, 1', '--cpu-prof', 'profiles']);
+  it('reads --quick, --json, --only, --records, --results and --cpu-prof', () => {
+    const argv = ['--quick', '--json', 'out.json', '--only', '3, 1', '--records', '13000000', '--results', 'r.md', '--cpu-prof', 'profiles'];
 
-    expect(options).toEqual({ quick: true, jsonFile: 'out.json', only: new Set([1, 3]), cpuProfileDir: 'profiles' });
+    expect(parseBenchOptions(argv)).toEqual({
+      quick: true,
+      jsonFile: 'out.json',
+      resultsFile: { path: 'r.md', requested: true },
+      only: new Set([1, 3]),
+      largeFileRecords: 13_000_000,
+      gzipLargeFile: false,
+      cpuProfileDir: 'profiles',
+    });
+  });
+
+  it.each([
+    ['--quick', ['--quick']],
+    ['--only', ['--only', '1,2,3']],
+    ['--records', ['--records', '2000']],
+    ['--gzip', ['--only', '3', '--gzip']],
+    ['--cpu-prof', ['--cpu-prof', 'profiles']],
+  ])('leaves RESULTS.md alone after a run with %s, unless --results names a file', (_flag, argv) => {
+    expect(parseBenchOptions(argv)).toMatchObject({ resultsFile: undefined });
+    expect(parseBenchOptions([...argv, '--results', 'smoke.md'])).toMatchObject({ resultsFile: { path: 'smoke.md', requested: true } });
+  });
+
+  it('writes RESULTS.md when --only lists every scenario and --json is given', () => {
+    expect(parseBenchOptions(['--only', SCENARIO_IDS.join(','), '--json', 'b.json'])).toMatchObject({ resultsFile: { path: DEFAULT_RESULTS_FILE } });
+  });
+
+  it('takes --gzip for scenario 3 alone or with scenarios that do not use the large file', () => {
+    expect(parseBenchOptions(['--only', '3', '--gzip'])).toMatchObject({ gzipLargeFile: true, only: new Set([3]) });
+    expect(parseBenchOptions(['--only', '3,5,8', '--gzip', '--records', '13000000'])).toMatchObject({ gzipLargeFile: true, largeFileRecords: 13_000_000 });
+  });
+
+  it('refuses --gzip with the scenarios that compare with the plain large file, naming them, and without scenario 3', () => {
+    expect(() => parseBenchOptions(['--gzip'])).toThrow('not with 1, 2, 4, 9');
+    expect(() => parseBenchOptions(['--only', '3,4', '--gzip'])).toThrow('not with 4');
+    expect(() => parseBenchOptions(['--only', '5', '--gzip'])).toThrow('--gzip changes the input of scenario 3, which --only leaves out');
   });
 
   it('takes scenario 9, the Parquet writer, with scenario 3 it is compared with', () => {
@@ -23,7 +66,17 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions(['--help'])).toBe('help');
   });
 
-  it.each([['--only', '10'], ['--only', '0'], ['--only', '1,x'], ['--only', ''], ['--unknown']])('refuses %s %s', (...argv) => {
+  it.each([
+    ['--only', '10'],
+    ['--only', '0'],
+    ['--only', '1,x'],
+    ['--only', ''],
+    ['--records', '0'],
+    ['--records', '1e6'],
+    ['--records', '-5'],
+    ['--results', ''],
+    ['--unknown'],
+  ])('refuses %s %s', (...argv) => {
     expect(() => parseBenchOptions(argv)).toThrow(BenchUsageError);
   });
 });
@@ -46,5 +99,10 @@ describe('benchSizes', () => {
       smallFileRecords: FULL_SIZES.smallFileRecords,
       latencyFilesPerSecond: FULL_SIZES.latencyFilesPerSecond,
     });
+  });
+
+  it('takes the large file size from --records at either scale, and nothing else from it', () => {
+    expect(benchSizes(false, 13_000_000)).toEqual({ ...FULL_SIZES, largeFileRecords: 13_000_000 });
+    expect(benchSizes(true, 7)).toEqual({ ...benchSizes(true), largeFileRecords: 7 });
   });
 });

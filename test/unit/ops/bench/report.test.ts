@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { summariseCpuProfile, sourceOf, type CpuProfile } from '../../../../ops/bench/cpu-profile.ts';
 import { compareWithJsonLines, parquetPartitions } from '../../../../ops/bench/format-comparison.ts';
-import { figureRows, parquetWriterRows, renderTable, targetRows } from '../../../../ops/bench/report.ts';
+import { figureRows, largeFileRows, parquetWriterRows, renderTable, targetRows } from '../../../../ops/bench/report.ts';
 import type { LargeFileFigures, ParquetWriterFigures, WorkerFileFigures } from '../../../../ops/bench/results.ts';
 import { evaluateTargets } from '../../../../ops/bench/targets.ts';
 
@@ -49,6 +49,20 @@ const objects = [
   { key: 'parquet/dt=2025-07-12/bench/large-1000000.parquet', bytes: 2e6 },
   { key: 'parquet/dt=2025-07-12/bench/large-1000000-part2.parquet', bytes: 1e6 },
 ];
+
+describe('largeFileRows', () => {
+  it('shows the plain input of scenario 3', () => {
+    expect(largeFileRows(jsonLines)[0]).toEqual(['3 worker, large file', 'input', '1,000,000 lines, 153.0 MB']);
+    expect(figureRows({ largeFile: jsonLines })).toEqual(largeFileRows(jsonLines));
+  });
+
+  it('says when the file went in gzip-compressed, with the size put and the plain size', () => {
+    const rows = largeFileRows({ ...jsonLines, gzipBytes: 14.3e6 });
+
+    expect(rows[0]).toEqual(['3 worker, large file, gzip', 'input', '1,000,000 lines, 153.0 MB, put gzip-compressed as 14.3 MB (outputs gzip)']);
+    expect(rows).toContainEqual(['', 'worker peak RSS (idle RSS)', '150.0 MB (86.0 MB)']);
+  });
+});
 
 describe('parquetPartitions', () => {
   it('counts distinct dt= partitions, an object split into parts counting once', () => {

@@ -52,6 +52,15 @@ describe('evaluateTargets', () => {
     expect(statusOf(results, 'rss-growth')).toBe('not met');
   });
 
+  it("judges scenario 3's peak RSS against the same limit as scenario 8's, in MB", () => {
+    const target = (peakRssBytes: number) =>
+      evaluateTargets({ largeFile: { peakRssBytes } as BenchResults['largeFile'] }).find((result) => result.id === 'rss-one-large-file');
+
+    expect(target(170e6)).toMatchObject({ measured: 170, required: 200, status: 'met', scenarios: [3] });
+    expect(target(211e6)).toMatchObject({ measured: 211, status: 'not met' });
+    expect(evaluateTargets({}).find((result) => result.id === 'rss-large-file')?.required).toBe(200);
+  });
+
   it('says n/a when /proc gave no figure', () => {
     const results: BenchResults = { computeFloor, largeFile: { cpuSecondsPerMillionRecords: null } as BenchResults['largeFile'] };
 
