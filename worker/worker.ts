@@ -1,6 +1,6 @@
 /**
  * Puts the worker together from its settings and the clients it is given, and runs it:
- * the pollers, the file pipeline, the device registry and the HTTP server. The same code runs
+ * the pollers, the object processor, the device registry and the HTTP server. The same code runs
  * on AWS (main.ts), on the local stack (npm start) and in the tests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,15 +10,15 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
 import { ConsumerPool } from './queue/consumer-pool.ts';
-import { discoverDeadLetterQueue, sendToDeadLetterQueue } from './queue/dead-letter.ts';
+import { discoverDeadLetterQueue } from './queue/dead-letter.ts';
 import { loadDeviceRegistry } from './records/device-registry.ts';
 import { createMessageHandler } from './queue/message-handler.ts';
-import { processObject } from './process-object.ts';
+import { createObjectProcessor } from './process-object.ts';
 import { redactForLog } from './common/redact.ts';
 import { buildServer, type Readiness } from './server.ts';
 import { startQueueDepthSampler } from './queue/queue-depth.ts';
 import { createProtectionYield } from './task-protection/yield-rule.ts';
-import { createTaskProtection } from './task-protection/protection.ts';
+import { createTaskProtection } from './task-protection/driver.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface WorkerDeps {
@@ -62,29 +62,21 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   let draining = false;
   const releaseController = new AbortController();
-  const { pipeline } = config;
-  const handler = createMessageHandler({
+  const { recordRules, inputLimits } = config;
+  const processFile = createObjectProcessor({
+    s3,
+    output: config.output,
+    upload: config.upload,
+    maxLineBytes: inputLimits.maxLineBytes,
+    limits: { maxObjectBytes: inputLimits.maxObjectBytes, maxRecordsPerFile: inputLimits.maxRecordsPerFile },
+    rules: () => ({ ...recordRules, locations: registry.current() }),
+  });
+  const retryPolicy = { backoffBaseSeconds: config.consumer.retryBackoffBaseSeconds, backoffMaxSeconds: config.consumer.retryBackoffMaxSeconds };
+  const handleMessage = createMessageHandler({
     telemetry,
-    processFile: (ref, signal) =>
-      processObject(
-        {
-          s3,
-          output: config.output,
-          upload: config.upload,
-          maxLineBytes: pipeline.maxLineBytes,
-          limits: { maxObjectBytes: pipeline.maxObjectBytes, maxRecordsPerFile: pipeline.maxRecordsPerFile },
-          rules: () => ({
-            temperatureThresholdCelsius: pipeline.temperatureThresholdCelsius,
-            unknownLocationId: pipeline.unknownLocationId,
-            locations: registry.current(),
-          }),
-        },
-        ref,
-        signal,
-      ),
+    processFile,
     limit: pLimit(config.consumer.maxFilesInFlight),
-    deadLetter: (message, reason, detail) => sendToDeadLetterQueue(sqs, deadLetterQueueUrl, message, reason, detail),
-    retryPolicy: { backoffBaseSeconds: config.consumer.retryBackoffBaseSeconds, backoffMaxSeconds: config.consumer.retryBackoffMaxSeconds },
+    retryPolicy,
     isDraining: () => draining,
     releaseSignal: releaseController.signal,
     nowMs,
@@ -95,33 +87,30 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     agentUri: config.taskProtection.agentUri,
     expiresInMinutes: config.taskProtection.expiresInMinutes,
     releaseDelayMs: config.taskProtection.releaseDelaySeconds * 1000,
-    logger,
+    events: {
+      notOnEcs: telemetry.taskProtectionNotOnEcs,
+      protectionOn: telemetry.taskProtectionOn,
+      protectionRenewed: telemetry.taskProtectionRenewed,
+      protectionOff: telemetry.taskProtectionOff,
+      agentCallFailed: telemetry.taskProtectionAgentFailed,
+      agentReachableAgain: telemetry.taskProtectionAgentRecovered,
+      failedUnexpectedly: telemetry.taskProtectionFailedUnexpectedly,
+    },
     nowMs,
   });
-  const handleMessage: typeof handler.handle = async (message) => {
-    protection.acquire();
-    try {
-      return await handler.handle(message);
-    } finally {
-      protection.release();
-    }
-  };
 
   const pool = new ConsumerPool({
     sqs,
     queueUrl: config.queueUrl,
+    deadLetterQueueUrl,
     pollers: config.consumer.maxFilesInFlight,
     waitTimeSeconds: config.consumer.waitTimeSeconds,
     visibilityTimeoutSeconds: config.consumer.visibilityTimeoutSeconds,
     heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
     handleMessage,
-    visibilityAfterFailure: handler.visibilityAfterFailure,
-    events: {
-      deleted: telemetry.messagesDeleted,
-      deleteFailed: telemetry.messageDeletesFailed,
-      receiveFailed: telemetry.receiveFailed,
-      receiveRecovered: telemetry.receiveRecovered,
-    },
+    retryPolicy,
+    hold: protection,
+    events: telemetry,
   });
 
   // A task protected for too long stops receiving and lets go, so that deployments are not held up for ever.

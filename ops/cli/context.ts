@@ -5,6 +5,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AwsClients } from '../../worker/aws-clients.ts';
 import type { Environment } from '../../worker/config.ts';
+import type { ExitCode } from './exit-codes.ts';
 
 export type { Environment };
 
@@ -29,6 +30,12 @@ export interface CliContext {
   readonly clock: Clock;
   /** Called on the CLI's own SDK clients before use (tests add fault-injecting middleware). */
   readonly prepareClients?: (clients: AwsClients) => void;
+}
+
+/** What a command module receives: the outside world, and where to leave its exit code. */
+export interface CommandHost {
+  readonly context: CliContext;
+  exit(code: ExitCode): void;
 }
 
 export const SYSTEM_CLOCK: Clock = {

@@ -3,7 +3,6 @@
  * it on the real process, tests run it in-process.
  */
 import { Command, CommanderError } from 'commander';
-import type { CommandHost } from './command-host.ts';
 import { registerBackfillCommand } from './commands/backfill.ts';
 import { registerDlqCommands } from './commands/dlq-peek.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
@@ -11,7 +10,7 @@ import { registerRedriveCommand } from './commands/redrive.ts';
 import { registerSmokeCommand } from './commands/smoke.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerUploadCommand } from './commands/upload.ts';
-import type { CliContext } from './context.ts';
+import type { CliContext, CommandHost } from './context.ts';
 import { EXIT_CODES, UsageError, type ExitCode } from './exit-codes.ts';
 
 export const PROGRAM_NAME = 'iot-ingest-ops';

@@ -4,7 +4,7 @@
  * label names and label values, picks metric names, label matchers, grouping labels and functions out of
  * PromQL expressions with a small lexer, and reports every name the scrape does not have. Also reads
  * the YAML subset these assets are written in (no YAML parser is a dependency of this project).
- * Used by test/integration/observability-assets.test.ts.
+ * Used by test/integration/ops/observability/assets.test.ts.
  */
 
 /** Series name (with the _bucket/_sum/_count of histograms) → label name → values seen (undefined: not known, not checked). */

@@ -14,8 +14,8 @@ import type { LocalResources } from '../../ops/local/resources.ts';
 import { isRunning, tailLines, waitForExit, withTimeout, type Exit } from '../../ops/local/child-processes.ts';
 import { followWorkerLog, type LogLine, type WorkerLog } from '../../ops/local/worker-log.ts';
 import type { Environment } from '../../worker/config.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/default-device-registry.ts';
-import { FileTransformer, type FileTally } from '../../worker/records/line-outcomes.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../worker/records/device-registry.ts';
+import { LineOutcomeRouter, TextLines, type FileTally } from '../../worker/records/line-outcomes.ts';
 import { LineSplitter } from '../../worker/records/line-splitter.ts';
 import { testEnvironment } from './worker-harness.ts';
 
@@ -128,15 +128,13 @@ export interface ExpectedOutputs {
  * (threshold 10 °C, the built-in registry, `unknown` location, 1 MiB lines): the pure pipeline, no I/O.
  */
 export function expectedOutputs(body: Buffer): ExpectedOutputs {
-  const transformer = new FileTransformer({
-    temperatureThresholdCelsius: 10,
-    locations: new Map(Object.entries(DEFAULT_DEVICE_LOCATIONS)),
-    unknownLocationId: 'unknown',
-  });
-  const splitter = new LineSplitter(1024 * 1024, transformer);
+  const outputs = { processed: new TextLines(), rejected: new TextLines() };
+  const rules = { temperatureThresholdCelsius: 10, locations: new Map(Object.entries(DEFAULT_DEVICE_LOCATIONS)), unknownLocationId: 'unknown' };
+  const lines = new LineOutcomeRouter(rules, outputs);
+  const splitter = new LineSplitter(1024 * 1024, lines);
   splitter.push(body);
   splitter.end();
-  return { processed: transformer.takeProcessed(), rejected: transformer.takeRejected(), tally: transformer.tally };
+  return { processed: outputs.processed.take(), rejected: outputs.rejected.take(), tally: lines.tally };
 }
 
 export interface QueueCounts {

@@ -4,8 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DEFAULT_DEVICE_LOCATIONS } from './default-device-registry.ts';
 import { errorMessage } from '../errors.ts';
+
+/** The registry used when DEVICE_REGISTRY is `builtin`: the devices of the sample data. */
+export const DEFAULT_DEVICE_LOCATIONS: Readonly<Record<string, string>> = {
+  'sensor-alpha': 'loc-warehouse-a',
+  'sensor-beta': 'loc-warehouse-b',
+  'sensor-gamma': 'loc-server-room-1',
+};
 
 export type RegistrySource =
   | { readonly kind: 'builtin' }

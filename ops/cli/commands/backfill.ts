@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { sendRetry, withAwsClients } from '../aws-session.ts';
 import { backfill, BackfillError, DEFAULT_SUFFIXES, type BackfillTally } from '../backfill-objects.ts';
-import type { CommandHost } from '../command-host.ts';
+import type { CommandHost } from '../context.ts';
 import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.ts';
 import { positiveNumber, repeatable, wholeNumber } from '../option-parsers.ts';

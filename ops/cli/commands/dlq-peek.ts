@@ -1,7 +1,7 @@
 /** `dlq peek`: what is in the DLQ and why, without consuming anything. */
 import type { Command } from 'commander';
 import { withAwsClients } from '../aws-session.ts';
-import type { CommandHost } from '../command-host.ts';
+import type { CommandHost } from '../context.ts';
 import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { describeDeadLetter, describeLines } from '../dead-letter-description.ts';
 import { EXIT_CODES } from '../exit-codes.ts';

@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { DEFAULT_START_TIME } from '../../local/synthetic-data.ts';
-import type { CommandHost } from '../command-host.ts';
+import type { CommandHost } from '../context.ts';
 import { addJsonOption } from '../connection-options.ts';
 import { EXIT_CODES, UsageError } from '../exit-codes.ts';
 import { formatBytes } from '../format.ts';

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { withAwsClients } from '../aws-session.ts';
-import type { CommandHost } from '../command-host.ts';
+import type { CommandHost } from '../context.ts';
 import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { UsageError } from '../exit-codes.ts';
 import { wholeNumber } from '../option-parsers.ts';

@@ -1,7 +1,7 @@
 /** `upload`: local files into the raw bucket. */
 import type { Command } from 'commander';
 import { withAwsClients } from '../aws-session.ts';
-import type { CommandHost } from '../command-host.ts';
+import type { CommandHost } from '../context.ts';
 import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { formatBytes } from '../format.ts';

@@ -7,7 +7,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { isObjectMissing } from '../../../worker/errors.ts';
-import { outputKeys, type OutputLocation } from '../../../worker/process-object.ts';
+import { outputKeys, type OutputLocation } from '../../../worker/output/output-keys.ts';
 import type { Clock } from '../context.ts';
 import { UsageError } from '../exit-codes.ts';
 import { queueNameOf } from '../queue-targets.ts';

@@ -26,7 +26,7 @@ import { startPipelineWithWorker, type PipelineWithWorker } from '../../../suppo
 import { objectBytes } from '../../../support/worker-process.ts';
 
 const { seed, source } = differentialSeed();
-const REPRODUCE = `DIFFERENTIAL_SEED=${seed} npm run jest -- test/integration/differential-lines.test.ts`;
+const REPRODUCE = `DIFFERENTIAL_SEED=${seed} npm run jest -- test/integration/worker/records/differential-lines.test.ts`;
 const LINE_LIMITS = [1024, 32_768] as const;
 const FILES: readonly NastyFile[] = generateNastyFiles(seed, { lineLimits: LINE_LIMITS });
 /** Bounds every wait for the worker's reports, per delivery. */

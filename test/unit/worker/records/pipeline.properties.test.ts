@@ -1,14 +1,16 @@
 /**
- * Hostile input for the line pipeline (LineSplitter + FileTransformer), property-based: arbitrary bytes
- * in arbitrary chunkings, checked against a model of the data contract computed independently here
- * (decode, split on \n, strip one trailing \r and the BOM of line 1, skip whitespace-only lines).
+ * Hostile input for the path from bytes to line outcomes (LineSplitter feeding LineOutcomeRouter),
+ * property-based: arbitrary bytes in arbitrary chunkings, checked against a model that splits the object
+ * into lines independently (drop the BOM at the very start of the object, split on \n, strip one trailing
+ * \r, decode, skip blank lines: nothing but spaces, tabs and CRs) and judges each line with the record
+ * rules themselves (evaluateLine), which their own tests cover.
  */
 import { Readable } from 'node:stream';
 import { gzipSync, createGunzip } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../../../worker/records/default-device-registry.ts';
-import { FileTransformer, type FileTally } from '../../../../worker/records/line-outcomes.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../../../worker/records/device-registry.ts';
+import { LineOutcomeRouter, TextLines, type FileTally } from '../../../../worker/records/line-outcomes.ts';
 import { LineSplitter } from '../../../../worker/records/line-splitter.ts';
 import { evaluateLine, rejectedLine, REJECT_REASONS, type RecordRules } from '../../../../worker/records/pipeline.ts';
 import { isJsonObject } from '../../../../worker/common/json-object.ts';
@@ -33,19 +35,20 @@ interface Outputs {
 }
 
 function runPipeline(chunks: readonly Buffer[], maxLineBytes = DEFAULT_MAX_LINE_BYTES): Outputs {
-  const transformer = new FileTransformer(RULES);
-  const splitter = new LineSplitter(maxLineBytes, transformer);
+  const outputs = { processed: new TextLines(), rejected: new TextLines() };
+  const lines = new LineOutcomeRouter(RULES, outputs);
+  const splitter = new LineSplitter(maxLineBytes, lines);
   let processed = '';
   let rejected = '';
   for (const chunk of chunks) {
     splitter.push(chunk);
-    processed += transformer.takeProcessed();
-    rejected += transformer.takeRejected();
+    processed += outputs.processed.take();
+    rejected += outputs.rejected.take();
   }
   splitter.end();
-  processed += transformer.takeProcessed();
-  rejected += transformer.takeRejected();
-  return { processed, rejected, tally: transformer.tally };
+  processed += outputs.processed.take();
+  rejected += outputs.rejected.take();
+  return { processed, rejected, tally: lines.tally };
 }
 
 // ---- the model -------------------------------------------------------------------------------------
@@ -131,7 +134,6 @@ function jsonLines(text: string): unknown[] {
   return text === '' ? [] : text.slice(0, -1).split('\n').map((line) => JSON.parse(line) as unknown);
 }
 
-
 // ---- inputs ----------------------------------------------------------------------------------------
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
@@ -195,7 +197,7 @@ const smallMax = fc.integer({ min: MIN_MAX_LINE_BYTES, max: 300 });
 
 // ---- properties ------------------------------------------------------------------------------------
 
-describe('LineSplitter + FileTransformer on arbitrary bytes, default MAX_LINE_BYTES (properties)', () => {
+describe('LineSplitter + LineOutcomeRouter on arbitrary bytes, default MAX_LINE_BYTES (properties)', () => {
   it('never throws, and the three counts add up to the number of non-blank lines', () => {
     fc.assert(
       fc.property(fileBytes, cuts, (bytes, at) => {
@@ -274,12 +276,12 @@ describe('LineSplitter + FileTransformer on arbitrary bytes, default MAX_LINE_BY
   });
 });
 
-describe('LineSplitter + FileTransformer on arbitrary bytes, small MAX_LINE_BYTES (properties)', () => {
+describe('LineSplitter + LineOutcomeRouter on arbitrary bytes, small MAX_LINE_BYTES (properties)', () => {
   it('rejects each non-blank line over the limit as line_too_long, with its line number, byte length and a prefix of its text', () => {
     fc.assert(
       fc.property(fileBytes, smallMax, (bytes, max) => {
         const lines = modelLines(bytes);
-        // A whitespace-only line over the limit has its own (failing) case below.
+        // A blank line over the limit is skipped, not rejected: its own case below.
         fc.pre(!lines.some((line) => line.bytes.length > max && isBlank(line.text)));
         const overlong = new Map(lines.filter((line) => line.bytes.length > max && !isBlank(line.text)).map((line) => [line.n, line]));
         const { rejected, tally } = runPipeline([bytes], max);
@@ -319,8 +321,8 @@ describe('LineSplitter + FileTransformer on arbitrary bytes, small MAX_LINE_BYTE
 
 // ---- the counterexamples, as plain tests -----------------------------------------------------------
 
-describe('LineSplitter + FileTransformer on hostile input (cases)', () => {
-  it('skips a whitespace-only line over MAX_LINE_BYTES as blank, instead of rejecting it as line_too_long', () => {
+describe('LineSplitter + LineOutcomeRouter on hostile input (cases)', () => {
+  it('skips a blank line (spaces only) over MAX_LINE_BYTES, instead of rejecting it as line_too_long', () => {
     const bytes = utf8(`${' '.repeat(100)}\n{"device_id":"sensor-alpha","temperature":20,"humidity":50}\n`);
     const { tally, rejected } = runPipeline([bytes], MIN_MAX_LINE_BYTES);
     expect({ tally, rejected }).toStrictEqual({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from '@jest/globals';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../../../worker/records/default-device-registry.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../../../worker/records/device-registry.ts';
 import { evaluateLine, evaluateRecord, rejectedLine, type RecordRules } from '../../../../worker/records/pipeline.ts';
 
 const RULES: RecordRules = {

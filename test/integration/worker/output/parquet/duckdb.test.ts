@@ -6,7 +6,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { generateReadings } from '../../../../../ops/local/synthetic-data.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/aws-clients.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../../../../worker/records/default-device-registry.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../../../../worker/records/device-registry.ts';
 import { MemoryBucket } from '../../../../support/parquet-memory-sink.ts';
 import { PartitionedParquetWriter, type ParquetObjectSummary } from '../../../../../worker/output/parquet/partitioned-writer.ts';
 import { CONTENT_TYPES, ObjectWriter } from '../../../../../worker/output/object-writer.ts';

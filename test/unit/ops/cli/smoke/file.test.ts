@@ -1,7 +1,7 @@
 /** The smoke file and its expected outputs agree with the worker's own record rules, for any settings. */
 import { describe, expect, it } from '@jest/globals';
 import { buildSmokeFile, DEFAULT_SMOKE_RULES, SMOKE_DEVICE_ID, smokeKey, type SmokeRules } from '../../../../../ops/cli/smoke/file.ts';
-import { DEFAULT_DEVICE_LOCATIONS } from '../../../../../worker/records/default-device-registry.ts';
+import { DEFAULT_DEVICE_LOCATIONS } from '../../../../../worker/records/device-registry.ts';
 import { evaluateLine, rejectedLine, type RecordRules } from '../../../../../worker/records/pipeline.ts';
 
 const NOW = new Date('2026-12-02T06:30:05.123Z');
