@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_HTTP_PORT } from '../worker/production-runtime.ts';
 import { DataLake } from './data-lake.ts';
-import { pipelineMetrics } from './metrics.ts';
+import { ingestMetrics } from './metrics.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
 import { ManagedPrometheus } from './prometheus.ts';
@@ -92,7 +92,7 @@ export class IngestStack extends Stack {
       });
     }
 
-    const metrics = pipelineMetrics(this.queues.queue, this.queues.deadLetterQueue, this.workers.service);
+    const metrics = ingestMetrics(this.queues.queue, this.queues.deadLetterQueue, this.workers.service);
     this.scaling = new QueueScaling(this, 'Scaling', {
       service: this.workers.service,
       metrics,

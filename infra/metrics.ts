@@ -4,7 +4,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 
 /** The CloudWatch metrics that scaling, alarms and the dashboard share, all at one-minute resolution. */
-export interface PipelineMetrics {
+export interface IngestMetrics {
   readonly visible: cloudwatch.Metric;
   readonly inFlight: cloudwatch.Metric;
   readonly oldestMessageAgeSeconds: cloudwatch.Metric;
@@ -18,7 +18,7 @@ export interface PipelineMetrics {
 
 export const ONE_MINUTE = Duration.minutes(1);
 
-export function pipelineMetrics(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue, service: ecs.FargateService): PipelineMetrics {
+export function ingestMetrics(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue, service: ecs.FargateService): IngestMetrics {
   const containerInsights = (metricName: string) =>
     new cloudwatch.Metric({
       namespace: 'ECS/ContainerInsights',

@@ -6,10 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ONE_MINUTE, type PipelineMetrics } from './metrics.ts';
+import { ONE_MINUTE, type IngestMetrics } from './metrics.ts';
 
 export interface MonitoringProps {
-  readonly metrics: PipelineMetrics;
+  readonly metrics: IngestMetrics;
   readonly service: ecs.FargateService;
   readonly oldestMessageAlarmSeconds: number;
   readonly noProgressAlarmMinutes: number;

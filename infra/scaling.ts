@@ -4,11 +4,11 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { ONE_MINUTE, type PipelineMetrics } from './metrics.ts';
+import { ONE_MINUTE, type IngestMetrics } from './metrics.ts';
 
 export interface QueueScalingProps {
   readonly service: ecs.FargateService;
-  readonly metrics: PipelineMetrics;
+  readonly metrics: IngestMetrics;
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly backlogPerTaskTarget: number;

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { errorMessage } from '../worker/errors.ts';
+import { errorMessage } from '../worker/common/error-message.ts';
 import { hasEndpointOverride, parseTriggerConfig, type TriggerSettings } from './config.ts';
 import { noneSkipped, selectObjects, type SkippedCounts, type TriggerEvent } from './select-objects.ts';
 import { SendBatchesError, sendObjectMessages, type BatchSender, type RetryOptions, type SendResult } from '../worker/common/send-batches.ts';

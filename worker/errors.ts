@@ -88,7 +88,3 @@ export function isTransientFailure(error: unknown, depth = 0): boolean {
   const { cause } = error as { cause?: unknown };
   return cause !== undefined && depth < MAX_CAUSE_DEPTH && isTransientFailure(cause, depth + 1);
 }
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

@@ -3,9 +3,9 @@
  * only; there is no local fallback: without QUEUE_URL it stops, naming the variable.
  */
 import { pino } from 'pino';
-import { createAwsClients, destroyAwsClients } from './aws-clients.ts';
+import { createAwsClients, destroyAwsClients } from './common/aws-clients.ts';
 import { ConfigError, parseConfig, type WorkerConfig } from './config.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from './common/error-message.ts';
 import { startWorker } from './worker.ts';
 
 function fail(line: string, exitCode: number): never {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createAwsClients, destroyAwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients, destroyAwsClients } from '../../worker/common/aws-clients.ts';
 import { isRunning, stopChild, withTimeout } from '../local/child-processes.ts';
 import { isLoopbackUrl, startEmulatorProcess } from '../local/emulator-process.ts';
 import { createScratchStack, scratchWorkerSettings } from '../local/scratch-stack.ts';

@@ -3,7 +3,7 @@
  * the bench talks to it with, the generated inputs (made once, so every comparison sees the same
  * bytes), scratch pipelines and workers.
  */
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
 import { stopChild } from '../local/child-processes.ts';
 import { startEmulatorProcess, type EmulatorProcess } from '../local/emulator-process.ts';
 import type { LocalResources } from '../local/resources.ts';
@@ -16,7 +16,7 @@ import { startBenchWorker, type BenchWorker } from './worker-process.ts';
 
 const EMULATOR_START_TIMEOUT_MS = 20_000;
 const EMULATOR_STOP_TIMEOUT_MS = 15_000;
-const PIPELINE_TIMEOUT_MS = 30_000;
+const SETUP_TIMEOUT_MS = 30_000;
 export const WORKER_START_TIMEOUT_MS = 20_000;
 
 export interface BenchContext {
@@ -33,7 +33,7 @@ export interface BenchContext {
   /** The large input in a bucket no worker watches, for the floors and the naive baseline. */
   referenceObject(): Promise<{ readonly bucket: string; readonly key: string }>;
   /** A fresh raw bucket, processed bucket, queue and DLQ, so no run sees another's messages. */
-  scratchPipeline(name: string): Promise<LocalResources>;
+  scratchStack(name: string): Promise<LocalResources>;
   /** Production workers on the pipeline; `settings` are the ones the run changes from the defaults. */
   startWorkers(resources: LocalResources, count: number, settings?: Record<string, string>, nodeFlags?: string[]): Promise<BenchWorker[]>;
   progress(text: string): void;
@@ -95,8 +95,8 @@ export async function openBenchContext(options: BenchContextOptions): Promise<Be
       })();
       return reference;
     },
-    scratchPipeline(name) {
-      return createScratchStack(clients, 'bench', `${name}-${suffix}`, PIPELINE_TIMEOUT_MS);
+    scratchStack(name) {
+      return createScratchStack(clients, 'bench', `${name}-${suffix}`, SETUP_TIMEOUT_MS);
     },
     async startWorkers(resources, count, settings = {}, nodeFlags = []) {
       return Promise.all(

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { errorMessage } from '../../worker/errors.ts';
+import { errorMessage } from '../../worker/common/error-message.ts';
 import { killTrackedChildren, killTrackedChildrenOnExit } from '../local/child-processes.ts';
 import { compileForBench } from './build.ts';
 import { openBenchContext, type BenchContext } from './context.ts';

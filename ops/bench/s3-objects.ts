@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import pLimit from 'p-limit';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 import { withTimeout } from '../local/child-processes.ts';
 
 const MEBIBYTE = 1024 * 1024;

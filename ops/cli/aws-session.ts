@@ -1,5 +1,5 @@
 /** The CLI's own SDK clients for one command: created from the resolved connection, always destroyed. */
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
 import type { RetryOptions } from '../../worker/common/send-batches.ts';
 import type { CliContext } from './context.ts';
 import type { Connection } from './settings.ts';

@@ -3,7 +3,7 @@
  * their own streams, environment, abort signal and SDK middleware.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 import type { Environment } from '../../worker/config.ts';
 import type { ExitCode } from './exit-codes.ts';
 

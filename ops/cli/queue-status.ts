@@ -19,7 +19,7 @@ export type RedriveSources =
   | { readonly reported: true; readonly queueUrls: readonly string[] }
   | { readonly reported: false; readonly reason: string };
 
-export interface PipelineStatus {
+export interface IngestStatus {
   readonly queue: QueueStatus;
   readonly deadLetterQueue: QueueStatus & { readonly redriveSources: RedriveSources };
   /** The ingest queue's redrive policy names this DLQ. */
@@ -41,12 +41,12 @@ async function redriveSourcesOf(sqs: SQSClient, dlqUrl: string): Promise<Redrive
   }
 }
 
-export async function readPipelineStatus(
+export async function readIngestStatus(
   sqs: SQSClient,
   urls: { readonly queueUrl: string; readonly dlqUrl: string },
   ageMethod: AgeMethod,
   nowMs: number,
-): Promise<PipelineStatus> {
+): Promise<IngestStatus> {
   const [queueSnapshot, dlqSnapshot] = await Promise.all([readQueueSnapshot(sqs, urls.queueUrl), readQueueSnapshot(sqs, urls.dlqUrl)]);
   const [queue, deadLetterQueue, redriveSources] = await Promise.all([
     queueStatus(sqs, queueSnapshot, ageMethod, nowMs),
@@ -91,7 +91,7 @@ function queueLines(title: string, status: QueueStatus, extra: ReadonlyArray<rea
   ];
 }
 
-export function statusLines(status: PipelineStatus): string[] {
+export function statusLines(status: IngestStatus): string[] {
   const policy = status.queue.redrivePolicy;
   const sources = status.deadLetterQueue.redriveSources;
   return [

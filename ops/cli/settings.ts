@@ -3,11 +3,11 @@
  * environment variables, or the `npm start` stack with `--local`. Pure: the environment is passed in,
  * and a missing or malformed setting is a `UsageError` naming both the flag and the variable.
  */
-import type { AwsClientOptions } from '../../worker/aws-clients.ts';
+import type { AwsClientOptions } from '../../worker/common/aws-clients.ts';
 import { ConfigError, portNumber, setting, type Setting } from '../../worker/common/settings.ts';
 import { WORKER_SETTINGS } from '../../worker/config.ts';
 import type { OutputLocation } from '../../worker/output/output-keys.ts';
-import { DEFAULT_PIPELINE_NAMES } from '../local/resources.ts';
+import { DEFAULT_LOCAL_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
 
@@ -110,7 +110,7 @@ export function resolveConnection(flags: ConnectionFlags, env: Environment): Con
 export function resolveQueue(flags: ConnectionFlags, env: Environment): QueueLocator {
   const url = lookup(flags, env, 'queueUrl');
   if (url !== undefined) return { url: checkHttpUrl('queueUrl', url) };
-  if (flags.local === true) return { name: DEFAULT_PIPELINE_NAMES.queueName };
+  if (flags.local === true) return { name: DEFAULT_LOCAL_NAMES.queueName };
   throw missing('queueUrl');
 }
 
@@ -118,7 +118,7 @@ export function resolveQueue(flags: ConnectionFlags, env: Environment): QueueLoc
 export function resolveDeadLetterQueue(flags: ConnectionFlags, env: Environment): DeadLetterQueueLocator {
   const url = lookup(flags, env, 'dlqUrl');
   if (url !== undefined) return { url: checkHttpUrl('dlqUrl', url) };
-  if (flags.local === true) return { name: DEFAULT_PIPELINE_NAMES.dlqName };
+  if (flags.local === true) return { name: DEFAULT_LOCAL_NAMES.dlqName };
   const queueUrl = lookup(flags, env, 'queueUrl');
   if (queueUrl !== undefined) return { fromRedrivePolicyOf: { url: checkHttpUrl('queueUrl', queueUrl) } };
   throw missing('dlqUrl', ', or give the ingest queue (--queue-url or QUEUE_URL) to find it from its redrive policy');
@@ -127,7 +127,7 @@ export function resolveDeadLetterQueue(flags: ConnectionFlags, env: Environment)
 export function resolveBucket(flags: ConnectionFlags, env: Environment, name: 'rawBucket' | 'processedBucket'): string {
   const bucket = lookup(flags, env, name);
   if (bucket !== undefined) return bucket;
-  if (flags.local === true) return DEFAULT_PIPELINE_NAMES[name];
+  if (flags.local === true) return DEFAULT_LOCAL_NAMES[name];
   throw missing(name);
 }
 

@@ -10,8 +10,8 @@
 import { cpus, release, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
-import { errorMessage } from '../../worker/errors.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
+import { errorMessage } from '../../worker/common/error-message.ts';
 import { compileForBench } from '../bench/build.ts';
 import { uniqueSuffix } from '../bench/context.ts';
 import { cpuDelta, cpuSecondsOf, statusBytesOf } from '../bench/process-stats.ts';
@@ -33,7 +33,7 @@ const REJECTED_PREFIX = 'rejected/';
 const PUT_CONCURRENCY = 8;
 const EMULATOR_START_TIMEOUT_MS = 20_000;
 const WORKER_START_TIMEOUT_MS = 30_000;
-const PIPELINE_TIMEOUT_MS = 30_000;
+const SETUP_TIMEOUT_MS = 30_000;
 
 const progress = (text: string) => process.stderr.write(`load: ${text}\n`);
 
@@ -128,7 +128,7 @@ async function run(options: LoadOptions): Promise<LoadFigures> {
   const clients = createAwsClients({ region: emulator.region, endpoint: emulator.endpoint });
   let workers: BenchWorker[] = [];
   try {
-    const resources = await createScratchStack(clients, 'load', uniqueSuffix(), PIPELINE_TIMEOUT_MS);
+    const resources = await createScratchStack(clients, 'load', uniqueSuffix(), SETUP_TIMEOUT_MS);
     const settings = { ...scratchWorkerSettings(emulator, resources), ...RECORD_SETTINGS };
     workers = await Promise.all(
       Array.from({ length: options.workers }, () => startBenchWorker({ settings, startTimeoutMs: WORKER_START_TIMEOUT_MS })),

@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 import { withTimeout } from '../local/child-processes.ts';
 import { checkProcessedLine, checkRejectedLine } from './output-lines.ts';
 import type { PlannedFile } from './inputs.ts';

@@ -6,13 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { createAwsClients, destroyAwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients, destroyAwsClients } from '../../worker/common/aws-clients.ts';
 import { parseConfig } from '../../worker/config.ts';
 import { ConfigError, portNumber, readSettings, setting, wholeNumber } from '../../worker/common/settings.ts';
-import { errorMessage } from '../../worker/errors.ts';
+import { errorMessage } from '../../worker/common/error-message.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker } from '../../worker/worker.ts';
-import { createLocalResources, DEFAULT_PIPELINE_NAMES } from './resources.ts';
+import { createLocalResources, DEFAULT_LOCAL_NAMES } from './resources.ts';
 import { startLocalStack } from './stack/server.ts';
 
 const SAMPLE_FILE = new URL('../../data/sample_data.jsonl', import.meta.url);
@@ -44,7 +44,7 @@ const stack = await startLocalStack({ port: local.emulatorPort }).catch((error: 
   fail(`cannot start the emulator: ${errorMessage(error)} (set LOCAL_EMULATOR_PORT to use another port)`),
 );
 const clients = createAwsClients({ region: stack.region, endpoint: stack.endpoint });
-const resources = await createLocalResources(clients, DEFAULT_PIPELINE_NAMES, { maxReceiveCount: local.maxReceiveCount });
+const resources = await createLocalResources(clients, DEFAULT_LOCAL_NAMES, { maxReceiveCount: local.maxReceiveCount });
 
 const config = orExit(() =>
   parseConfig({

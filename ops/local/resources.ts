@@ -7,7 +7,7 @@ import {
   QueueNameExists,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 
 export interface LocalResourceNames {
   readonly rawBucket: string;
@@ -17,7 +17,7 @@ export interface LocalResourceNames {
 }
 
 /** The names `npm start` uses on the local stack. */
-export const DEFAULT_PIPELINE_NAMES = {
+export const DEFAULT_LOCAL_NAMES = {
   rawBucket: 'iot-raw',
   processedBucket: 'iot-processed',
   queueName: 'iot-ingest',

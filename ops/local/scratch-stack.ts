@@ -2,7 +2,7 @@
  * Throwaway buckets, queue and DLQ on the emulator child for one run of an ops script, and the
  * settings that point a worker child at them.
  */
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 import { withTimeout } from './child-processes.ts';
 import type { EmulatorProcess } from './emulator-process.ts';
 import { createLocalResources, type LocalResources } from './resources.ts';

@@ -11,7 +11,7 @@ import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } f
 import type { LocalResources } from '../../ops/local/resources.ts';
 import { SYSTEM_CLOCK, type CliContext, type Environment } from '../../ops/cli/context.ts';
 import { runCli } from '../../ops/cli/program.ts';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 
 export interface CliRun {
   readonly exitCode: number;

@@ -5,8 +5,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createLocalResources } from '../../ops/local/resources.ts';
 import type { LocalResources } from '../../ops/local/resources.ts';
-import { createAwsClients } from '../../worker/aws-clients.ts';
-import type { AwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients } from '../../worker/common/aws-clients.ts';
+import type { AwsClients } from '../../worker/common/aws-clients.ts';
 
 /** SDK clients for the emulator that test/support/global-setup.ts started. Destroy them in afterAll. */
 export function testClients(): AwsClients {
@@ -32,7 +32,7 @@ export function uniqueName(prefix: string): string {
   return `${cleanPrefix}-w${worker}-${process.pid.toString(36)}-${namesMade.toString(36)}-${random}`;
 }
 
-export interface TestPipelineOptions {
+export interface TestStackOptions {
   /** Default 3. */
   readonly maxReceiveCount?: number;
   /** The SQS default (30 s) when omitted. */
@@ -45,7 +45,7 @@ export interface TestPipelineOptions {
  * Buckets, queue and DLQ with fresh names, the raw bucket notifying the queue. As on AWS, the
  * queue starts with one s3:TestEvent message.
  */
-export function createTestPipeline(clients: AwsClients, options: TestPipelineOptions = {}): Promise<LocalResources> {
+export function createTestStack(clients: AwsClients, options: TestStackOptions = {}): Promise<LocalResources> {
   const names = {
     rawBucket: uniqueName('raw'),
     processedBucket: uniqueName('processed'),

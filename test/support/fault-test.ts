@@ -3,7 +3,7 @@
  * are closed after each test, and worker processes that are stopped after each test.
  */
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
-import { destroyAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
 import { testClients } from './emulator.ts';
 import { startFaultProxy, type FaultProxy, type FaultRule } from './fault-proxy.ts';
 import { stopWorkerProcesses } from './worker-process.ts';

@@ -5,12 +5,12 @@
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { createAwsClients, type AwsClients } from '../../worker/aws-clients.ts';
+import { createAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
 import { parseConfig, type Environment, type WorkerConfig } from '../../worker/config.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 import type { LocalResources } from '../../ops/local/resources.ts';
-import { createTestPipeline, testClients, waitFor } from './emulator.ts';
+import { createTestStack, testClients, waitFor } from './emulator.ts';
 
 function testEndpoint(): string {
   const endpoint = process.env.IOT_TEST_ENDPOINT;
@@ -102,7 +102,7 @@ export async function startTestWorker(
   };
 }
 
-export interface PipelineWithWorker {
+export interface StackWithWorker {
   readonly clients: AwsClients;
   readonly resources: LocalResources;
   readonly harness: TestWorker;
@@ -111,12 +111,12 @@ export interface PipelineWithWorker {
 }
 
 /** A fresh pipeline (unique buckets and queues) with a worker on it. */
-export async function startPipelineWithWorker(
+export async function startStackWithWorker(
   options: { maxReceiveCount?: number; env?: Environment; prepareS3?: (s3: S3Client) => void } = {},
-): Promise<PipelineWithWorker> {
+): Promise<StackWithWorker> {
   const clients = testClients();
   try {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: options.maxReceiveCount ?? 3 });
+    const resources = await createTestStack(clients, { maxReceiveCount: options.maxReceiveCount ?? 3 });
     const harness = await startTestWorker(resources, options.env, options.prepareS3);
     return {
       clients,

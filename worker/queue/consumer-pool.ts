@@ -14,7 +14,7 @@ import { Consumer } from 'sqs-consumer';
 import { backoffDelay } from '../common/backoff.ts';
 import { DeleteBatcher } from './delete-batcher.ts';
 import { sendToDeadLetterQueue } from './dead-letter.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { FATE_KINDS, receiveCountOf, retryFate, type MessageFate, type RetryPolicy } from './message-fate.ts';
 import type { Telemetry } from '../telemetry.ts';
 

@@ -7,7 +7,7 @@
  * again, into the same output keys, as when a worker dies before deleting.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { deleteMessageBatch } from '../common/sqs-delete-batch.ts';
 import { SQS_MAX_BATCH_ENTRIES } from '../common/sqs-limits.ts';
 

@@ -6,7 +6,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { backoffDelay } from '../common/backoff.ts';
 import { PoisonMessageError } from '../common/events.ts';
-import { errorMessage, isTransientFailure, PERMANENT_REASONS, PermanentFileError } from '../errors.ts';
+import { isTransientFailure, PERMANENT_REASONS, PermanentFileError } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 export const FATE_KINDS = {
   /** Done, or nothing to do: the message goes. */

@@ -4,7 +4,8 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { LimitFunction } from 'p-limit';
-import { errorMessage, isTransientFailure, PermanentFileError } from '../errors.ts';
+import { isTransientFailure, PermanentFileError } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { parseMessageBody, type ObjectRef } from '../common/events.ts';
 import type { FileResult } from '../process-object.ts';
 import type { FileOutcome, Telemetry } from '../telemetry.ts';

@@ -4,7 +4,7 @@
  * values: aggregate with max() across instances.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 export const QUEUE_ROLES = ['ingest', 'dead_letter'] as const;
 export type QueueRole = (typeof QUEUE_ROLES)[number];

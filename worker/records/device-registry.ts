@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** The registry used when DEVICE_REGISTRY is `builtin`: the devices of the sample data. */
 export const DEFAULT_DEVICE_LOCATIONS: Readonly<Record<string, string>> = {

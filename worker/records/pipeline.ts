@@ -2,7 +2,7 @@
  * The record rules of the data contract: validate, filter, enrich, transform.
  * Pure: a line of text in, its outcome out.
  */
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { toFahrenheit } from './fahrenheit.ts';
 import { objectMembers } from './json-members.ts';
 

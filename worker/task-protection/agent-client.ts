@@ -8,7 +8,7 @@
  *   4xx/5xx {"requestID":"…","error":{"Arn":"…","Code":"AccessDeniedException","Message":"…"}}
  */
 import { isJsonObject } from '../common/json-object.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 
 /** ECS accepts 1 to 2,880 minutes (48 hours); without a value it protects for 120. */
 export const MIN_EXPIRES_IN_MINUTES = 1;

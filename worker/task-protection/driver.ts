@@ -9,7 +9,7 @@
  * every outcome to `events` (telemetry.ts). Nothing here throws into the caller. Outside ECS (no
  * ECS_AGENT_URI) it sends nothing.
  */
-import { errorMessage } from '../errors.ts';
+import { errorMessage } from '../common/error-message.ts';
 import { callAgent, MAX_EXPIRES_IN_MINUTES, MIN_EXPIRES_IN_MINUTES, taskProtectionUrl, type ProtectionAction } from './agent-client.ts';
 import {
   INITIAL_PROTOCOL_STATE,

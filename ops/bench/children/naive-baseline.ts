@@ -8,7 +8,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createAwsClients } from '../../../worker/aws-clients.ts';
+import { createAwsClients } from '../../../worker/common/aws-clients.ts';
 import { evaluateLine, rejectedLine } from '../../../worker/records/pipeline.ts';
 import { PRODUCTION_CONFIG, productionRecordRules } from '../production-defaults.ts';
 import { childArgument, readyThenWaitForGo, reportAndWaitForRelease } from './child-protocol.ts';

@@ -15,7 +15,7 @@ export async function measureLatency(context: BenchContext): Promise<LatencyFigu
   const { latencyFiles, latencyFilesPerSecond, smallFileRecords } = context.sizes;
   context.progress(`7 latency: ${latencyFiles} files of ${smallFileRecords} records at ${latencyFilesPerSecond}/s`);
   const files = generateSmallFiles(latencyFiles, smallFileRecords);
-  const resources = await context.scratchPipeline('latency');
+  const resources = await context.scratchStack('latency');
   const [worker] = await context.startWorkers(resources, 1);
   if (worker === undefined) throw new Error('no worker started');
   try {

@@ -28,7 +28,7 @@ function sumOrNull(values: ReadonlyArray<number | null>): number | null {
 
 export async function runSmallFiles(context: BenchContext, options: SmallFilesRunOptions): Promise<SmallFilesRun> {
   const files = context.smallFiles();
-  const resources = await context.scratchPipeline(options.pipelineName);
+  const resources = await context.scratchStack(options.pipelineName);
   context.progress(`   ${options.label}: ${files.length} files of ${context.sizes.smallFileRecords} records`);
   const profile = profiling(options.profiled ? context.cpuProfileDir : undefined, options.pipelineName, `the ${options.label} worker (small files)`);
   const workers = await context.startWorkers(resources, options.workers, { ...options.settings }, profile.nodeFlags);

@@ -39,7 +39,7 @@ export interface WorkerFileRun {
 }
 
 export async function runWorkerOnOneFile(context: BenchContext, options: WorkerFileRunOptions): Promise<WorkerFileRun> {
-  const resources = await context.scratchPipeline(options.pipelineName);
+  const resources = await context.scratchStack(options.pipelineName);
   const [worker] = await context.startWorkers(resources, 1, options.settings, options.nodeFlags);
   if (worker === undefined) throw new Error('no worker started');
   try {

@@ -7,7 +7,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import type { AgeMethod } from '../oldest-message-age.ts';
 import { printReport } from '../output.ts';
 import { deadLetterQueueUrlOf, queueUrlOf } from '../queue-targets.ts';
-import { readPipelineStatus, statusLines } from '../queue-status.ts';
+import { readIngestStatus, statusLines } from '../queue-status.ts';
 import { resolveConnection, resolveDeadLetterQueue, resolveQueue, type ConnectionFlags } from '../settings.ts';
 
 interface StatusFlags extends ConnectionFlags {
@@ -42,7 +42,7 @@ export function registerStatusCommand(program: Command, host: CommandHost): void
     try {
       const status = await withAwsClients(context, connection, async ({ sqs }) => {
         const urls = { queueUrl: await queueUrlOf(sqs, queue), dlqUrl: await deadLetterQueueUrlOf(sqs, dlq) };
-        return readPipelineStatus(sqs, urls, ageMethod, context.clock.now());
+        return readIngestStatus(sqs, urls, ageMethod, context.clock.now());
       });
       printReport(context, flags.json === true, { data: status, human: () => statusLines(status) });
       host.exit(EXIT_CODES.ok);

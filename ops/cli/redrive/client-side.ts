@@ -19,7 +19,7 @@ import type { RateLimiter } from '../rate-limiter.ts';
 import type { RedriveJournal } from './journal.ts';
 import { releaseMessages } from '../peek-messages.ts';
 import { sendToSourceQueue } from './send.ts';
-import { errorMessage } from '../../../worker/errors.ts';
+import { errorMessage } from '../../../worker/common/error-message.ts';
 import { deleteMessageBatch } from '../../../worker/common/sqs-delete-batch.ts';
 import { SQS_MAX_BATCH_ENTRIES } from '../../../worker/common/sqs-limits.ts';
 

@@ -7,9 +7,9 @@ import { HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createAwsClients, destroyAwsClients } from '../../../worker/aws-clients.ts';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
-import { errorMessage } from '../../../worker/errors.ts';
+import { createAwsClients, destroyAwsClients } from '../../../worker/common/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
+import { errorMessage } from '../../../worker/common/error-message.ts';
 import {
   assertValidNotifications,
   notificationConfigurationXml,

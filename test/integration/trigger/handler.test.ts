@@ -8,7 +8,7 @@ import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { createHandler, type LogLine } from '../../../trigger/handler.ts';
 import type * as HandlerModule from '../../../trigger/handler.ts';
 import { DEFAULT_SUFFIXES } from '../../../trigger/config.ts';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
 import { parseMessageBody } from '../../../worker/common/events.ts';
 import { objectMessage, type ObjectMessage } from '../../../worker/common/object-message.ts';
 import { receiveAll, receiveUntilQuiet, testClients, uniqueName } from '../../support/emulator.ts';

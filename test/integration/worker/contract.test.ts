@@ -7,9 +7,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
 import type { LocalResources } from '../../../ops/local/resources.ts';
-import { createTestPipeline, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
+import { createTestStack, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
 import { startTestWorker, type TestWorker } from '../../support/worker-harness.ts';
 
 const SAMPLE = new URL('../../../data/sample_data.jsonl', import.meta.url);
@@ -20,7 +20,7 @@ let harness: TestWorker;
 
 beforeAll(async () => {
   clients = testClients();
-  resources = await createTestPipeline(clients);
+  resources = await createTestStack(clients);
   harness = await startTestWorker(resources);
 });
 

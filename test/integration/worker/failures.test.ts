@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
 import { readObjectText, waitFor } from '../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../support/worker-harness.ts';
 
 const RECORD = '{"device_id":"sensor-alpha","temperature":20,"humidity":55.5}\n';
 
@@ -18,8 +18,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.stop()));
 });
 
-async function setUp(options: Parameters<typeof startPipelineWithWorker>[0] = {}): Promise<PipelineWithWorker> {
-  const pipeline = await startPipelineWithWorker(options);
+async function setUp(options: Parameters<typeof startStackWithWorker>[0] = {}): Promise<StackWithWorker> {
+  const pipeline = await startStackWithWorker(options);
   running.push(pipeline);
   return pipeline;
 }

@@ -9,7 +9,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { FileReport } from '../../../worker/telemetry.ts';
 import { readObjectText, waitFor } from '../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../support/worker-harness.ts';
 
 const S3_MAX_KEY_BYTES = 1024;
 
@@ -50,7 +50,7 @@ function keyOfBytes(bytes: number): string {
 }
 
 /** What one pipeline offers the tests: put, wait for the outcome, read back, watch the DLQ. */
-function helpers(pipeline: () => PipelineWithWorker) {
+function helpers(pipeline: () => StackWithWorker) {
   const deadLetters: Message[] = [];
   const keyOf = (message: Message): string | undefined => {
     try {
@@ -121,14 +121,14 @@ const TALLY_ZERO = { processed: 0, filtered: 0, rejected: 0, rejectedByReason: {
 // ---------------------------------------------------------------------------------------------------
 
 describe('hostile input through the real worker', () => {
-  let pipeline: PipelineWithWorker;
+  let pipeline: StackWithWorker;
   const io = helpers(() => pipeline);
 
   /** [command, key] of every S3 call the worker makes. */
   const workerCalls: Array<[string, unknown]> = [];
 
   beforeAll(async () => {
-    pipeline = await startPipelineWithWorker({
+    pipeline = await startStackWithWorker({
       prepareS3: (s3) =>
         s3.middlewareStack.add(
           (next, context) => (args) => {
@@ -425,13 +425,13 @@ describe('hostile input through the real worker', () => {
 // ---------------------------------------------------------------------------------------------------
 
 describe('a 1,024-byte key, with the local stack refusing keys over 1,024 bytes as S3 does (rejected/ + key is 1,033 bytes)', () => {
-  let pipeline: PipelineWithWorker;
+  let pipeline: StackWithWorker;
   const io = helpers(() => pipeline);
   const key = keyOfBytes(S3_MAX_KEY_BYTES);
   let dead: Message | undefined;
 
   beforeAll(async () => {
-    pipeline = await startPipelineWithWorker({ maxReceiveCount: 3 });
+    pipeline = await startStackWithWorker({ maxReceiveCount: 3 });
     await io.put(key, `${record({})}\n{"oops"\n`);
     dead = await io.deadLetterOf(key).catch(() => undefined);
   });

@@ -7,16 +7,16 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { readObjectText, waitFor } from '../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../support/worker-harness.ts';
 
-const running: PipelineWithWorker[] = [];
+const running: StackWithWorker[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((pipeline) => pipeline.stop()));
 });
 
 const LINE = '{"device_id":"sensor-alpha","temperature":20,"humidity":55.5}\n';
 
-async function deadLetterReason(pipeline: PipelineWithWorker): Promise<string | undefined> {
+async function deadLetterReason(pipeline: StackWithWorker): Promise<string | undefined> {
   const message = await waitFor(
     async () => {
       const { Messages } = await pipeline.clients.sqs.send(
@@ -30,7 +30,7 @@ async function deadLetterReason(pipeline: PipelineWithWorker): Promise<string | 
 }
 
 async function runWith(env: Record<string, string>, key: string, body: string | Buffer) {
-  const pipeline = await startPipelineWithWorker({ env });
+  const pipeline = await startStackWithWorker({ env });
   running.push(pipeline);
   await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: pipeline.resources.rawBucket, Key: key, Body: body }));
   const reason = await deadLetterReason(pipeline);
@@ -62,7 +62,7 @@ describe('file limits', () => {
   });
 
   it('processes a file exactly at the limits', async () => {
-    const pipeline = await startPipelineWithWorker({ env: { MAX_RECORDS_PER_FILE: '50', MAX_OBJECT_BYTES: String(LINE.length * 50) } });
+    const pipeline = await startStackWithWorker({ env: { MAX_RECORDS_PER_FILE: '50', MAX_OBJECT_BYTES: String(LINE.length * 50) } });
     running.push(pipeline);
     await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: pipeline.resources.rawBucket, Key: 'exact.jsonl', Body: LINE.repeat(50) }));
 

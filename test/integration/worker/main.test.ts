@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createTestPipeline, testClients, waitFor } from '../../support/emulator.ts';
+import { createTestStack, testClients, waitFor } from '../../support/emulator.ts';
 import { testEnvironment } from '../../support/worker-harness.ts';
 
 const MAIN = fileURLToPath(new URL('../../../worker/main.ts', import.meta.url));
@@ -45,7 +45,7 @@ describe('worker/main.ts', () => {
 
   it('processes a file, then on SIGTERM drains and exits 0', async () => {
     const clients = testClients();
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     const { child, output, exited } = startMain(testEnvironment(resources, { LOG_LEVEL: 'info' }));
     await waitFor(() => Promise.resolve(output.stdout.includes('"worker started"') ? true : undefined), { what: 'the worker to start' });
 

@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { FileReport } from '../../../worker/telemetry.ts';
 import { readObjectText } from '../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../support/worker-harness.ts';
 
 const LINES = [
   '{"device_id":"sensor-alpha","location":"warehouse-A","temperature":20.0,"humidity":55.5,"pressure":1012.3,"timestamp":"2025-07-11T23:59:59Z"}',
@@ -20,20 +20,20 @@ const LINES = [
   'broken',
 ];
 
-let parquetWorker: PipelineWithWorker;
-let jsonlWorker: PipelineWithWorker;
+let parquetWorker: StackWithWorker;
+let jsonlWorker: StackWithWorker;
 let report: FileReport;
 const folder = mkdtempSync(join(tmpdir(), 'iot-parquet-'));
 
-async function processWith(pipeline: PipelineWithWorker, key: string): Promise<FileReport> {
+async function processWith(pipeline: StackWithWorker, key: string): Promise<FileReport> {
   await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: pipeline.resources.rawBucket, Key: key, Body: LINES.join('\n') }));
   return pipeline.harness.waitForReport((candidate) => candidate.ref.key === key, key);
 }
 
 beforeAll(async () => {
   [parquetWorker, jsonlWorker] = await Promise.all([
-    startPipelineWithWorker({ env: { OUTPUT_FORMAT: 'parquet' } }),
-    startPipelineWithWorker(),
+    startStackWithWorker({ env: { OUTPUT_FORMAT: 'parquet' } }),
+    startStackWithWorker(),
   ]);
   [report] = await Promise.all([processWith(parquetWorker, 'site-1/readings.jsonl'), processWith(jsonlWorker, 'site-1/readings.jsonl')]);
 });

@@ -3,9 +3,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
 import type { LocalResources } from '../../../ops/local/resources.ts';
-import { createTestPipeline, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
+import { createTestStack, readObjectText, testClients, waitFor } from '../../support/emulator.ts';
 import { startTestWorker, type TestWorker } from '../../support/worker-harness.ts';
 
 const RECORD = '{"device_id":"sensor-new","temperature":21,"humidity":40}\n';
@@ -27,7 +27,7 @@ async function locationOf(key: string): Promise<unknown> {
 
 beforeAll(async () => {
   clients = testClients();
-  resources = await createTestPipeline(clients);
+  resources = await createTestStack(clients);
   await putRegistry('{"sensor-new": "loc-first"}');
   harness = await startTestWorker(resources, {
     DEVICE_REGISTRY: `s3://${resources.processedBucket}/config/devices.json`,

@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../worker/common/aws-clients.ts';
 import { readObjectText, waitFor } from '../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker, type TestWorker } from '../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker, type TestWorker } from '../../support/worker-harness.ts';
 
 const running: Array<{ stop(): Promise<void> }> = [];
 
@@ -16,8 +16,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.stop()));
 });
 
-async function setUp(env: Record<string, string> = {}, prepareS3?: (s3: S3Client) => void): Promise<PipelineWithWorker> {
-  const pipeline = await startPipelineWithWorker({ maxReceiveCount: 5, env, prepareS3 });
+async function setUp(env: Record<string, string> = {}, prepareS3?: (s3: S3Client) => void): Promise<StackWithWorker> {
+  const pipeline = await startStackWithWorker({ maxReceiveCount: 5, env, prepareS3 });
   running.push(pipeline);
   return pipeline;
 }

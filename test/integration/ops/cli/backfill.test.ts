@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import type { LocalResources } from '../../../../ops/local/resources.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import type { ObjectMessage } from '../../../../worker/common/object-message.ts';
-import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
+import { createTestStack, receiveAll, testClients } from '../../../support/emulator.ts';
 import { pipelineEnv, runOps } from '../../../support/cli-harness.ts';
 
 let clients: AwsClients;
@@ -36,8 +36,8 @@ const NOT_MATCHING = ['in/notes.txt', 'in/data.csv', 'in/folder/'];
 const OUTSIDE_PREFIX = ['elsewhere/x.jsonl'];
 
 /** A pipeline whose bucket announces none of these keys, holding the objects above; its queue drained. */
-async function seededPipeline(): Promise<LocalResources> {
-  const resources = await createTestPipeline(clients, { suffixes: ['.never-announced'] });
+async function seededStack(): Promise<LocalResources> {
+  const resources = await createTestStack(clients, { suffixes: ['.never-announced'] });
   const limit = pLimit(8);
   await Promise.all(
     [...MATCHING, ...NOT_MATCHING, ...OUTSIDE_PREFIX].map((key) =>
@@ -54,7 +54,7 @@ function parse(bodies: readonly string[]): ObjectMessage[] {
 
 describe('backfill', () => {
   it('sends one object message per matching object, across small list pages', async () => {
-    const resources = await seededPipeline();
+    const resources = await seededStack();
 
     const run = await runOps(['backfill', '--prefix', 'in/', '--page-size', '4', '--json'], { env: pipelineEnv(resources) });
 
@@ -70,7 +70,7 @@ describe('backfill', () => {
   });
 
   it('--suffix replaces the default suffixes', async () => {
-    const resources = await seededPipeline();
+    const resources = await seededStack();
 
     const run = await runOps(['backfill', '--prefix', 'in/', '--suffix', '.csv', '--suffix', '.txt', '--json'], { env: pipelineEnv(resources) });
 
@@ -79,7 +79,7 @@ describe('backfill', () => {
   });
 
   it('--skip-processed skips objects whose processed output exists', async () => {
-    const resources = await seededPipeline();
+    const resources = await seededStack();
     const done = ['in/day-00.jsonl', 'in/day-07.jsonl', 'in/old.jsonl.gz'];
     for (const key of done) await clients.s3.send(new PutObjectCommand({ Bucket: resources.processedBucket, Key: key, Body: '\n' }));
     // A rejected output alone does not make an object processed.
@@ -94,7 +94,7 @@ describe('backfill', () => {
   });
 
   it('--dry-run counts and sends nothing', async () => {
-    const resources = await seededPipeline();
+    const resources = await seededStack();
 
     const run = await runOps(['backfill', '--prefix', '', '--dry-run'], { env: pipelineEnv(resources) });
 
@@ -104,7 +104,7 @@ describe('backfill', () => {
   });
 
   it('--rate spaces the batches out: 18 messages at 10 per second take about a second', async () => {
-    const resources = await seededPipeline();
+    const resources = await seededStack();
     const started = Date.now();
 
     const run = await runOps(['backfill', '--prefix', 'in/day-', '--rate', '10', '--json'], { env: pipelineEnv(resources) });

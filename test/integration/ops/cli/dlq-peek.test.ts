@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DeadLetterDescription } from '../../../../ops/cli/dead-letter-description.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { objectMessage } from '../../../../worker/common/object-message.ts';
-import { createTestPipeline, receiveAll, testClients, waitFor } from '../../../support/emulator.ts';
+import { createTestStack, receiveAll, testClients, waitFor } from '../../../support/emulator.ts';
 import { pipelineEnv, runOps, seedQueue, text } from '../../../support/cli-harness.ts';
 
 let clients: AwsClients;
@@ -24,7 +24,7 @@ interface PeekJson {
 
 describe('dlq peek', () => {
   it('lists distinct messages with their objects and reasons, and leaves the DLQ exactly as it was', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 2 });
+    const resources = await createTestStack(clients, { maxReceiveCount: 2 });
     await receiveAll(clients.sqs, resources.queueUrl);
     const bodies = ['x.jsonl', 'y.jsonl', 'z.jsonl'].map((key) => JSON.stringify(objectMessage({ bucket: resources.rawBucket, key })));
     await seedQueue(clients.sqs, resources.dlqUrl, [
@@ -76,7 +76,7 @@ describe('dlq peek', () => {
   });
 
   it('says so when the DLQ is empty', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
 
     const run = await runOps(['dlq', 'peek'], { env: pipelineEnv(resources) });
 

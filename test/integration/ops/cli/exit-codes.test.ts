@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { objectMessage } from '../../../../worker/common/object-message.ts';
-import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
+import { createTestStack, receiveAll, testClients } from '../../../support/emulator.ts';
 import { emulatorEnv, pipelineEnv, seedQueue, freePort, runCliProcess } from '../../../support/cli-harness.ts';
 
 const CHILD_TIMEOUT_MS = 20_000;
@@ -78,7 +78,7 @@ describe('exit codes of node ops/cli/main.ts', () => {
   });
 
   it('0 and parseable JSON against the emulator', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
 
     const run = await cli(['status', '--json'], pipelineEnv(resources));
 
@@ -87,7 +87,7 @@ describe('exit codes of node ops/cli/main.ts', () => {
   });
 
   it('3 when Ctrl-C stops a redrive after a batch; the rerun moves the rest', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     await receiveAll(clients.sqs, resources.queueUrl);
     const bodies = Array.from({ length: 30 }, (_, index) => JSON.stringify(objectMessage({ bucket: resources.rawBucket, key: `k-${index}.jsonl` })));
     await seedQueue(clients.sqs, resources.dlqUrl, bodies.map((body) => ({ body })));

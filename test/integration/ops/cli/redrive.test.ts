@@ -17,15 +17,15 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LocalResources } from '../../../../ops/local/resources.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { objectMessage } from '../../../../worker/common/object-message.ts';
-import { createTestPipeline, readObjectText, receiveAll, testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { createTestStack, readObjectText, receiveAll, testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 import { pipelineEnv, runOps, seedQueue, text, type SeededMessage } from '../../../support/cli-harness.ts';
 
 let clients: AwsClients;
 let journalDirectory: string;
-const running: PipelineWithWorker[] = [];
+const running: StackWithWorker[] = [];
 
 beforeAll(async () => {
   clients = testClients();
@@ -54,7 +54,7 @@ interface RedriveJson {
 
 /** A fresh pipeline whose queue is empty (the s3:TestEvent drained) and whose DLQ holds `count` messages. */
 async function pipelineWithDeadLetters(count: number): Promise<{ resources: LocalResources; seeded: SeededMessage[] }> {
-  const resources = await createTestPipeline(clients);
+  const resources = await createTestStack(clients);
   await receiveAll(clients.sqs, resources.queueUrl);
   const seeded = Array.from({ length: count }, (_, index): SeededMessage => {
     const body = JSON.stringify(objectMessage({ bucket: resources.rawBucket, key: `dead/file-${String(index).padStart(3, '0')}.jsonl` }));
@@ -204,7 +204,7 @@ describe('redrive (client-side, as the emulator has no move tasks)', () => {
   });
 
   it('with a worker running, the redriven messages are processed', async () => {
-    const pipeline = await startPipelineWithWorker();
+    const pipeline = await startStackWithWorker();
     running.push(pipeline);
     const { resources } = pipeline;
     // Objects in a bucket that announces nothing, so only the redriven messages name them.

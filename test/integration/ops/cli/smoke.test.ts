@@ -12,9 +12,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CheckRow } from '../../../../ops/cli/smoke/checks.ts';
 import type { SmokeReport } from '../../../../ops/cli/smoke/run.ts';
 import type { LocalResources } from '../../../../ops/local/resources.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
-import { createTestPipeline, readObjectText, testClients } from '../../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
+import { createTestStack, readObjectText, testClients } from '../../../support/emulator.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 import { emulatorEnv, pipelineEnv, runOps, seedQueue, freePort, runCliProcess } from '../../../support/cli-harness.ts';
 
 const CHILD_TIMEOUT_MS = 25_000;
@@ -24,7 +24,7 @@ const cli = (args: readonly string[], env: Record<string, string>, onStderr?: (t
 
 let clients: AwsClients;
 let directory: string;
-const running: PipelineWithWorker[] = [];
+const running: StackWithWorker[] = [];
 
 beforeAll(async () => {
   clients = testClients();
@@ -40,8 +40,8 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function withWorker(env: Record<string, string> = {}): Promise<PipelineWithWorker> {
-  const pipeline = await startPipelineWithWorker({ env });
+async function withWorker(env: Record<string, string> = {}): Promise<StackWithWorker> {
+  const pipeline = await startStackWithWorker({ env });
   running.push(pipeline);
   return pipeline;
 }
@@ -159,7 +159,7 @@ describe('ops smoke', () => {
   });
 
   it('with no worker running, the output checks fail within --timeout and the command exits 1', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     const startedMs = Date.now();
 
     const run = await runOps(['smoke', '--timeout', '2'], { env: pipelineEnv(resources) });
@@ -192,7 +192,7 @@ describe('ops smoke', () => {
   });
 
   it('exits 3 on Ctrl-C during the wait, skipping what is left, and still deletes the smoke file', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     let interrupted = false;
 
     const run = await cli(['smoke', ...localFlags(resources), '--timeout', '20'], { LOCAL_EMULATOR_PORT: emulatorPort(), HTTP_PORT: String(await freePort()) }, (stderr, interrupt) => {

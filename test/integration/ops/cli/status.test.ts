@@ -1,9 +1,9 @@
 /** `status` reports the counts of the ingest queue and its DLQ, and how they are linked. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { PipelineStatus } from '../../../../ops/cli/queue-status.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
-import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
+import type { IngestStatus } from '../../../../ops/cli/queue-status.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
+import { createTestStack, receiveAll, testClients } from '../../../support/emulator.ts';
 import { pipelineEnv, runOps, seedQueue } from '../../../support/cli-harness.ts';
 
 let clients: AwsClients;
@@ -18,7 +18,7 @@ afterAll(() => {
 
 describe('status', () => {
   it('reports visible, in-flight and delayed messages, the redrive policy, and the DLQ oldest message as an estimate', async () => {
-    const resources = await createTestPipeline(clients, { maxReceiveCount: 4 });
+    const resources = await createTestStack(clients, { maxReceiveCount: 4 });
     await receiveAll(clients.sqs, resources.queueUrl);
     await seedQueue(clients.sqs, resources.queueUrl, [{ body: 'one' }, { body: 'two' }, { body: 'three' }]);
     await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
@@ -28,7 +28,7 @@ describe('status', () => {
     const run = await runOps(['status', '--json'], { env: pipelineEnv(resources) });
 
     expect(run.exitCode).toBe(0);
-    const status = run.json<PipelineStatus>();
+    const status = run.json<IngestStatus>();
     expect(status.queue).toMatchObject({ url: resources.queueUrl, visible: 2, inFlight: 1, delayed: 1 });
     expect(status.queue.redrivePolicy).toEqual({ deadLetterTargetArn: resources.dlqArn, maxReceiveCount: 4 });
     expect(status.queue.oldestMessage).toMatchObject({ source: 'not-measured' });
@@ -39,7 +39,7 @@ describe('status', () => {
   });
 
   it('samples the ingest queue too with --sample-age, and finds the DLQ through the redrive policy when DLQ_URL is unset', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     await receiveAll(clients.sqs, resources.queueUrl);
     await seedQueue(clients.sqs, resources.queueUrl, [{ body: 'waiting' }]);
     const withoutDlq = Object.fromEntries(Object.entries(pipelineEnv(resources)).filter(([name]) => name !== 'DLQ_URL'));

@@ -6,8 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
-import { createTestPipeline, testClients } from '../../../support/emulator.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
+import { createTestStack, testClients } from '../../../support/emulator.ts';
 import { pipelineEnv, runOps } from '../../../support/cli-harness.ts';
 
 let clients: AwsClients;
@@ -30,7 +30,7 @@ async function objectBytes(bucket: string, key: string): Promise<Buffer> {
 
 describe('upload', () => {
   it('puts each file at prefix + file name, a big one in parts', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     const small = join(directory, 'small.jsonl');
     const big = join(directory, 'big.jsonl');
     await writeFile(small, '{"device_id":"a","temperature":20,"humidity":50}\n');
@@ -48,7 +48,7 @@ describe('upload', () => {
   });
 
   it('refuses a missing file before uploading anything (exit 2)', async () => {
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
 
     const run = await runOps(['upload', join(directory, 'no-such-file.jsonl')], { env: pipelineEnv(resources) });
 

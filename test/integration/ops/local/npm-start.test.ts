@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 /** Runs ops/local/main.ts (what `npm start` runs) on free ports until it prints its ready line. */
-async function startLocalPipeline(env: Record<string, string>): Promise<{ child: ChildProcess; stdout: string }> {
+async function startLocalStackWithWorker(env: Record<string, string>): Promise<{ child: ChildProcess; stdout: string }> {
   const child = spawn(process.execPath, ['ops/local/main.ts'], {
     env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,7 +71,7 @@ const endpointOf = (stdout: string) => /Emulator \(S3 \+ SQS\): (http:\/\/\S+)/.
 
 describe('npm start', () => {
   it('processes the sample into JSON Lines, names both stored outputs, shows the first records, and stops on Ctrl-C with 0', async () => {
-    const { child, stdout } = await startLocalPipeline({});
+    const { child, stdout } = await startLocalStackWithWorker({});
 
     expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
     expect(namedOutputs(stdout)).toEqual([
@@ -85,7 +85,7 @@ describe('npm start', () => {
   }, 40_000);
 
   it('with OUTPUT_FORMAT=parquet, names the Parquet objects it stored, not a JSON Lines key, and stops on Ctrl-C with 0', async () => {
-    const { child, stdout } = await startLocalPipeline({ OUTPUT_FORMAT: 'parquet' });
+    const { child, stdout } = await startLocalStackWithWorker({ OUTPUT_FORMAT: 'parquet' });
 
     expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
     expect(stdout).toContain('processed bucket  s3://iot-processed/parquet/');

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { createTestPipeline } from '../../../support/emulator.ts';
+import { createTestStack } from '../../../support/emulator.ts';
 import { useFaultTest } from '../../../support/fault-test.ts';
 import type { ProxiedRequest } from '../../../support/fault-proxy.ts';
 import {
@@ -46,7 +46,7 @@ interface HeadPoll {
 
 describe('kill -9 in the middle of a large file', () => {
   it('another worker completes it after the visibility timeout; byte-identical outputs, none before', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: 3 });
     const isOutputPart = (request: ProxiedRequest) =>
       request.operation === 'UploadPart' && request.bucket === resources.processedBucket && request.key === KEY;
     // Worker A's processed output stalls from its second part on: A is certainly in the middle of the file.

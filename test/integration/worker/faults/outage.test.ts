@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createTestPipeline, waitFor } from '../../../support/emulator.ts';
+import { createTestStack, waitFor } from '../../../support/emulator.ts';
 import { useFaultTest } from '../../../support/fault-test.ts';
 import {
   expectedOutputs,
@@ -32,7 +32,7 @@ async function readinessStatus(worker: WorkerProcess): Promise<number> {
 
 describe('the emulator unavailable for ~10 s', () => {
   it('keeps the worker up, not ready during the outage, ready after; every file processed, none lost', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 5 });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: 5 });
     // edge.jsonl is read slowly, so that the outage catches it in the middle of the file.
     const proxy = await fault.startProxy((request) =>
       request.operation === 'GetObject' && request.key === 'edge.jsonl' ? { kind: 'slow-body', bytesPerSecond: 100_000 } : undefined,

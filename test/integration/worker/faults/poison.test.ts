@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { createTestPipeline, waitFor } from '../../../support/emulator.ts';
+import { createTestStack, waitFor } from '../../../support/emulator.ts';
 import { emulatorEndpoint, useFaultTest } from '../../../support/fault-test.ts';
 import type { ProxiedRequest } from '../../../support/fault-proxy.ts';
 import {
@@ -39,7 +39,7 @@ afterAll(async () => {
 
 describe('a message that fails transiently every time', () => {
   it('reaches the DLQ after maxReceiveCount receives; after the fix, ops redrive brings it back and it is processed', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: MAX_RECEIVE_COUNT });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: MAX_RECEIVE_COUNT });
     const isPoisonRead = (request: ProxiedRequest) => request.operation === 'GetObject' && request.key === POISON;
     const proxy = await fault.startProxy((request) => (isPoisonRead(request) ? { kind: 'status', status: 503 } : undefined));
     const worker = await startWorkerProcess(processEnvironment(resources, proxy.url, { RETRY_BACKOFF_BASE_SECONDS: '0' }));

@@ -11,7 +11,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { mulberry32, generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { createTestPipeline, receiveAll, waitFor } from '../../../support/emulator.ts';
+import { createTestStack, receiveAll, waitFor } from '../../../support/emulator.ts';
 import { useFaultTest } from '../../../support/fault-test.ts';
 import { type Fault, type FaultRule } from '../../../support/fault-proxy.ts';
 import { expectedOutputs, objectBytes, processEnvironment, queueCounts, startWorkerProcess } from '../../../support/worker-process.ts';
@@ -80,7 +80,7 @@ function testFiles(): TestFile[] {
 
 describe('S3 answering 500 / 503 / late / reset / cut on 20 % of requests', () => {
   it('retries with backoff; every file ends with exact outputs or in the DLQ, never partial or corrupt', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: 3 });
     const proxy = await fault.startProxy(seededS3Faults(SEED, FAULT_SHARE));
     const worker = await startWorkerProcess(
       processEnvironment(resources, proxy.url, { MAX_FILES_IN_FLIGHT: '4', VISIBILITY_TIMEOUT_SECONDS: '10', RETRY_BACKOFF_BASE_SECONDS: '1' }),

@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { createTestPipeline, waitFor } from '../../../support/emulator.ts';
+import { createTestStack, waitFor } from '../../../support/emulator.ts';
 import { useFaultTest } from '../../../support/fault-test.ts';
 import { type FaultRule, type ProxiedRequest } from '../../../support/fault-proxy.ts';
 import {
@@ -37,7 +37,7 @@ async function expectExactOutputs(processedBucket: string): Promise<void> {
 
 describe('SIGTERM while a long file runs', () => {
   it('with a long grace period: the file completes, the message is deleted, then the process exits 0', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: 3 });
     const proxy = await fault.startProxy(slowRead);
     const worker = await startWorkerProcess(processEnvironment(resources, proxy.url, { SHUTDOWN_GRACE_SECONDS: '60' }));
     await fault.clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: KEY, Body: BODY }));
@@ -67,7 +67,7 @@ describe('SIGTERM while a long file runs', () => {
   }, 60_000);
 
   it('with a 1 s grace period: the file is released at once and a second worker completes it', async () => {
-    const resources = await createTestPipeline(fault.clients, { maxReceiveCount: 3 });
+    const resources = await createTestStack(fault.clients, { maxReceiveCount: 3 });
     const proxyA = await fault.startProxy(slowRead);
     // A visibility timeout far beyond this test: the message can only come back early by being released.
     const settings = { VISIBILITY_TIMEOUT_SECONDS: '60', SHUTDOWN_GRACE_SECONDS: '1', MAX_FILES_IN_FLIGHT: '1' };

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
-import { createTestPipeline } from '../../../support/emulator.ts';
+import { createTestStack } from '../../../support/emulator.ts';
 import { useFaultTest } from '../../../support/fault-test.ts';
 import { expectedOutputs, objectBytes, processEnvironment, startWorkerProcess } from '../../../support/worker-process.ts';
 
@@ -14,7 +14,7 @@ const fault = useFaultTest();
 
 describe('a stalled S3 request', () => {
   it('fails after the idle timeout, and the file is processed on a retry', async () => {
-    const resources = await createTestPipeline(fault.clients);
+    const resources = await createTestStack(fault.clients);
     let stalled = 0;
     const proxy = await fault.startProxy((request) =>
       request.operation === 'GetObject' && stalled++ === 0 ? { kind: 'delay', ms: 60_000 } : undefined,

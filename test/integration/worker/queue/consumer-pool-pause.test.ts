@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateQueueCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { ConsumerPool } from '../../../../worker/queue/consumer-pool.ts';
 import { FATE_KINDS } from '../../../../worker/queue/message-fate.ts';
 import { createTelemetry } from '../../../../worker/telemetry.ts';

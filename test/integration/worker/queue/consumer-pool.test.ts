@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { ConsumerPool, type ConsumerPoolEvents } from '../../../../worker/queue/consumer-pool.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../../../worker/queue/dead-letter.ts';
 import { FATE_KINDS, type MessageFate } from '../../../../worker/queue/message-fate.ts';

@@ -7,7 +7,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { DeleteBatcher } from '../../../../worker/queue/delete-batcher.ts';
 import { testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
 

@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sd
 import { sendToSourceQueue } from '../../../../ops/cli/redrive/send.ts';
 import { DEAD_LETTER_ATTRIBUTES, sendToDeadLetterQueue } from '../../../../worker/queue/dead-letter.ts';
 import { SQS_MAX_PAYLOAD_BYTES } from '../../../../worker/common/sqs-limits.ts';
-import { createTestPipeline, receiveAll, testClients } from '../../../support/emulator.ts';
+import { createTestStack, receiveAll, testClients } from '../../../support/emulator.ts';
 
 const clients = testClients();
 const retry = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, sleep: () => Promise.resolve() };
@@ -20,7 +20,7 @@ afterAll(() => {
 describe('messages near SQS’s 1 MiB limit', () => {
   it('redrives ten DLQ messages of 200 KB each client-side in batches that stay within 1 MiB', async () => {
     // Prepare: ten of them in one SendMessageBatch would be 2 MB, which SQS refuses whole.
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     const dead: Message[] = Array.from({ length: 10 }, (_, index) => ({
       MessageId: `dead-${index}`,
       Body: JSON.stringify({ index, padding: 'x'.repeat(200_000) }),
@@ -37,7 +37,7 @@ describe('messages near SQS’s 1 MiB limit', () => {
 
   it('dead-letters a message of almost 1 MiB, keeping its reason and leaving out the detail that does not fit', async () => {
     // Prepare
-    const resources = await createTestPipeline(clients);
+    const resources = await createTestStack(clients);
     const body = 'x'.repeat(SQS_MAX_PAYLOAD_BYTES - 100);
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.queueUrl, MessageBody: body }));
     // The pipeline's own s3:TestEvent is on the queue too.

@@ -22,7 +22,7 @@ import { startFaultProxy, type FaultProxy } from '../../../support/fault-proxy.t
 import { expectObject, fahrenheitOf, oracleRules } from '../../../support/line-oracle.ts';
 import { compareFile, tallyOf, type Check, type Mismatch, type OracleTally } from '../../../support/oracle-compare.ts';
 import { allKinds, differentialSeed, generateNastyFiles, type NastyFile } from '../../../support/nasty-lines.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 import { objectBytes } from '../../../support/worker-process.ts';
 
 const { seed, source } = differentialSeed();
@@ -164,7 +164,7 @@ describe(`differential line path (seed ${seed}, ${source})`, () => {
 
   for (const delivery of DELIVERIES) {
     describe(`${FILES.length * 2} objects (plain and gzip) delivered ${delivery.title}, MAX_LINE_BYTES=${delivery.maxLineBytes}`, () => {
-      let pipeline: PipelineWithWorker | undefined;
+      let pipeline: StackWithWorker | undefined;
       let proxy: FaultProxy | undefined;
       const bodyChunks = new Map<string, number[]>();
       const mismatches: Mismatch[] = [];
@@ -189,7 +189,7 @@ describe(`differential line path (seed ${seed}, ${source})`, () => {
             return { kind: 'rechunk', seed: seed + request.id, maxChunkBytes: bytewise ? 1 : maxChunkBytes };
           });
         }
-        pipeline = await startPipelineWithWorker({
+        pipeline = await startStackWithWorker({
           env: { MAX_LINE_BYTES: String(delivery.maxLineBytes), ...(proxy ? { AWS_ENDPOINT_URL: proxy.url } : {}) },
           prepareS3: (s3) => recordBodyChunks(s3, bodyChunks),
         });

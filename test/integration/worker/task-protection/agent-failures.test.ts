@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { waitFor } from '../../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 
 const RECORD = '{"device_id":"sensor-alpha","temperature":20,"humidity":55.5}\n';
 const ACCESS_DENIED = 'HTTP 400 AccessDeniedException: User is not authorized to perform: ecs:UpdateTaskProtection (request req-1)';
@@ -52,7 +52,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function upload(pipeline: PipelineWithWorker, key: string): Promise<void> {
+async function upload(pipeline: StackWithWorker, key: string): Promise<void> {
   await pipeline.clients.s3.send(new PutObjectCommand({ Bucket: pipeline.resources.rawBucket, Key: key, Body: RECORD }));
   await pipeline.harness.waitForReport((report) => report.ref.key === key, key);
 }
@@ -61,7 +61,7 @@ describe('task protection with a failing ECS agent', () => {
   it('processes files anyway, counts and logs each failed call, and protects again once the agent accepts', async () => {
     const agent = await startFakeAgent();
     cleanups.push(() => agent.close());
-    const pipeline = await startPipelineWithWorker({ env: { ECS_AGENT_URI: agent.uri, TASK_PROTECTION_RELEASE_DELAY_SECONDS: '0' } });
+    const pipeline = await startStackWithWorker({ env: { ECS_AGENT_URI: agent.uri, TASK_PROTECTION_RELEASE_DELAY_SECONDS: '0' } });
     cleanups.unshift(() => pipeline.stop());
     const { harness } = pipeline;
     const failedCalls = (operation: string) => harness.metric('iot_ingest_task_protection_agent_failures_total', { operation });

@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../../../../worker/aws-clients.ts';
+import type { AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { waitFor } from '../../../support/emulator.ts';
-import { startPipelineWithWorker, type PipelineWithWorker } from '../../../support/worker-harness.ts';
+import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 
 interface AgentCall {
   readonly atMs: number;
@@ -77,10 +77,10 @@ function slowFiles(s3: S3Client): void {
   );
 }
 
-async function setUp(): Promise<{ pipeline: PipelineWithWorker; agent: FakeAgent }> {
+async function setUp(): Promise<{ pipeline: StackWithWorker; agent: FakeAgent }> {
   const agent = await startFakeAgent();
   cleanups.push(() => agent.close());
-  const pipeline = await startPipelineWithWorker({
+  const pipeline = await startStackWithWorker({
     maxReceiveCount: 5,
     env: {
       ECS_AGENT_URI: agent.uri,
@@ -100,7 +100,7 @@ async function visibleMessages(clients: AwsClients, queueUrl: string): Promise<n
   return Number(Attributes?.ApproximateNumberOfMessages);
 }
 
-async function uploadBacklog(pipeline: PipelineWithWorker, count: number): Promise<string[]> {
+async function uploadBacklog(pipeline: StackWithWorker, count: number): Promise<string[]> {
   const keys = Array.from({ length: count }, (_, index) => `backlog/${String(index).padStart(2, '0')}.jsonl`);
   const { clients, resources } = pipeline;
   await Promise.all(keys.map((key) => clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: key, Body: RECORD }))));

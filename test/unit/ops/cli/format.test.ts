@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Message } from '@aws-sdk/client-sqs';
 import { describeDeadLetter, describeLines, failureText } from '../../../../ops/cli/dead-letter-description.ts';
 import { formatBytes, formatDuration, isoFromEpochMs, labelled, plural } from '../../../../ops/cli/format.ts';
-import { oldestText, statusLines, type PipelineStatus } from '../../../../ops/cli/queue-status.ts';
+import { oldestText, statusLines, type IngestStatus } from '../../../../ops/cli/queue-status.ts';
 import { redriveLines, type RedriveReport } from '../../../../ops/cli/redrive/report.ts';
 
 describe('formatting helpers', () => {
@@ -84,7 +84,7 @@ describe('describeDeadLetter', () => {
 });
 
 describe('report lines', () => {
-  const status: PipelineStatus = {
+  const status: IngestStatus = {
     queue: {
       url: 'http://q/ingest',
       name: 'ingest',

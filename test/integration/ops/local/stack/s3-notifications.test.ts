@@ -10,10 +10,10 @@ import {
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { LocalResources } from '../../../../../ops/local/resources.ts';
-import { destroyAwsClients } from '../../../../../worker/aws-clients.ts';
-import type { AwsClients } from '../../../../../worker/aws-clients.ts';
+import { destroyAwsClients } from '../../../../../worker/common/aws-clients.ts';
+import type { AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import {
-  createTestPipeline,
+  createTestStack,
   readObjectText,
   receiveAll,
   receiveUntilQuiet,
@@ -21,7 +21,7 @@ import {
   uniqueName,
   waitFor,
 } from '../../../../support/emulator.ts';
-import type { TestPipelineOptions } from '../../../../support/emulator.ts';
+import type { TestStackOptions } from '../../../../support/emulator.ts';
 
 interface TestEvent {
   readonly Service: string;
@@ -79,8 +79,8 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   /** A pipeline whose queue has had its s3:TestEvent taken off, so that it starts empty. */
-  async function emptyPipeline(options: TestPipelineOptions = {}): Promise<LocalResources> {
-    const pipeline = await createTestPipeline(clients, options);
+  async function emptyStack(options: TestStackOptions = {}): Promise<LocalResources> {
+    const pipeline = await createTestStack(clients, options);
     const bodies = await receiveUntilQuiet(clients.sqs, pipeline.queueUrl, { what: 'the s3:TestEvent', quietSeconds: 0 });
     expect(testEventsIn(bodies)).toHaveLength(1);
     return pipeline;
@@ -91,7 +91,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   }
 
   it('sends an s3:TestEvent when notifications are configured, and answers the configuration back', async () => {
-    const pipeline = await createTestPipeline(clients, { suffixes: ['.jsonl'] });
+    const pipeline = await createTestStack(clients, { suffixes: ['.jsonl'] });
 
     const bodies = await receiveUntilQuiet(clients.sqs, pipeline.queueUrl, { what: 'the s3:TestEvent' });
 
@@ -116,7 +116,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('sends exactly one notification for a PutObject, in S3 format, once the object is readable', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     const key = 'devices/sensor-alpha/2025-07-11.jsonl';
     const text = '{"device_id":"sensor-alpha","temperature":20}\n';
 
@@ -156,7 +156,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('encodes the key as S3 does: form-urlencoded, "/" kept, and it decodes back to the original', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     const key = 'site 7/temp+humidity 100%/café 😀 (v2).jsonl';
 
     await putText(pipeline.rawBucket, key, '{}\n');
@@ -168,7 +168,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('sends one CompleteMultipartUpload notification for a multipart upload, none for its parts', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     const key = 'bulk/large upload.jsonl';
     const body = Buffer.alloc(12 * MIB, '{"device_id":"d","temperature":11}\n');
 
@@ -190,7 +190,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('sends ObjectCreated:Copy for a CopyObject and ObjectCreated:Post for a browser form upload', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     await putText(pipeline.rawBucket, 'original.jsonl', '{}\n');
     await receiveUntilQuiet(clients.sqs, pipeline.queueUrl, { what: 'the PutObject notification', quietSeconds: 0 });
 
@@ -211,7 +211,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('gives a later write of the same key a greater sequencer', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
 
     await putText(pipeline.rawBucket, 'same.jsonl', 'first\n');
     const [first] = recordsIn(await receiveUntilQuiet(clients.sqs, pipeline.queueUrl, { quietSeconds: 0 }));
@@ -225,7 +225,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('notifies only for keys that match a suffix filter', async () => {
-    const pipeline = await emptyPipeline({ suffixes: ['.jsonl', '.jsonl.gz'] });
+    const pipeline = await emptyStack({ suffixes: ['.jsonl', '.jsonl.gz'] });
 
     for (const key of ['a.jsonl', 'b.csv', 'c.jsonl.gz', 'd.jsonl.tmp', 'e.gz']) {
       await putText(pipeline.rawBucket, key, 'x\n');
@@ -236,7 +236,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('sends nothing for a bucket without notification configuration', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     const unconfiguredBucket = uniqueName('quiet');
     await clients.s3.send(new CreateBucketCommand({ Bucket: unconfiguredBucket }));
 
@@ -250,7 +250,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('stops notifying once the configuration is replaced by an empty one', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
 
     await clients.s3.send(
       new PutBucketNotificationConfigurationCommand({ Bucket: pipeline.rawBucket, NotificationConfiguration: {} }),
@@ -263,7 +263,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
   });
 
   it('refuses, as S3 does, a missing destination queue and ambiguous filters', async () => {
-    const pipeline = await emptyPipeline();
+    const pipeline = await emptyStack();
     const missingQueueArn = pipeline.queueArn.replace(/[^:]+$/, uniqueName('missing'));
     const configure = (QueueConfigurations: { QueueArn: string; suffix: string }[]) =>
       clients.s3.send(
@@ -291,7 +291,7 @@ describe('local stack: fauxqs with S3 event notifications, in a child process', 
 
   it('moves a notification to the DLQ after maxReceiveCount receives', async () => {
     const maxReceiveCount = 2;
-    const pipeline = await emptyPipeline({ maxReceiveCount });
+    const pipeline = await emptyStack({ maxReceiveCount });
     await putText(pipeline.rawBucket, 'poison.jsonl', 'x\n');
     const receiveOnce = async () => {
       const { Messages } = await clients.sqs.send(

@@ -29,7 +29,7 @@ import {
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
-import { destroyAwsClients, type AwsClients } from '../../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { readObjectText, testClients, uniqueName } from '../../../../support/emulator.ts';
 
 const MIB = 1024 * 1024;

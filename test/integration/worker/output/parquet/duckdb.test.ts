@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { generateReadings } from '../../../../../ops/local/synthetic-data.ts';
-import { destroyAwsClients, type AwsClients } from '../../../../../worker/aws-clients.ts';
+import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { DEFAULT_DEVICE_LOCATIONS } from '../../../../../worker/records/device-registry.ts';
 import { MemoryBucket } from '../../../../support/parquet-memory-sink.ts';
 import { PartitionedParquetWriter, type ParquetObjectSummary } from '../../../../../worker/output/parquet/partitioned-writer.ts';
