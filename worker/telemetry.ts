@@ -9,6 +9,7 @@ import type { FileResult } from './process-object.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
 import { PROTECTION_ACTIONS, type ProtectionAction } from './task-protection/agent-client.ts';
+import type { TaskProtectionEvents } from './task-protection/driver.ts';
 import type { AgentCallFailure, AgentProtection } from './task-protection/protocol.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
@@ -274,5 +275,18 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
       metrics.registryRefreshFailures.inc();
       logger.warn({ source, err: error }, 'device registry refresh failed; keeping the last good registry');
     },
+  };
+}
+
+/** The task protection driver's events, each logged and counted by telemetry. */
+export function taskProtectionEvents(telemetry: Telemetry): TaskProtectionEvents {
+  return {
+    notOnEcs: telemetry.taskProtectionNotOnEcs,
+    protectionOn: telemetry.taskProtectionOn,
+    protectionRenewed: telemetry.taskProtectionRenewed,
+    protectionOff: telemetry.taskProtectionOff,
+    agentCallFailed: telemetry.taskProtectionAgentFailed,
+    agentReachableAgain: telemetry.taskProtectionAgentRecovered,
+    failedUnexpectedly: telemetry.taskProtectionFailedUnexpectedly,
   };
 }

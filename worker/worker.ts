@@ -19,7 +19,7 @@ import { buildServer, type Readiness } from './server.ts';
 import { startQueueDepthSampler } from './queue/queue-depth.ts';
 import { createProtectionYield } from './task-protection/yield-rule.ts';
 import { createTaskProtection } from './task-protection/driver.ts';
-import { createTelemetry, type Telemetry } from './telemetry.ts';
+import { createTelemetry, taskProtectionEvents, type Telemetry } from './telemetry.ts';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -87,15 +87,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     agentUri: config.taskProtection.agentUri,
     expiresInMinutes: config.taskProtection.expiresInMinutes,
     releaseDelayMs: config.taskProtection.releaseDelaySeconds * 1000,
-    events: {
-      notOnEcs: telemetry.taskProtectionNotOnEcs,
-      protectionOn: telemetry.taskProtectionOn,
-      protectionRenewed: telemetry.taskProtectionRenewed,
-      protectionOff: telemetry.taskProtectionOff,
-      agentCallFailed: telemetry.taskProtectionAgentFailed,
-      agentReachableAgain: telemetry.taskProtectionAgentRecovered,
-      failedUnexpectedly: telemetry.taskProtectionFailedUnexpectedly,
-    },
+    events: taskProtectionEvents(telemetry),
     nowMs,
   });
 

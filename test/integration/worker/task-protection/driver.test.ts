@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createTaskProtection, type TaskProtection, type TaskProtectionEvents, type TaskProtectionOptions } from '../../../../worker/task-protection/driver.ts';
 import type { AgentCallFailure } from '../../../../worker/task-protection/protocol.ts';
-import { createTelemetry } from '../../../../worker/telemetry.ts';
+import { createTelemetry, taskProtectionEvents } from '../../../../worker/telemetry.ts';
 
 const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/ingest/0123456789abcdef0';
 const AGENT_PATH = '/api/0123456789abcdef0-1234567890';
@@ -478,15 +478,7 @@ describe('task protection reporting through telemetry', () => {
       releaseDelayMs: 0,
       retryBaseMs: 30,
       retryMaxMs: 60,
-      events: {
-        notOnEcs: telemetry.taskProtectionNotOnEcs,
-        protectionOn: telemetry.taskProtectionOn,
-        protectionRenewed: telemetry.taskProtectionRenewed,
-        protectionOff: telemetry.taskProtectionOff,
-        agentCallFailed: telemetry.taskProtectionAgentFailed,
-        agentReachableAgain: telemetry.taskProtectionAgentRecovered,
-        failedUnexpectedly: telemetry.taskProtectionFailedUnexpectedly,
-      },
+      events: taskProtectionEvents(telemetry),
     });
     const failedCalls = async (operation: string) => {
       const values = (await telemetry.registry.getSingleMetric(FAILURES_METRIC)?.get())?.values ?? [];
