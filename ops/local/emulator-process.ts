@@ -1,6 +1,6 @@
 /**
- * ops/local/emulator.ts as a tracked child process on a free loopback port, for the scripts that measure or
- * check the worker in a process of its own.
+ * ops/local/emulator.ts as a tracked child process on loopback (a free port unless told otherwise), for
+ * `npm start` and the scripts that measure or check the worker in a process of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,29 @@ export interface EmulatorProcessOptions {
   readonly startTimeoutMs: number;
   /** How many stderr lines `stderr()` keeps. */
   readonly stderrLines: number;
+  /** @default 0, a free port */
+  readonly port?: number;
+  /**
+   * Start it in a process group of its own, so that a terminal's Ctrl-C, which reaches the whole
+   * foreground group, reaches only the parent, which then stops it after what uses it.
+   * @default false
+   */
+  readonly ownProcessGroup?: boolean;
+}
+
+/** The emulator exited before it listened (a port in use, say); `stderr` holds its last lines. */
+export class EmulatorExitedError extends Error {
+  override readonly name = 'EmulatorExitedError';
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+
+  constructor(code: number | null, signal: NodeJS.Signals | null, stderr: string) {
+    super(`the emulator exited before listening (code ${code}, signal ${signal})\n${stderr}`);
+    this.code = code;
+    this.signal = signal;
+    this.stderr = stderr;
+  }
 }
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]', '::1'];
@@ -36,7 +59,8 @@ export function isLoopbackUrl(url: string): boolean {
 export async function startEmulatorProcess(options: EmulatorProcessOptions): Promise<EmulatorProcess> {
   const child = spawn(process.execPath, [EMULATOR_SCRIPT], {
     cwd: options.cwd,
-    env: { ...options.env, LOCAL_EMULATOR_PORT: '0', LOCAL_EMULATOR_STOP_ON_STDIN_END: '1' },
+    env: { ...options.env, LOCAL_EMULATOR_PORT: String(options.port ?? 0), LOCAL_EMULATOR_STOP_ON_STDIN_END: '1' },
+    detached: options.ownProcessGroup ?? false,
     // stdin stays open: if this process dies without cleaning up, the emulator sees its end and stops.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -46,7 +70,8 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions): Pro
   const firstLine = new Promise<string>((resolveLine, reject) => {
     lines.once('line', resolveLine);
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`the emulator exited before listening (code ${code}, signal ${signal})\n${stderr()}`)));
+    // 'close', not 'exit': by then its stderr has been read to the end, so the error carries the reason.
+    child.once('close', (code, signal) => reject(new EmulatorExitedError(code, signal, stderr())));
   });
   try {
     const line = await withTimeout(firstLine, options.startTimeoutMs, 'emulator start');

@@ -1,7 +1,9 @@
 /**
- * `npm start`: the whole pipeline on this machine. Starts the S3 + SQS emulator with notifications,
- * creates the buckets, the queue and its DLQ, runs the worker, uploads the sample file and shows
- * what came out. Runs until Ctrl-C. Worker settings come from the same variables as on AWS.
+ * `npm start`: the whole pipeline on this machine, in the production topology: the S3 + SQS emulator with
+ * notifications in a child process of its own (as S3 and SQS are elsewhere), the worker in this process.
+ * Creates the buckets, the queue and its DLQ, uploads the sample file and shows what came out. Runs until
+ * Ctrl-C or SIGTERM, which stop the worker, then the emulator. Worker settings come from the same variables
+ * as on AWS.
  */
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -12,12 +14,19 @@ import { ConfigError, portNumber, readSettings, setting, wholeNumber } from '../
 import { errorMessage } from '../../worker/common/error-message.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker } from '../../worker/worker.ts';
+import { killTrackedChildren, stopChild } from './child-processes.ts';
+import { EmulatorExitedError, startEmulatorProcess } from './emulator-process.ts';
 import { createLocalResources, DEFAULT_LOCAL_NAMES } from './resources.ts';
-import { startLocalStack } from './stack/server.ts';
 
 const SAMPLE_FILE = new URL('../../data/sample_data.jsonl', import.meta.url);
 const SAMPLE_KEY = 'samples/sample_data.jsonl';
 const SAMPLE_TIMEOUT_MS = 30_000;
+const EMULATOR_START_TIMEOUT_MS = 20_000;
+/** Above the emulator's own 10 s bound on stopping, after which it exits by itself. */
+const EMULATOR_STOP_TIMEOUT_MS = 15_000;
+const ORPHAN_CHECK_INTERVAL_MS = 1_000;
+/** The emulator's line when it cannot listen; the reason follows it. */
+const EMULATOR_START_FAILURE = 'local stack failed to start: ';
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);
@@ -39,11 +48,55 @@ function orExit<T>(read: () => T): T {
   }
 }
 
+/** Why the emulator did not start, in one line: for a port in use, the listen error itself. */
+function emulatorStartFailure(error: unknown): string {
+  if (!(error instanceof EmulatorExitedError)) return errorMessage(error);
+  const lastLine = error.stderr.trim().split('\n').at(-1) ?? '';
+  if (lastLine.startsWith(EMULATOR_START_FAILURE)) return lastLine.slice(EMULATOR_START_FAILURE.length);
+  return `it exited with code ${error.code}${lastLine === '' ? '' : `: ${lastLine}`}`;
+}
+
 const local = orExit(() => readSettings(process.env, LOCAL_SETTINGS));
-const stack = await startLocalStack({ port: local.emulatorPort }).catch((error: unknown) =>
-  fail(`cannot start the emulator: ${errorMessage(error)} (set LOCAL_EMULATOR_PORT to use another port)`),
-);
-const clients = createAwsClients({ region: stack.region, endpoint: stack.endpoint });
+// Every way out (fail(), a crash) takes the emulator along; a SIGKILL of this process it notices by itself (stdin ends).
+process.on('exit', killTrackedChildren);
+const emulator = await startEmulatorProcess({
+  env: process.env,
+  port: local.emulatorPort,
+  ownProcessGroup: true,
+  startTimeoutMs: EMULATOR_START_TIMEOUT_MS,
+  stderrLines: 20,
+}).catch((error: unknown) => fail(`cannot start the emulator: ${emulatorStartFailure(error)} (set LOCAL_EMULATOR_PORT to use another port)`));
+const clients = createAwsClients({ region: emulator.region, endpoint: emulator.endpoint });
+
+/** Until the worker runs, there is nothing to stop. */
+let stopWorker = (): Promise<void> => Promise.resolve();
+let stopping = false;
+emulator.child.once('exit', (code, signal) => {
+  if (!stopping) fail(`the emulator stopped unexpectedly (code ${code}, signal ${signal}); stopping too\n${emulator.stderr()}`);
+});
+/** The worker first (it may finish or release files, which needs S3 and SQS), then the emulator. */
+function shutdown(): void {
+  if (stopping) return;
+  stopping = true;
+  stopWorker()
+    .then(() => stopChild(emulator.child, EMULATOR_STOP_TIMEOUT_MS))
+    .then(
+      (stopped) => {
+        destroyAwsClients(clients);
+        if (stopped.killed) fail(`the emulator did not stop within ${EMULATOR_STOP_TIMEOUT_MS / 1000} s and was killed`);
+        process.exit(0);
+      },
+      (error: unknown) => fail(`shutdown error: ${errorMessage(error)}`),
+    );
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+// A SIGTERM sent to npm kills the shell that npm runs this in, and the shell does not pass it on: stop when orphaned.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) shutdown();
+}, ORPHAN_CHECK_INTERVAL_MS).unref();
+
 const resources = await createLocalResources(clients, DEFAULT_LOCAL_NAMES, { maxReceiveCount: local.maxReceiveCount });
 
 const config = orExit(() =>
@@ -51,8 +104,8 @@ const config = orExit(() =>
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '8080',
     ...process.env,
-    AWS_REGION: stack.region,
-    AWS_ENDPOINT_URL: stack.endpoint,
+    AWS_REGION: emulator.region,
+    AWS_ENDPOINT_URL: emulator.endpoint,
     QUEUE_URL: resources.queueUrl,
     DLQ_URL: resources.dlqUrl,
     PROCESSED_BUCKET: process.env.PROCESSED_BUCKET ?? resources.processedBucket,
@@ -63,6 +116,7 @@ const logger = pino({ level: config.logLevel, base: { service: 'iot-ingest-worke
 const worker = await startWorker({ config, logger, ...clients }).catch((error: unknown) =>
   fail(`cannot start the worker: ${errorMessage(error)} (set HTTP_PORT to use another port)`),
 );
+stopWorker = () => worker.stop();
 
 const sampleDone = new Promise<FileReport>((resolve) => {
   worker.telemetry.onFile((report) => {
@@ -81,7 +135,7 @@ const report = await Promise.race([
 const processedPrefix = config.output.format === 'parquet' ? config.output.parquetPrefix : config.output.processedPrefix;
 const lines = [
   '',
-  `Local pipeline running. Emulator (S3 + SQS): ${stack.endpoint}  region ${stack.region}`,
+  `Local pipeline running. Emulator (S3 + SQS): ${emulator.endpoint}  region ${emulator.region}`,
   `  raw bucket        s3://${resources.rawBucket}  (every object put here is announced on the queue)`,
   `  processed bucket  s3://${config.output.processedBucket}/${processedPrefix}  rejected lines: s3://${config.output.rejectedBucket}/${config.output.rejectedPrefix}`,
   `  ingest queue      ${resources.queueUrl}`,
@@ -112,26 +166,9 @@ if (report.result?.outcome === 'succeeded') {
 lines.push(
   '',
   'Put your own files in with any S3 client, for example:',
-  `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${stack.region} --endpoint-url ${stack.endpoint} s3 cp readings.jsonl s3://${resources.rawBucket}/`,
+  `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${emulator.region} --endpoint-url ${emulator.endpoint} s3 cp readings.jsonl s3://${resources.rawBucket}/`,
   'Press Ctrl-C to stop.',
   '',
 );
 process.stdout.write(lines.join('\n'));
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    worker
-      .stop()
-      .then(() => stack.stop())
-      .then(
-        () => {
-          destroyAwsClients(clients);
-          process.exit(0);
-        },
-        (error: unknown) => fail(`shutdown error: ${errorMessage(error)}`),
-      );
-  });
-}

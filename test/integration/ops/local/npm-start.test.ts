@@ -1,25 +1,57 @@
 /**
  * `npm start` as a new user runs it: the whole local pipeline in a child process, the sample file
  * processed, the objects it names really stored, and Ctrl-C ending it with exit code 0. Both output formats.
+ * And its topology: the emulator serves S3 and SQS from a process of its own, the worker from npm start's,
+ * and no process is left behind however npm start ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
 
 const READY_LINE = 'Press Ctrl-C to stop.';
 const START_TIMEOUT_MS = 25_000;
+const GONE_TIMEOUT_MS = 15_000;
 
 const children: ChildProcess[] = [];
+/** Processes npm start started, killed after each test in case the test failed before they stopped. */
+const strayPids: number[] = [];
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0)) if (child.exitCode === null && child.pid !== undefined) killQuietly(-child.pid);
+  for (const pid of strayPids.splice(0)) killQuietly(pid);
 });
 
-/** Runs ops/local/main.ts (what `npm start` runs) on free ports until it prints its ready line. */
-async function startLocalStackWithWorker(env: Record<string, string>): Promise<{ child: ChildProcess; stdout: string }> {
+interface NpmStart {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Its stdout up to the ready line: the first screen. */
+  readonly stdout: string;
+  /** Its stdout so far. */
+  output(): string;
+  stderr(): string;
+}
+
+/**
+ * Runs ops/local/main.ts (what `npm start` runs) on free ports until it prints its ready line, in a
+ * process group of its own, as a terminal runs a command in the foreground.
+ */
+async function startNpmStart(env: Record<string, string>): Promise<NpmStart> {
   const child = spawn(process.execPath, ['ops/local/main.ts'], {
     env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.push(child);
   let stdout = '';
@@ -40,14 +72,16 @@ async function startLocalStackWithWorker(env: Record<string, string>): Promise<{
       reject(new Error(`npm start exited with ${code} before it was ready:\n${stdout}\n${stderr}`));
     });
   });
-  return { child, stdout };
+  for (const pid of childPids(child.pid as number)) strayPids.push(pid);
+  return { child, pid: child.pid as number, stdout, output: () => stdout, stderr: () => stderr };
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
+/** Waits for the exit after `signal` is sent to `target` (a pid, or minus a process group id). */
+function stopWith(child: ChildProcess, signal: NodeJS.Signals, target: number): Promise<number | null> {
   return new Promise((resolve) => {
     child.removeAllListeners('exit');
     child.on('exit', (code) => resolve(code));
-    child.kill('SIGINT');
+    process.kill(target, signal);
   });
 }
 
@@ -56,8 +90,12 @@ function namedOutputs(stdout: string): Array<{ bucket: string; key: string }> {
   return [...stdout.matchAll(/^ {2}(?:processed|rejected) output +s3:\/\/([^/]+)\/(\S+)/gm)].map(([, bucket = '', key = '']) => ({ bucket, key }));
 }
 
+function s3Client(endpoint: string): S3Client {
+  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
 async function readAll(endpoint: string, objects: ReadonlyArray<{ bucket: string; key: string }>): Promise<number[]> {
-  const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const s3 = s3Client(endpoint);
   try {
     return await Promise.all(
       objects.map(async ({ bucket, key }) => (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray()).length),
@@ -67,11 +105,112 @@ async function readAll(endpoint: string, objects: ReadonlyArray<{ bucket: string
   }
 }
 
+/** Multipart, as the emulator (like S3) refuses a single put of a large body. */
+async function upload(endpoint: string, bucket: string, key: string, body: Buffer): Promise<void> {
+  const s3 = s3Client(endpoint);
+  try {
+    await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: body }, partSize: 8 * 1024 * 1024 }).done();
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** The worker's files_in_flight gauge, from its /metrics. */
+async function filesInFlight(workerAddress: string): Promise<number> {
+  const metrics = await (await fetch(`${workerAddress}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(/^iot_ingest_files_in_flight (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+}
+
+async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not within ${START_TIMEOUT_MS} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The worker's JSON log lines about one key. */
+function logLinesAbout(stdout: string, key: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line['key'] === key);
+}
+
 const endpointOf = (stdout: string) => /Emulator \(S3 \+ SQS\): (http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
+const workerAddressOf = (stdout: string) => /worker +(http:\/\/\S+)\/healthz/.exec(stdout)?.[1] ?? '';
+
+/** The children of a process, from /proc (every thread's list). */
+function childPids(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((thread) =>
+    readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+}
+
+function commandLine(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+}
+
+/** The inodes of the sockets listening on a TCP port, from /proc/net/tcp and tcp6. */
+function listeningSocketInodes(port: number): string[] {
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[1]?.endsWith(`:${portHex}`) && fields[3] === '0A')
+      .map((fields) => fields[9] ?? ''),
+  );
+}
+
+function fdTarget(pid: number, fd: string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
+  } catch {
+    return ''; // closed meanwhile
+  }
+}
+
+/** Which of the processes holds the socket that listens on the URL's port. */
+function processListeningOn(url: string, candidates: readonly number[]): number[] {
+  const sockets = new Set(listeningSocketInodes(Number(new URL(url).port)).map((inode) => `socket:[${inode}]`));
+  return candidates.filter((pid) => readdirSync(`/proc/${pid}/fd`).some((fd) => sockets.has(fdTarget(pid, fd))));
+}
+
+/** Running, as opposed to gone or exited (a zombie waiting for its parent). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilGone(pid: number): Promise<boolean> {
+  const deadline = Date.now() + GONE_TIMEOUT_MS;
+  while (isRunning(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/** The emulator child of npm start: exactly one child, running ops/local/emulator.ts. */
+function emulatorOf(npmStart: NpmStart): number {
+  const pids = childPids(npmStart.pid);
+  expect(pids).toHaveLength(1);
+  const [pid] = pids as [number];
+  expect(commandLine(pid)).toMatch(/ops\/local\/emulator\.ts$/);
+  return pid;
+}
 
 describe('npm start', () => {
   it('processes the sample into JSON Lines, names both stored outputs, shows the first records, and stops on Ctrl-C with 0', async () => {
-    const { child, stdout } = await startLocalStackWithWorker({});
+    const npmStart = await startNpmStart({});
+    const { stdout } = npmStart;
 
     expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
     expect(namedOutputs(stdout)).toEqual([
@@ -81,11 +220,13 @@ describe('npm start', () => {
     expect(stdout).toContain('"location_id":"loc-warehouse-a","temp_fahrenheit":68}');
     const [processedBytes] = await readAll(endpointOf(stdout), namedOutputs(stdout));
     expect(processedBytes).toBeGreaterThan(0);
-    expect(await stop(child)).toBe(0);
+    // A terminal's Ctrl-C goes to the whole foreground process group.
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
   }, 40_000);
 
   it('with OUTPUT_FORMAT=parquet, names the Parquet objects it stored, not a JSON Lines key, and stops on Ctrl-C with 0', async () => {
-    const { child, stdout } = await startLocalStackWithWorker({ OUTPUT_FORMAT: 'parquet' });
+    const npmStart = await startNpmStart({ OUTPUT_FORMAT: 'parquet' });
+    const { stdout } = npmStart;
 
     expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
     expect(stdout).toContain('processed bucket  s3://iot-processed/parquet/');
@@ -96,6 +237,88 @@ describe('npm start', () => {
     ]);
     const [parquetBytes] = await readAll(endpointOf(stdout), outputs);
     expect(parquetBytes).toBeGreaterThan(0);
-    expect(await stop(child)).toBe(0);
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+  }, 40_000);
+
+  it('serves S3 and SQS from an emulator process of its own and the worker from its own process, and leaves no process after Ctrl-C', async () => {
+    const npmStart = await startNpmStart({});
+    const emulator = emulatorOf(npmStart);
+
+    expect(emulator).not.toBe(npmStart.pid);
+    expect(processListeningOn(endpointOf(npmStart.stdout), [npmStart.pid, emulator])).toEqual([emulator]);
+    expect(processListeningOn(workerAddressOf(npmStart.stdout), [npmStart.pid, emulator])).toEqual([npmStart.pid]);
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+    expect(isRunning(emulator)).toBe(false);
+    expect(npmStart.stderr()).toBe('');
+  }, 40_000);
+
+  it('on Ctrl-C, lets the file in flight finish against the emulator before it stops the emulator, then exits 0', async () => {
+    const npmStart = await startNpmStart({ LOG_LEVEL: 'info' });
+    const key = `in-flight/${Date.now()}.jsonl`;
+    await upload(endpointOf(npmStart.stdout), 'iot-raw', key, generateJsonl({ records: 300_000, devices: 50, seed: 14 }));
+    await waitUntil(async () => (await filesInFlight(workerAddressOf(npmStart.stdout))) >= 1, 'the worker has the file in flight');
+
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+    expect(logLinesAbout(npmStart.output(), key).map((line) => line['msg'])).toEqual(['file processed']);
+  }, 60_000);
+
+  it('stops the emulator with itself on SIGTERM, exit code 0', async () => {
+    const npmStart = await startNpmStart({});
+    const emulator = emulatorOf(npmStart);
+
+    expect(await stopWith(npmStart.child, 'SIGTERM', npmStart.pid)).toBe(0);
+    expect(isRunning(emulator)).toBe(false);
+  }, 40_000);
+
+  it('leaves no emulator behind when it is killed without a chance to clean up', async () => {
+    const npmStart = await startNpmStart({});
+    const emulator = emulatorOf(npmStart);
+
+    await stopWith(npmStart.child, 'SIGKILL', npmStart.pid);
+    expect(await waitUntilGone(emulator)).toBe(true);
+  }, 40_000);
+
+  it('stops, with its emulator, when the shell npm runs it in dies without passing on a SIGTERM sent to npm', async () => {
+    // `; true` keeps the shell from replacing itself with node, as the shell npm runs scripts in does not.
+    const shell = spawn('sh', ['-c', 'node ops/local/main.ts; true'], {
+      env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
+    children.push(shell);
+    let stdout = '';
+    shell.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    await waitUntil(() => Promise.resolve(stdout.includes(READY_LINE)), 'npm start is ready');
+    const [npmStart] = childPids(shell.pid as number) as [number];
+    const emulator = childPids(npmStart)[0] as number;
+    strayPids.push(npmStart, emulator);
+
+    await stopWith(shell, 'SIGKILL', shell.pid as number);
+    expect(await waitUntilGone(npmStart)).toBe(true);
+    expect(await waitUntilGone(emulator)).toBe(true);
+  }, 40_000);
+
+  it('says which port is taken and how to choose another when the emulator cannot listen, exit code 1', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const child = spawn(process.execPath, ['ops/local/main.ts'], {
+        env: { ...process.env, LOCAL_EMULATOR_PORT: String(port), HTTP_PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+      expect(code).toBe(1);
+      expect(stderr.trim()).toMatch(
+        new RegExp(`^cannot start the emulator: .*EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port} \\(set LOCAL_EMULATOR_PORT to use another port\\)$`),
+      );
+    } finally {
+      taken.close();
+    }
   }, 40_000);
 });
