@@ -24,9 +24,12 @@ import { measureComputeFloor } from './scenarios/compute-floor.ts';
 import { measureIoFloor } from './scenarios/io-floor.ts';
 import { measureLargeFile } from './scenarios/large-file.ts';
 import { measureLatency } from './scenarios/latency.ts';
+import { measureManyLargeFiles } from './scenarios/many-large-files.ts';
 import { measureMemoryGrowth } from './scenarios/memory-growth.ts';
 import { measureNaiveBaseline } from './scenarios/naive.ts';
+import { measureNpmStart } from './scenarios/npm-start.ts';
 import { measureParquetWriter } from './scenarios/parquet-writer.ts';
+import { measureRequestLatency } from './scenarios/request-latency.ts';
 import { measureScaleOut } from './scenarios/scale-out.ts';
 import { measureSmallFiles } from './scenarios/small-files.ts';
 import { benchSizes } from './sizes.ts';
@@ -44,6 +47,9 @@ const RUNNERS: Record<ScenarioId, (context: BenchContext) => Promise<void>> = {
   7: async (context) => void (context.results.latency = await measureLatency(context)),
   8: async (context) => void (context.results.memoryGrowth = await measureMemoryGrowth(context)),
   9: async (context) => void (context.results.parquetWriter = await measureParquetWriter(context)),
+  10: async (context) => void (context.results.requestLatency = await measureRequestLatency(context)),
+  11: async (context) => void (context.results.manyLargeFiles = await measureManyLargeFiles(context)),
+  12: async (context) => void (context.results.npmStart = await measureNpmStart(context)),
 };
 
 function describeMachine(): string {
@@ -123,6 +129,8 @@ const description: RunDescription = {
     'HTTP_HOST=127.0.0.1 HTTP_PORT=0 (loopback, a free port, so several workers can run)',
     'MAX_FILES_IN_FLIGHT=1 in scenario 5\'s first run (what it measures)',
     'OUTPUT_FORMAT=parquet in scenario 9 (what it measures)',
+    'AWS_ENDPOINT_URL=the latency proxy in scenarios 10 and 11, and FILES_IN_FLIGHT_MODE=fixed with MAX_FILES_IN_FLIGHT=N in scenario 10\'s fixed columns (what they measure)',
+    'scenario 12 runs `npm start` itself: its worker from TypeScript source in npm start\'s process, with npm start\'s runtime (what it measures)',
     ...(options.cpuProfileDir === undefined
       ? []
       : ["--cpu-prof on the workers of scenario 3 and of scenario 5's default run (their figures include the profiler's cost)"]),

@@ -14,13 +14,16 @@ export const SCENARIOS = {
   7: 'latency',
   8: 'memory growth',
   9: 'parquet writer',
+  10: 'latency per request',
+  11: 'many large files at once',
+  12: 'npm start',
 } as const;
 
 export type ScenarioId = keyof typeof SCENARIOS;
 export const SCENARIO_IDS = Object.keys(SCENARIOS).map(Number) as ScenarioId[];
 
 /** Scenarios that measure the plain large file and compare with scenario 3's run on it. */
-const PLAIN_LARGE_FILE_SCENARIOS: readonly ScenarioId[] = [1, 2, 4, 9];
+const PLAIN_LARGE_FILE_SCENARIOS: readonly ScenarioId[] = [1, 2, 4, 9, 12];
 
 /** The committed record of the last standard run. */
 export const DEFAULT_RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
@@ -38,7 +41,7 @@ export interface BenchOptions {
   /** Where the report is written as Markdown: --results, else RESULTS.md after a standard run (see isStandardRun), else nowhere. */
   readonly resultsFile: ResultsFile | undefined;
   readonly only: ReadonlySet<ScenarioId>;
-  /** Records in the large file of scenarios 1–4 and 9 instead of the size's default (--records). */
+  /** Records in the large file of scenarios 1–4, 9 and 12 instead of the size's default (--records). */
   readonly largeFileRecords: number | undefined;
   /** Scenario 3 puts the large file gzip-compressed, so the worker gunzips it and writes gzip (--gzip). */
   readonly gzipLargeFile: boolean;

@@ -2,7 +2,8 @@
 import type { CpuProfileEntry } from './cpu-profile.ts';
 import type { ProfileSummary } from './profiling.ts';
 import { cpuBoundFilesPerSecond, cpuVsComputeAndIo } from './bounds.ts';
-import type { BenchResults, LargeFileFigures, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
+import { LATENCY_TABLE_NOTE, latencyTableHeaders, latencyTableRows, manyLargeFilesRows, requestLatencyRows } from './latency-report.ts';
+import type { BenchResults, LargeFileFigures, NpmStartFigures, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
 import type { TargetResult } from './targets.ts';
 import { floorRecordsPerSecond, floorSeconds } from './targets.ts';
 import { ratio } from './statistics.ts';
@@ -91,6 +92,21 @@ export function parquetWriterRows(figures: ParquetWriterFigures): string[][] {
   ];
 }
 
+/** Scenario 12: the large file through `npm start`, and its time against the production worker's (3) in the same run. */
+export function npmStartRows(figures: NpmStartFigures): string[][] {
+  const versus =
+    figures.vsProductionWorker === null
+      ? 'not compared (scenario 3 did not run)'
+      : `${times(figures.vsProductionWorker)}${figures.productionWorkerProfiled ? ' (scenario 3 ran under --cpu-prof)' : ''}`;
+  return [
+    ...workerFileRows('12 npm start, large file', figures),
+    ['', 'emulator in a process of its own', figures.emulatorInOwnProcess === null ? 'not checked (no /proc)' : 'yes (a child of npm start)'],
+    ['', 'npm start to ready (sample file processed)', seconds(figures.startSeconds)],
+    ['', 'put done → file processed ÷ production worker (3)', versus],
+    ...(figures.cpuVsProductionWorker === null ? [] : [['', 'CPU s per 1M records ÷ production worker (3)', times(figures.cpuVsProductionWorker)]]),
+  ];
+}
+
 export const FIGURE_HEADERS = ['scenario', 'figure', 'value'] as const;
 
 export function figureRows(results: BenchResults): string[][] {
@@ -149,12 +165,16 @@ export function figureRows(results: BenchResults): string[][] {
     rows.push(['', 'peak RSS large ÷ small', times(memoryGrowth.growth)]);
   }
   if (parquetWriter) rows.push(...parquetWriterRows(parquetWriter));
+  if (results.requestLatency) rows.push(...requestLatencyRows(results.requestLatency));
+  if (results.manyLargeFiles) rows.push(...manyLargeFilesRows(results.manyLargeFiles));
+  if (results.npmStart) rows.push(...npmStartRows(results.npmStart));
   return rows;
 }
 
 function formatTargetValue(value: number | null, unit: TargetResult['unit']): string {
   if (value === null) return 'n/a';
   if (unit === 'ratio') return `${fixed(value)}×`;
+  if (unit === 'per file') return `${fixed(value)} ${unit}`;
   return `${integer(value)} ${unit}`;
 }
 
@@ -169,6 +189,13 @@ export function targetRows(targets: readonly TargetResult[]): string[][] {
   ]);
 }
 
+/** Scenario 10's table with its caption and a blank line after it, or nothing when it did not run. */
+function renderLatencyTable(results: BenchResults): string[] {
+  const figures = results.requestLatency;
+  if (figures === undefined) return [];
+  return [`${LATENCY_TABLE_NOTE}:`, renderTable(latencyTableHeaders(figures), latencyTableRows(figures)), ''];
+}
+
 export function renderReport(description: RunDescription, results: BenchResults, targets: readonly TargetResult[]): string {
   const failures = description.failures.map(({ scenario, error }) => `FAILED ${scenario}: ${error.split('\n')[0] ?? ''}`);
   return [
@@ -178,6 +205,7 @@ export function renderReport(description: RunDescription, results: BenchResults,
     '',
     renderTable(FIGURE_HEADERS, figureRows(results)),
     '',
+    ...renderLatencyTable(results),
     renderTable(TARGET_HEADERS, targetRows(targets)),
     ...(failures.length > 0 ? ['', ...failures] : []),
   ].join('\n');

@@ -3,6 +3,7 @@
  * (a standard run replaces it; see options.ts). Pure.
  */
 import type { ProfileSummary } from './profiling.ts';
+import { LATENCY_TABLE_NOTE, latencyTableHeaders, latencyTableRows } from './latency-report.ts';
 import { FIGURE_HEADERS, figureRows, LOAD_HEADERS, loadRows, renderCpuProfile, TARGET_HEADERS, targetRows, type RunDescription } from './report.ts';
 import type { BenchResults, ScenarioLoad } from './results.ts';
 import type { TargetResult } from './targets.ts';
@@ -41,7 +42,20 @@ const READING_THE_FIGURES = `## Reading the figures
 - Memory: the worker's peak RSS is a plateau (the part being filled and the parts in flight, per
   output), not a function of the file's size. A small file whose outputs never fill a part stays below
   the plateau, which is what scenario 8's "peak RSS large ÷ small" shows.
-- gzip (\`--gzip\`): zlib runs on libuv's thread pool, so the worker's CPU time can exceed its wall time.`;
+- gzip (\`--gzip\`): zlib runs on libuv's thread pool, so the worker's CPU time can exceed its wall time.
+- Latency (scenarios 10 and 11): a proxy process between the worker and the emulator holds every request
+  of the worker for the delay before forwarding it (the bench's own puts go straight to the emulator), so
+  a small file's few round trips, not the CPU, decide how fast one file goes, as on AWS. Requests per file
+  count what ended between the first put and the last file's delete (idle long polls that a worker's
+  shutdown cuts short are left out); the proxy's CPU is its own, like the emulator's, and shares the cores
+  too. Each cell has a fresh worker and its own number of files (fewer where a file takes longer), so
+  compare files/s, not totals.`;
+
+function latencySection(results: BenchResults): string[] {
+  const figures = results.requestLatency;
+  if (figures === undefined) return [];
+  return ['## Latency per request', '', `Files/s: ${LATENCY_TABLE_NOTE}.`, '', markdownTable(latencyTableHeaders(figures), latencyTableRows(figures)), ''];
+}
 
 function runLines(run: BenchRun): string[] {
   const { description } = run;
@@ -81,6 +95,7 @@ export function renderResultsMarkdown(run: BenchRun): string {
     '',
     markdownTable(FIGURE_HEADERS, figureRows(run.results)),
     '',
+    ...latencySection(run.results),
     '## Targets',
     '',
     markdownTable(TARGET_HEADERS, targetRows(run.targets)),

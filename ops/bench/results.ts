@@ -1,5 +1,6 @@
 /** The figures each scenario produces: what the table shows, the targets judge and the JSON keeps. */
 import type { ProfileSummary } from './profiling.ts';
+import type { ManyFilesFigures, ProxiedFigures, RequestLatencyFigures } from './latency-results.ts';
 import type { ListedObject, ObjectDigest } from './s3-objects.ts';
 
 export interface RecordCounts {
@@ -94,6 +95,10 @@ export interface SmallFilesRun {
   readonly warningLines: number;
   /** Set when the worker ran under --cpu-prof: its figures then include the profiler's cost. */
   readonly cpuProfile?: ProfileSummary;
+  /** The most files the workers' logs show in flight at one moment (summed over workers). */
+  readonly mostFilesInFlight?: number;
+  /** Set when the workers talked to AWS through the latency proxy. */
+  readonly proxy?: ProxiedFigures;
 }
 
 export interface SmallFilesFigures {
@@ -156,6 +161,20 @@ export interface ParquetWriterFigures extends WorkerFileFigures {
   readonly vsJsonLines: JsonLinesComparison | null;
 }
 
+/** Scenario 12: the large file through `npm start` (its worker in its own process, run from source; its emulator a child). */
+export interface NpmStartFigures extends WorkerFileFigures {
+  /** From spawning `node ops/local/main.ts` to its ready line (its sample file processed). */
+  readonly startSeconds: number;
+  /** npm start's one child ran ops/local/emulator.ts (the scenario fails otherwise); null where there is no /proc to tell. */
+  readonly emulatorInOwnProcess: true | null;
+  /** Put done → file processed, ÷ scenario 3's (the production worker) in the same run; null when 3 did not run. */
+  readonly vsProductionWorker: number | null;
+  /** CPU s per 1M records ÷ scenario 3's: steadier than the times on a shared machine; null when 3 did not run. */
+  readonly cpuVsProductionWorker: number | null;
+  /** Scenario 3 ran under --cpu-prof: the ratio includes the profiler's cost on its side. */
+  readonly productionWorkerProfiled: boolean;
+}
+
 export interface BenchResults {
   computeFloor?: ComputeFloorFigures;
   ioFloor?: IoFloorFigures;
@@ -166,6 +185,9 @@ export interface BenchResults {
   latency?: LatencyFigures;
   memoryGrowth?: MemoryGrowthFigures;
   parquetWriter?: ParquetWriterFigures;
+  requestLatency?: RequestLatencyFigures;
+  manyLargeFiles?: ManyFilesFigures;
+  npmStart?: NpmStartFigures;
 }
 
 /** How busy the rest of the machine was while a scenario ran: figures taken meanwhile are only as good as this is small. */

@@ -24,3 +24,20 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
 export function cpuSecondsPerMillion(cpuSeconds: number | null, records: number): number | null {
   return cpuSeconds === null || records <= 0 ? null : (cpuSeconds / records) * 1e6;
 }
+
+/** The most intervals that overlap at any moment (an interval ending as another starts does not overlap it). */
+export function mostAtOnce(intervals: ReadonlyArray<{ readonly startMs: number; readonly endMs: number }>): number {
+  const events = intervals.flatMap(({ startMs, endMs }) => [
+    { atMs: startMs, change: 1 },
+    { atMs: endMs, change: -1 },
+  ]);
+  // Ends before starts at the same moment.
+  events.sort((a, b) => a.atMs - b.atMs || a.change - b.change);
+  let open = 0;
+  let most = 0;
+  for (const { change } of events) {
+    open += change;
+    most = Math.max(most, open);
+  }
+  return most;
+}

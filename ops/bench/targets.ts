@@ -2,11 +2,12 @@
  * The issue's targets, judged on one run's figures: met, not met, or n/a when a scenario they need
  * did not run (or /proc was missing). Pure.
  */
+import { LATENCY_TARGETS } from './latency-targets.ts';
 import type { BenchResults } from './results.ts';
 import type { ScenarioId } from './options.ts';
 import { ratio } from './statistics.ts';
 
-export type TargetUnit = 'ratio' | 'ms' | 'MB';
+export type TargetUnit = 'ratio' | 'ms' | 'MB' | 'per file';
 export type TargetStatus = 'met' | 'not met' | 'n/a';
 
 export interface TargetResult {
@@ -20,7 +21,7 @@ export interface TargetResult {
   readonly status: TargetStatus;
 }
 
-type TargetDefinition = Omit<TargetResult, 'measured' | 'status'> & { readonly measure: (results: BenchResults) => number | null | undefined };
+export type TargetDefinition = Omit<TargetResult, 'measured' | 'status'> & { readonly measure: (results: BenchResults) => number | null | undefined };
 
 /** Seconds the slower floor takes for the large file: the worker reads, processes and writes at once, so the slower one bounds it. */
 export function floorSeconds(results: BenchResults): number | null {
@@ -127,6 +128,16 @@ export const TARGETS: readonly TargetDefinition[] = [
     unit: 'ratio',
     measure: (r) => r.memoryGrowth?.growth,
   },
+  {
+    id: 'npm-start-vs-production-worker',
+    description: 'npm start, large file put → processed ÷ production worker’s (3)',
+    scenarios: [3, 12],
+    bound: 'at most',
+    required: 1.2,
+    unit: 'ratio',
+    measure: (r) => ratio(r.npmStart?.seconds, r.largeFile?.seconds),
+  },
+  ...LATENCY_TARGETS,
 ];
 
 export function evaluateTargets(results: BenchResults): TargetResult[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { otherLoadBetween, parseMachineTicks, parseOwnTreeTicks, parseStatCpuTicks, parseStatusBytes } from '../../../../ops/bench/process-stats.ts';
-import { cpuSecondsPerMillion, mean, percentile, ratio } from '../../../../ops/bench/statistics.ts';
+import { cpuSecondsPerMillion, mean, mostAtOnce, percentile, ratio } from '../../../../ops/bench/statistics.ts';
 
 describe('percentile', () => {
   it('takes the nearest rank: p50 of 1..200 is 100, p99 is 198', () => {
@@ -69,5 +69,23 @@ describe('machine load parsers', () => {
     expect(otherLoadBetween(before, { machineBusySeconds: 130, stealSeconds: 3, ownSeconds: 30 })).toEqual({ otherCpuSeconds: 10, stealSeconds: 2 });
     expect(otherLoadBetween(before, { machineBusySeconds: 110, stealSeconds: 1, ownSeconds: 30 })?.otherCpuSeconds).toBe(0);
     expect(otherLoadBetween(null, before)).toBeNull();
+  });
+});
+
+describe('mostAtOnce', () => {
+  it('counts the most intervals open at one moment', () => {
+    const intervals = [
+      { startMs: 0, endMs: 10 },
+      { startMs: 2, endMs: 5 },
+      { startMs: 4, endMs: 12 },
+      { startMs: 11, endMs: 20 },
+    ];
+
+    expect(mostAtOnce(intervals)).toBe(3);
+  });
+
+  it('does not count an interval that ends as another starts as overlapping it, and gives 0 for none', () => {
+    expect(mostAtOnce([{ startMs: 0, endMs: 5 }, { startMs: 5, endMs: 9 }])).toBe(1);
+    expect(mostAtOnce([])).toBe(0);
   });
 });

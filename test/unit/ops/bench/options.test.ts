@@ -53,7 +53,7 @@ describe('parseBenchOptions', () => {
   });
 
   it('refuses --gzip with the scenarios that compare with the plain large file, naming them, and without scenario 3', () => {
-    expect(() => parseBenchOptions(['--gzip'])).toThrow('not with 1, 2, 4, 9');
+    expect(() => parseBenchOptions(['--gzip'])).toThrow('not with 1, 2, 4, 9, 12');
     expect(() => parseBenchOptions(['--only', '3,4', '--gzip'])).toThrow('not with 4');
     expect(() => parseBenchOptions(['--only', '5', '--gzip'])).toThrow('--gzip changes the input of scenario 3, which --only leaves out');
   });
@@ -67,7 +67,7 @@ describe('parseBenchOptions', () => {
   });
 
   it.each([
-    ['--only', '10'],
+    ['--only', '13'],
     ['--only', '0'],
     ['--only', '1,x'],
     ['--only', ''],
@@ -99,6 +99,21 @@ describe('benchSizes', () => {
       smallFileRecords: FULL_SIZES.smallFileRecords,
       latencyFilesPerSecond: FULL_SIZES.latencyFilesPerSecond,
     });
+  });
+
+  it('keeps every delay of scenario 10 in a quick run but fewer bounds, each for less time, and the bounds the targets compare', () => {
+    const quick = benchSizes(true);
+
+    expect(FULL_SIZES).toMatchObject({ requestDelaysMs: [0, 20, 60], fixedFileBounds: [1, 8, 32, 64, 128] });
+    expect(quick.requestDelaysMs).toEqual(FULL_SIZES.requestDelaysMs);
+    expect(quick.fixedFileBounds).toEqual(expect.arrayContaining([1, 8]));
+    expect(quick.fixedFileBounds.length).toBeLessThan(FULL_SIZES.fixedFileBounds.length);
+    expect(quick.latencyCellSeconds).toBeLessThan(FULL_SIZES.latencyCellSeconds);
+  });
+
+  it("puts fewer of scenario 11's files in a quick run, each as large", () => {
+    expect(FULL_SIZES).toMatchObject({ manyLargeFiles: 200, manyLargeFileBytes: 10_000_000 });
+    expect(benchSizes(true)).toMatchObject({ manyLargeFiles: 10, manyLargeFileBytes: 10_000_000 });
   });
 
   it('takes the large file size from --records at either scale, and nothing else from it', () => {
