@@ -3,9 +3,10 @@
  * only; there is no local fallback: without QUEUE_URL it stops, naming the variable.
  */
 import { pino } from 'pino';
-import { createAwsClients, destroyAwsClients } from './common/aws-clients.ts';
+import { createAwsClients, destroyAwsClients, workerSocketPools } from './common/aws-clients.ts';
 import { ConfigError, parseConfig, type WorkerConfig } from './config.ts';
 import { errorMessage } from './common/error-message.ts';
+import { receiveLoopCount } from './queue/receive-loop.ts';
 import { startWorker } from './worker.ts';
 
 function fail(line: string, exitCode: number): never {
@@ -22,7 +23,9 @@ try {
 }
 
 const logger = pino({ level: config.logLevel, base: { service: 'iot-ingest-worker' } });
-const clients = createAwsClients(config.aws);
+const { maxFilesInFlight } = config.consumer;
+const maxSockets = workerSocketPools({ maxFilesInFlight, uploadQueueSize: config.upload.queueSize, receiveLoops: receiveLoopCount(maxFilesInFlight) });
+const clients = createAwsClients({ ...config.aws, maxSockets });
 const worker = await startWorker({ config, logger, ...clients }).catch((error: unknown) =>
   fail(`startup error: ${errorMessage(error)}`, 1),
 );

@@ -62,6 +62,8 @@ export interface RecordedRequest extends ProxiedRequest {
 /** One message as a ReceiveMessage response (as the upstream sent it) handed it out. */
 export interface ReceivedMessage {
   readonly atMs: number;
+  /** The id of the ReceiveMessage request that handed it out. */
+  readonly requestId: number;
   readonly queueUrl: string;
   readonly messageId: string;
   readonly body: string;
@@ -264,6 +266,7 @@ export async function startFaultProxy(target: string, initialRule?: FaultRule): 
           const count = message.Attributes?.['ApproximateReceiveCount'];
           received.push({
             atMs: performance.now(),
+            requestId: record.id,
             queueUrl,
             messageId: message.MessageId ?? '',
             body: message.Body ?? '',

@@ -1,21 +1,28 @@
 /**
- * Owns how messages come in and go. One sqs-consumer handles a batch and polls again only when the
- * whole batch is done, so a slow file would hold back its batch-mates. Instead the pool runs one
- * consumer per file slot, each taking one message at a time: a slow file holds only its own slot.
- * sqs-consumer only receives (and keeps the message invisible while it is handled); the message
- * handler decides the message's fate and the pool carries it out (carryOut): deletes in batches
- * across the slots (DeleteBatcher), visibility changes, copies to the DLQ. Receiving can be paused
- * (the task protection hold limit): each poller finishes its current long poll and the file it brings,
- * then waits before its next receive until the pool resumes.
+ * Owns how messages come in and go. The pool holds at most `capacity()` messages (received and not
+ * yet finished); a few receive loops (receive-loop.ts) fill the free slots, up to ten messages per
+ * ReceiveMessage, and each message goes to the handler at once, on its own: a slow file holds only its
+ * own slot, never its batch-mates. One heartbeat (heartbeat.ts) keeps every held message invisible.
+ * The message handler decides a message's fate and the pool carries it out (carryOut): deletes in
+ * batches (DeleteBatcher), visibility changes, copies to the DLQ.
+ *
+ * Receiving can be paused (the task protection hold limit): a long poll in progress finishes and the
+ * files it brings are handled, but no new receive starts until the pool resumes. stop() cuts long
+ * polls short; held messages are still handled (the handler releases what has not started) and renewed
+ * until they are done.
+ *
+ * sqs-consumer did this before, one consumer per file slot taking one message at a time. It cannot
+ * take a batch the size of the free slots (it sets MaxNumberOfMessages before its pre-receive hook
+ * runs), it polls again only once its whole batch is done, and its heartbeat lives only while its
+ * handler runs, one request per message.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { Consumer } from 'sqs-consumer';
-import { backoffDelay } from '../common/backoff.ts';
 import { DeleteBatcher } from './delete-batcher.ts';
 import { sendToDeadLetterQueue } from './dead-letter.ts';
 import { errorMessage } from '../common/error-message.ts';
+import { VisibilityHeartbeat } from './heartbeat.ts';
 import { FATE_KINDS, receiveCountOf, retryFate, type MessageFate, type RetryPolicy } from './message-fate.ts';
+import { receiveBatchSize, runReceiveLoop, type ReceiveLoopHost } from './receive-loop.ts';
 import type { Telemetry } from '../telemetry.ts';
 
 export type ConsumerPoolEvents = Pick<
@@ -27,7 +34,10 @@ export interface ConsumerPoolOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly pollers: number;
+  /** The current bound on messages held (received, not yet finished); read before each receive. */
+  readonly capacity: () => number;
+  /** Receive loops run at once (receiveLoopCount of the ceiling on files in flight). */
+  readonly receiveLoops: number;
   readonly waitTimeSeconds: number;
   readonly visibilityTimeoutSeconds: number;
   readonly heartbeatIntervalSeconds: number;
@@ -40,17 +50,10 @@ export interface ConsumerPoolOptions {
   readonly events: ConsumerPoolEvents;
 }
 
-const RECEIVE_BACKOFF_MS = { firstDelay: 250, maxDelay: 5_000 } as const;
 /** A finished message waits this long for others to share its delete request; short next to any visibility timeout. */
 const DELETE_BATCH_WINDOW_MS = 20;
-
-interface Poller {
-  readonly consumer: Consumer;
-  busy: boolean;
-  receiveFailures: number;
-  /** Waiting for the pool to resume before its next receive. */
-  parked: boolean;
-}
+/** A loop with no free slot looks again this often, even if no message finished: the capacity may have grown. */
+const CAPACITY_RECHECK_MS = 100;
 
 /** A promise opened once from outside. */
 interface Latch {
@@ -66,24 +69,26 @@ function latch(): Latch {
   return { opened, open };
 }
 
-/** A pause: the pollers wait for `resumed`; `drained` opens once all of them wait. */
-interface Pause {
-  readonly resumed: Latch;
-  readonly drained: Latch;
-}
-
 export type ReceiveHealth = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 export class ConsumerPool {
-  private readonly pollers: Poller[];
   private readonly options: ConsumerPoolOptions;
   private readonly stopping = new AbortController();
   /** Opens on stop(): a pause ends there. */
   private readonly stopped = latch();
   private readonly deletes: DeleteBatcher;
+  private readonly heartbeat: VisibilityHeartbeat;
+  /** Received and not yet finished: each holds a slot. */
+  private readonly held = new Set<Message>();
+  /** Slots claimed by receives in progress, and how many receives those are. */
+  private claimedSlots = 0;
+  private receivesInProgress = 0;
+  private started = false;
+  private changeWaiters = new Set<() => void>();
   private idleWaiters: Array<() => void> = [];
   private lastReceiveError: string | undefined;
-  private pause: Pause | undefined;
+  /** Set while paused; opens once no receive is in progress and no message is held. */
+  private pause: Latch | undefined;
 
   constructor(options: ConsumerPoolOptions) {
     this.options = options;
@@ -93,15 +98,26 @@ export class ConsumerPool {
       windowMs: DELETE_BATCH_WINDOW_MS,
       events: { deleted: options.events.messagesDeleted, deleteFailed: options.events.messageDeletesFailed },
     });
-    this.pollers = Array.from({ length: options.pollers }, () => this.createPoller());
+    this.heartbeat = new VisibilityHeartbeat({
+      sqs: options.sqs,
+      queueUrl: options.queueUrl,
+      intervalSeconds: options.heartbeatIntervalSeconds,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    });
   }
 
   start(): void {
-    for (const { consumer } of this.pollers) consumer.start();
+    if (this.started) return;
+    this.started = true;
+    const { sqs, queueUrl, waitTimeSeconds, visibilityTimeoutSeconds, receiveLoops } = this.options;
+    const host = this.loopHost();
+    for (let loop = 0; loop < Math.max(1, receiveLoops); loop += 1) {
+      void runReceiveLoop(sqs, { queueUrl, waitTimeSeconds, visibilityTimeoutSeconds }, host);
+    }
   }
 
   get running(): boolean {
-    return this.pollers.every(({ consumer }) => consumer.status.isRunning);
+    return this.started && !this.stopping.signal.aborted;
   }
 
   /** Whether the last ReceiveMessage succeeded: what readiness reports as "queue reachable". */
@@ -109,100 +125,102 @@ export class ConsumerPool {
     return this.lastReceiveError === undefined ? { ok: true } : { ok: false, error: this.lastReceiveError };
   }
 
-  /**
-   * Stops receiving. An idle poller is in a long poll that can be cut at once; a busy one is not
-   * polling, and must not be aborted, since that would also cut its pending delete.
-   */
+  /** Stops receiving and cuts long polls short. Held messages are still handled, renewed and carried out. */
   stop(): void {
+    if (this.stopping.signal.aborted) return;
     this.stopping.abort();
     this.stopped.open();
-    for (const poller of this.pollers) poller.consumer.stop({ abort: !poller.busy });
+    this.changed();
   }
 
   /**
    * Stops receiving without cutting a long poll short (an aborted receive can leave a message
-   * invisible for its whole visibility timeout): each poller finishes its poll and any file it
-   * brings, then waits. Resolves once every poller waits and every delete was answered (or earlier
-   * on resumeReceiving() or stop()).
+   * invisible for its whole visibility timeout): a poll in progress finishes and the files it brings
+   * are handled. Resolves once no receive is in progress, no message is held and every delete was
+   * answered (or earlier on resumeReceiving() or stop()).
    */
   async pauseReceiving(): Promise<void> {
-    this.pause ??= { resumed: latch(), drained: latch() };
-    this.drainIfAllParked();
-    await Promise.race([this.pause.drained.opened, this.stopped.opened]);
+    const pause = (this.pause ??= latch());
+    this.changed();
+    await Promise.race([pause.opened, this.stopped.opened]);
     await this.deletes.flush();
   }
 
-  /** Lets the pollers receive again. */
+  /** Lets the loops receive again. */
   resumeReceiving(): void {
     const { pause } = this;
     if (pause === undefined) return;
     this.pause = undefined;
-    // At once, not when each poller wakes: a pause right after must wait for them to park again.
-    for (const poller of this.pollers) poller.parked = false;
-    pause.drained.open();
-    pause.resumed.open();
+    pause.open();
+    this.changed();
   }
 
-  /** Resolves when no poller holds a message any more and every finished message's delete was answered. */
+  /**
+   * Resolves when no message is held any more and every finished message's delete was answered; once
+   * stopped, also when no receive is still settling (one that completed as it was cut short brings
+   * messages to release).
+   */
   async whenIdle(): Promise<void> {
-    if (this.pollers.some((poller) => poller.busy)) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (!this.isIdle()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.deletes.flush();
   }
 
-  private createPoller(): Poller {
-    const { options } = this;
-    const poller: Poller = {
-      consumer: Consumer.create({
-        queueUrl: options.queueUrl,
-        sqs: options.sqs,
-        batchSize: 1,
-        waitTimeSeconds: options.waitTimeSeconds,
-        visibilityTimeout: options.visibilityTimeoutSeconds,
-        heartbeatInterval: options.heartbeatIntervalSeconds,
-        messageSystemAttributeNames: ['ApproximateReceiveCount'],
-        handleMessage: async (message) => {
-          await this.handle(message);
-          // Returning no message leaves its delete to carryOut.
-          return undefined;
-        },
-        shouldDeleteMessages: false,
-        preReceiveMessageCallback: async () => {
-          await this.backOffAfterReceiveFailures(poller);
-          await this.waitWhilePaused(poller);
-        },
-        strictReturn: false,
-      }),
-      busy: false,
-      receiveFailures: 0,
-      parked: false,
+  private isIdle(): boolean {
+    return this.held.size === 0 && (this.receivesInProgress === 0 || !this.stopping.signal.aborted);
+  }
+
+  private loopHost(): ReceiveLoopHost {
+    return {
+      stopSignal: this.stopping.signal,
+      claimSlots: () => {
+        if (this.stopping.signal.aborted || this.pause !== undefined) return 0;
+        const count = receiveBatchSize({ capacity: this.options.capacity(), held: this.held.size, claimed: this.claimedSlots });
+        if (count > 0) {
+          this.claimedSlots += count;
+          this.receivesInProgress += 1;
+        }
+        return count;
+      },
+      settleClaim: (claimed, messages) => {
+        this.claimedSlots -= claimed;
+        this.receivesInProgress -= 1;
+        for (const message of messages) this.take(message);
+        this.changed();
+      },
+      changed: () => this.nextChange(),
+      receiveSucceeded: () => {
+        if (this.lastReceiveError !== undefined) this.options.events.receiveRecovered();
+        this.lastReceiveError = undefined;
+      },
+      receiveFailed: (error) => {
+        const firstInARow = this.lastReceiveError === undefined;
+        this.lastReceiveError = errorMessage(error);
+        this.options.events.receiveFailed(this.lastReceiveError, firstInARow);
+      },
     };
-    const { consumer } = poller;
-    consumer.on('message_received', () => {
-      poller.busy = true;
-      this.receiveSucceeded(poller);
-    });
-    consumer.on('empty', () => this.receiveSucceeded(poller));
-    consumer.on('response_processed', () => {
-      poller.busy = false;
-      this.notifyIfIdle();
-    });
-    consumer.on('error', (error, message) => {
-      // An error about a message (a heartbeat's visibility change) is retried by the next heartbeat; receive errors carry none.
-      if (message !== undefined || this.stopping.signal.aborted) return;
-      poller.receiveFailures += 1;
-      this.lastReceiveError = errorMessage(error);
-      options.events.receiveFailed(this.lastReceiveError, poller.receiveFailures === 1);
-    });
-    return poller;
+  }
+
+  private take(message: Message): void {
+    this.held.add(message);
+    this.options.hold?.acquire();
+    this.heartbeat.add(message);
+    void this.handle(message);
   }
 
   private async handle(message: Message): Promise<void> {
-    const { hold } = this.options;
-    hold?.acquire();
     try {
-      await this.carryOut(message, await this.options.handleMessage(message));
+      let fate: MessageFate | undefined;
+      try {
+        fate = await this.options.handleMessage(message);
+      } catch {
+        // Not expected (the handler never rejects): the message comes back after its visibility timeout.
+      }
+      await this.heartbeat.remove(message);
+      if (fate !== undefined) await this.carryOut(message, fate);
     } finally {
-      hold?.release();
+      this.held.delete(message);
+      this.options.hold?.release();
+      this.changed();
     }
   }
 
@@ -243,38 +261,31 @@ export class ConsumerPool {
     }
   }
 
-  private receiveSucceeded(poller: Poller): void {
-    if (poller.receiveFailures > 0 && this.lastReceiveError !== undefined) this.options.events.receiveRecovered();
-    poller.receiveFailures = 0;
-    this.lastReceiveError = undefined;
+  /** Resolves on the next change of slots, pause or stop, or after CAPACITY_RECHECK_MS. */
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.changeWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, CAPACITY_RECHECK_MS);
+      timer.unref();
+      this.changeWaiters.add(done);
+    });
   }
 
-  /** sqs-consumer re-polls at once after most errors; back off exponentially instead. */
-  private async backOffAfterReceiveFailures(poller: Poller): Promise<void> {
-    if (poller.receiveFailures === 0) return;
-    await sleep(backoffDelay(poller.receiveFailures, RECEIVE_BACKOFF_MS), undefined, { signal: this.stopping.signal }).catch(() => undefined);
-  }
-
-  private async waitWhilePaused(poller: Poller): Promise<void> {
-    const { pause } = this;
-    if (pause === undefined || this.stopping.signal.aborted) return;
-    poller.parked = true;
-    this.drainIfAllParked();
-    try {
-      await Promise.race([pause.resumed.opened, this.stopped.opened]);
-    } finally {
-      poller.parked = false;
+  /** Slots, pause or stop changed: wakes waiting loops, and completes a pause or an idle wait that is now due. */
+  private changed(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = new Set();
+    for (const wake of waiters) wake();
+    const nothingInHand = this.held.size === 0 && this.receivesInProgress === 0;
+    if (this.pause !== undefined && nothingInHand) this.pause.open();
+    if (this.isIdle()) {
+      const idle = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of idle) resolve();
     }
-  }
-
-  private drainIfAllParked(): void {
-    if (this.pause !== undefined && this.pollers.every((poller) => poller.parked)) this.pause.drained.open();
-  }
-
-  private notifyIfIdle(): void {
-    if (this.pollers.some((poller) => poller.busy)) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }

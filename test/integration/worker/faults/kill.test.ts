@@ -63,7 +63,7 @@ describe('kill -9 in the middle of a large file', () => {
     const stalled = await proxyA.waitForRequest((request) => isOutputPart(request) && request.partNumber === 2, 30_000, 'part 2 sent');
     // A keeps its message while stalled: a heartbeat answered after the stall began.
     await proxyA.waitForRequest(
-      (request) => request.operation === 'ChangeMessageVisibility' && request.status === 200 && request.atMs > stalled.atMs,
+      (request) => request.operation === 'ChangeMessageVisibilityBatch' && request.status === 200 && request.atMs > stalled.atMs,
       10_000,
       'a heartbeat during the stall',
     );

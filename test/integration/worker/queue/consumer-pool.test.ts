@@ -10,84 +10,24 @@
  * and receiving resumes; stop() ends a pause at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from '@jest/globals';
+import { SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
-import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
-import { ConsumerPool, type ConsumerPoolEvents } from '../../../../worker/queue/consumer-pool.ts';
+import { ConsumerPool } from '../../../../worker/queue/consumer-pool.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../../../worker/queue/dead-letter.ts';
 import { FATE_KINDS, type MessageFate } from '../../../../worker/queue/message-fate.ts';
 import { createTelemetry } from '../../../../worker/telemetry.ts';
-import { testClients, uniqueName, waitFor } from '../../../support/emulator.ts';
+import { uniqueName, waitFor } from '../../../support/emulator.ts';
+import { createQueue as createQueueWith, messagesOn as messagesOnWith, receiveNow as receiveNowWith, recorder, usePoolTest } from './pool-setup.ts';
 
 /** Far above any wait in these tests: a message seen again came back through its fate, not through this. */
 const VISIBILITY_TIMEOUT_SECONDS = 30;
 const RETRY_POLICY = { backoffBaseSeconds: 2, backoffMaxSeconds: 2 };
 
-let clients: AwsClients;
-const pools: ConsumerPool[] = [];
-
-beforeAll(() => {
-  clients = testClients();
-});
-
-afterEach(async () => {
-  for (const pool of pools.splice(0)) {
-    pool.stop();
-    await pool.whenIdle();
-  }
-});
-
-afterAll(() => {
-  destroyAwsClients(clients);
-});
-
-async function createQueue(prefix: string): Promise<string> {
-  const { QueueUrl: queueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName(prefix) }));
-  if (queueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
-  return queueUrl;
-}
-
-async function messagesOn(queueUrl: string): Promise<number> {
-  const { Attributes: attributes = {} } = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(attributes.ApproximateNumberOfMessages) + Number(attributes.ApproximateNumberOfMessagesNotVisible);
-}
-
-/** What ReceiveMessage hands out now, without waiting. */
-async function receiveNow(queueUrl: string): Promise<Message | undefined> {
-  const { Messages: [message] = [] } = await clients.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      WaitTimeSeconds: 0,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-    }),
-  );
-  return message;
-}
-
-/** Every event and hold call, in order, with its arguments. */
-function recorder() {
-  const calls: Array<{ readonly name: string; readonly args: readonly unknown[] }> = [];
-  const record =
-    (name: string) =>
-    (...args: unknown[]): void => {
-      calls.push({ name, args });
-    };
-  const events: ConsumerPoolEvents = {
-    messagesDeleted: record('messagesDeleted'),
-    messageDeletesFailed: record('messageDeletesFailed'),
-    messageRetried: record('messageRetried'),
-    messageReleased: record('messageReleased'),
-    messageDeadLettered: record('messageDeadLettered'),
-    receiveFailed: record('receiveFailed'),
-    receiveRecovered: record('receiveRecovered'),
-  };
-  const hold = { acquire: record('hold.acquire'), release: record('hold.release') };
-  return { calls, events, hold, names: () => calls.map((call) => call.name) };
-}
+const poolTest = usePoolTest();
+const createQueue = (prefix: string) => createQueueWith(poolTest.clients.sqs, prefix);
+const messagesOn = (queueUrl: string) => messagesOnWith(poolTest.clients.sqs, queueUrl);
+const receiveNow = async (queueUrl: string): Promise<Message | undefined> => (await receiveNowWith(poolTest.clients.sqs, queueUrl))[0];
 
 interface Handled {
   readonly message: Message;
@@ -100,13 +40,14 @@ interface Handled {
  */
 async function carryOut(fate: MessageFate, queues: { queueUrl: string; deadLetterQueueUrl: string }) {
   const body = `body for ${fate.kind}`;
-  await clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+  await poolTest.clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
   const observed = recorder();
   const handled: Handled[] = [];
   const pool: ConsumerPool = new ConsumerPool({
-    sqs: clients.sqs,
+    sqs: poolTest.clients.sqs,
     ...queues,
-    pollers: 1,
+    capacity: () => 1,
+    receiveLoops: 1,
     waitTimeSeconds: 1,
     visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
     heartbeatIntervalSeconds: 10,
@@ -120,7 +61,7 @@ async function carryOut(fate: MessageFate, queues: { queueUrl: string; deadLette
     hold: observed.hold,
     events: observed.events,
   });
-  pools.push(pool);
+  poolTest.track(pool);
   pool.start();
   const [first] = await waitFor(() => Promise.resolve(handled.length > 0 ? handled : undefined), { what: 'the message to be handled', timeoutMs: 5_000 });
   await pool.whenIdle();
@@ -210,15 +151,14 @@ describe('the consumer pool carries out a message’s fate', () => {
 
 const WAIT_TIME_SECONDS = 2;
 
-
 async function startPool(): Promise<{ pool: ConsumerPool; queueUrl: string; handled: string[] }> {
-  const { QueueUrl: queueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('pause') }));
-  if (queueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
+  const queueUrl = await createQueue('pause');
   const handled: string[] = [];
   const pool = new ConsumerPool({
-    sqs: clients.sqs,
+    sqs: poolTest.clients.sqs,
     queueUrl,
-    pollers: 2,
+    capacity: () => 2,
+    receiveLoops: 2,
     waitTimeSeconds: WAIT_TIME_SECONDS,
     visibilityTimeoutSeconds: 10,
     heartbeatIntervalSeconds: 3,
@@ -230,13 +170,13 @@ async function startPool(): Promise<{ pool: ConsumerPool; queueUrl: string; hand
     retryPolicy: { backoffBaseSeconds: 1, backoffMaxSeconds: 1 },
     events: createTelemetry(pino({ level: 'silent' }), { defaultMetrics: false }),
   });
-  pools.push(pool);
+  poolTest.track(pool);
   pool.start();
-  await sleep(300); // both pollers are in a long poll
+  await sleep(300); // a loop is in a long poll
   return { pool, queueUrl, handled };
 }
 
-const send = (queueUrl: string, body: string) => clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+const send = (queueUrl: string, body: string) => poolTest.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
 
 describe('pausing the consumer pool', () => {
   it('lets the long poll in progress finish and handles what it brings, receives nothing while paused, then resumes', async () => {
@@ -260,7 +200,7 @@ describe('pausing the consumer pool', () => {
     expect(handled).toEqual(['arrived during the long poll', 'sent while paused']);
   }, 20_000);
 
-  it('completes a pause at once on stop(), and stops the pollers without waiting for their long polls', async () => {
+  it('completes a pause at once on stop(), and stops the loops without waiting for their long polls', async () => {
     const { pool } = await startPool();
     let drained = false;
     const pausing = pool.pauseReceiving().then(() => {
