@@ -11,7 +11,7 @@ import { Notifications } from './notifications.ts';
 import { ManagedPrometheus } from './prometheus.ts';
 import { Queues } from './queues.ts';
 import { QueueScaling } from './scaling.ts';
-import type { IngestSettings } from './settings.ts';
+import { filesInFlightEveryTaskTakes, type IngestSettings } from './settings.ts';
 import { Storage } from './storage.ts';
 import { PARQUET_PREFIX, REJECTED_PREFIX, WorkerService } from './worker-service.ts';
 
@@ -99,7 +99,7 @@ export class IngestStack extends Stack {
       minTasks: settings.minTasks,
       maxTasks: settings.maxTasks,
       backlogPerTaskTarget: settings.backlogPerTaskTarget,
-      maxFilesInFlight: settings.maxFilesInFlight,
+      filesPerTask: filesInFlightEveryTaskTakes(settings),
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       metrics,

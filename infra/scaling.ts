@@ -12,8 +12,13 @@ export interface QueueScalingProps {
   readonly minTasks: number;
   readonly maxTasks: number;
   readonly backlogPerTaskTarget: number;
-  /** Files one task works on at once: the worker's MAX_FILES_IN_FLIGHT, its file slots. */
-  readonly maxFilesInFlight: number;
+  /**
+   * A task's file slots: the files it works on at once whatever its adaptive bound reads
+   * (filesInFlightEveryTaskTakes: MIN_FILES_IN_FLIGHT, or MAX_FILES_IN_FLIGHT when fixed). Not the
+   * ceiling: a task whose files are CPU-bound never gets there, and halving the tasks on slots they cannot
+   * fill would leave a backlog that scales them out again.
+   */
+  readonly filesPerTask: number;
   /**
    * Minutes with nothing visible and nothing in flight before the service shrinks to its minimum.
    * @default 10
@@ -39,7 +44,7 @@ export const SCALE_IN_COOLDOWN_MINUTES = 5;
  *   sizes each step to the backlog; it never scales in;
  * - from zero: one task as soon as anything is visible while none runs (target tracking cannot multiply zero);
  * - in, under load: by half while the messages (visible + in flight) fill less than 30 % of the desired
- *   tasks' file slots (tasks × MAX_FILES_IN_FLIGHT), down to one task. Halving at most doubles the share, so
+ *   tasks' file slots (tasks × filesPerTask), down to one task. Halving at most doubles the share, so
  *   the tasks left stay below 60 %: nothing waits, and target tracking has no reason to scale out again.
  *   A task that still holds a message keeps running: the worker sets ECS task scale-in protection;
  * - in, when idle: straight to the minimum (zero included) after nothing has been visible or in flight for a while.
@@ -136,7 +141,7 @@ export class QueueScaling extends Construct {
    * going from one task to none is the idle policy's decision, so a trickle keeps one task warm.
    */
   private scaleInOnLowLoad(props: QueueScalingProps): cloudwatch.Alarm {
-    const slotsPerTask = props.maxFilesInFlight;
+    const slotsPerTask = props.filesPerTask;
     const alarm = new cloudwatch.Alarm(this, 'LowLoad', {
       alarmDescription:
         `Messages need under ${SCALE_IN_BELOW_SLOTS_PERCENT} % of the desired tasks' file slots (${slotsPerTask} each) ` +

@@ -2,6 +2,7 @@
  * What a deployment can choose, with its defaults, read from CDK context (`cdk.json` or `-c key=value`).
  * Pure: context values in, validated settings out; a bad value throws naming the key.
  */
+import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from '../worker/queue/adaptive-concurrency.ts';
 
 export const NOTIFICATION_MODES = ['direct', 'trigger'] as const;
 export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
@@ -21,7 +22,12 @@ export interface IngestSettings {
   readonly memoryMiB: number;
   readonly minTasks: number;
   readonly maxTasks: number;
+  /** The worker's MAX_FILES_IN_FLIGHT: the ceiling of each task's adaptive bound on files in flight, or the bound when fixed. */
   readonly maxFilesInFlight: number;
+  /** The worker's MIN_FILES_IN_FLIGHT: the adaptive bound's floor; at most maxFilesInFlight. */
+  readonly minFilesInFlight: number;
+  /** The worker's FILES_IN_FLIGHT_MODE. */
+  readonly filesInFlightMode: FilesInFlightMode;
   /** Target tracking keeps (visible messages ÷ running tasks) near this. */
   readonly backlogPerTaskTarget: number;
   /** The longest a file is expected to take; the queue's visibility timeout is at least this. */
@@ -54,7 +60,9 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   memoryMiB: 2048,
   minTasks: 1,
   maxTasks: 10,
-  maxFilesInFlight: 8,
+  maxFilesInFlight: 128,
+  minFilesInFlight: 8,
+  filesInFlightMode: 'adaptive',
   backlogPerTaskTarget: 100,
   longestFileSeconds: 900,
   maxReceiveCount: 5,
@@ -89,6 +97,14 @@ const FARGATE_MEMORY_MIB: Readonly<Record<number, readonly number[]>> = {
   8192: sizes(16384, 61440, 4096),
   16384: sizes(32768, 122880, 8192),
 };
+
+/**
+ * The files a task works on at once whatever its bound reads: the floor of the adaptive bound (the
+ * ceiling is reached only where requests are slow and the task has CPU to spare), or the fixed bound.
+ */
+export function filesInFlightEveryTaskTakes(settings: Pick<IngestSettings, 'filesInFlightMode' | 'minFilesInFlight' | 'maxFilesInFlight'>): number {
+  return settings.filesInFlightMode === 'fixed' ? settings.maxFilesInFlight : settings.minFilesInFlight;
+}
 
 /** The task memory sizes Fargate accepts with `cpu` units, in MiB; empty for a CPU value it does not offer. */
 export function fargateMemoryMiB(cpu: number): readonly number[] {
@@ -182,6 +198,7 @@ export function readSettings(context: Context): IngestSettings {
   if (memoryChoices.length === 0) throw new SettingsError('cpu', `one of ${Object.keys(FARGATE_MEMORY_MIB).join(', ')}`, cpu);
   const memoryMiB = fargateMemory(context, cpu, memoryChoices);
   const minTasks = integer(context, 'minTasks', DEFAULT_SETTINGS.minTasks, 0, 1000);
+  const maxFilesInFlight = integer(context, 'maxFilesInFlight', DEFAULT_SETTINGS.maxFilesInFlight, 1, 1024);
   const shutdownGraceSeconds = integer(context, 'shutdownGraceSeconds', DEFAULT_SETTINGS.shutdownGraceSeconds, 0, 110);
   const outputFormat = oneOf(context, 'outputFormat', DEFAULT_SETTINGS.outputFormat, OUTPUT_FORMATS);
   const dataLake = flag(context, 'dataLake', DEFAULT_SETTINGS.dataLake);
@@ -206,7 +223,9 @@ export function readSettings(context: Context): IngestSettings {
     memoryMiB,
     minTasks,
     maxTasks: integer(context, 'maxTasks', Math.max(minTasks, DEFAULT_SETTINGS.maxTasks), Math.max(1, minTasks), 1000),
-    maxFilesInFlight: integer(context, 'maxFilesInFlight', DEFAULT_SETTINGS.maxFilesInFlight, 1, 256),
+    maxFilesInFlight,
+    minFilesInFlight: integer(context, 'minFilesInFlight', Math.min(DEFAULT_SETTINGS.minFilesInFlight, maxFilesInFlight), 1, maxFilesInFlight),
+    filesInFlightMode: oneOf(context, 'filesInFlightMode', DEFAULT_SETTINGS.filesInFlightMode, FILES_IN_FLIGHT_MODES),
     backlogPerTaskTarget: integer(context, 'backlogPerTaskTarget', DEFAULT_SETTINGS.backlogPerTaskTarget, 1, 100_000),
     longestFileSeconds: integer(context, 'longestFileSeconds', DEFAULT_SETTINGS.longestFileSeconds, 60, 43_200),
     maxReceiveCount: integer(context, 'maxReceiveCount', DEFAULT_SETTINGS.maxReceiveCount, 1, 1000),

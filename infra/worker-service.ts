@@ -32,6 +32,20 @@ export function workerMemoryMiB(settings: IngestSettings): number {
   return settings.memoryMiB - (settings.managedPrometheus ? COLLECTOR_MEMORY_MIB : 0);
 }
 
+/** Left to the runtime, the heap and what finished files leave behind, before any file reserves memory. */
+const UNRESERVED_MEMORY_MIB = 512;
+/** The worker's own default, the least any task gets. */
+const MIN_BYTES_IN_FLIGHT_MIB = 64;
+
+/**
+ * MAX_BYTES_IN_FLIGHT_MIB for a worker container of `memoryMiB`: half of what it has beyond
+ * UNRESERVED_MEMORY_MIB, since a reservation costs more RSS than its bytes (part buffers wait for a
+ * garbage collection, the allocator keeps freed pages). The worker's own default fits a 200 MB process.
+ */
+export function maxBytesInFlightMiB(memoryMiB: number): number {
+  return Math.max(MIN_BYTES_IN_FLIGHT_MIB, Math.floor((memoryMiB - UNRESERVED_MEMORY_MIB) / 2));
+}
+
 /** The network, the cluster and the Fargate service of workers, with exactly the permissions the worker uses. */
 export class WorkerService extends Construct {
   readonly vpc: ec2.Vpc;
@@ -93,6 +107,9 @@ export class WorkerService extends Construct {
         OUTPUT_FORMAT: settings.outputFormat,
         PARQUET_PREFIX,
         MAX_FILES_IN_FLIGHT: String(settings.maxFilesInFlight),
+        MIN_FILES_IN_FLIGHT: String(settings.minFilesInFlight),
+        FILES_IN_FLIGHT_MODE: settings.filesInFlightMode,
+        MAX_BYTES_IN_FLIGHT_MIB: String(maxBytesInFlightMiB(workerMemoryMiB(settings))),
         // Every receive sets this visibility, so it must be the queue's: long enough for the longest file.
         VISIBILITY_TIMEOUT_SECONDS: String(settings.longestFileSeconds),
         SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),

@@ -5,6 +5,7 @@
  */
 
 import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
+import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from './queue/adaptive-concurrency.ts';
 import {
   ConfigError,
   finiteNumber,
@@ -137,10 +138,26 @@ export interface WorkerConfig {
   };
   readonly consumer: {
     /**
-     * MAX_FILES_IN_FLIGHT: files processed at once, and pollers run.
-     * @default 8
+     * MAX_FILES_IN_FLIGHT: the most files processed at once (and messages held): the ceiling of the adaptive bound, or the bound when fixed.
+     * @default 128
      */
     readonly maxFilesInFlight: number;
+    /**
+     * MIN_FILES_IN_FLIGHT: the adaptive bound's floor, where it starts; at most MAX_FILES_IN_FLIGHT.
+     * @default - 8, or MAX_FILES_IN_FLIGHT when that is lower
+     */
+    readonly minFilesInFlight: number;
+    /**
+     * FILES_IN_FLIGHT_MODE. adaptive: the bound moves between the floor and the ceiling with what the task can do; fixed: MAX_FILES_IN_FLIGHT.
+     * @default 'adaptive'
+     */
+    readonly filesInFlightMode: FilesInFlightMode;
+    /**
+     * MAX_BYTES_IN_FLIGHT_MIB × 1 MiB: the memory the files in flight may reserve, each what it may hold at most
+     * (from its size; a file larger than the whole budget runs alone).
+     * @default 67108864 (64 MiB)
+     */
+    readonly maxBytesInFlight: number;
     /**
      * WAIT_TIME_SECONDS: the SQS long-poll wait.
      * @default 20
@@ -238,6 +255,10 @@ export interface WorkerConfig {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Sockets, heartbeats and the pool's bookkeeping grow with the bound; past this a task needs more tasks, not more files each. */
+const MAX_FILES_IN_FLIGHT_CEILING = 1024;
+/** Today's fixed default: where the adaptive bound starts, so a task where requests take no time does as before. */
+const DEFAULT_MIN_FILES_IN_FLIGHT = 8;
 const MEBIBYTE = 1024 * 1024;
 const SECONDS = { unit: 'seconds' } as const;
 
@@ -282,7 +303,9 @@ export const WORKER_SETTINGS = {
     refreshSeconds: setting('DEVICE_REGISTRY_REFRESH_SECONDS', wholeNumber({ min: 0, max: 86_400, ...SECONDS, note: '0 = never' }), { default: 300 }),
   },
   consumer: {
-    maxFilesInFlight: setting('MAX_FILES_IN_FLIGHT', wholeNumber({ min: 1, max: 256 }), { default: 8 }),
+    maxFilesInFlight: setting('MAX_FILES_IN_FLIGHT', wholeNumber({ min: 1, max: MAX_FILES_IN_FLIGHT_CEILING }), { default: 128 }),
+    filesInFlightMode: setting('FILES_IN_FLIGHT_MODE', oneOf(FILES_IN_FLIGHT_MODES), { default: 'adaptive' }),
+    maxBytesInFlightMiB: setting('MAX_BYTES_IN_FLIGHT_MIB', wholeNumber({ min: 1, max: 1_048_576, unit: 'MiB' }), { default: 64 }),
     waitTimeSeconds: setting('WAIT_TIME_SECONDS', wholeNumber({ min: 0, max: 20, ...SECONDS }), { default: 20 }),
     visibilityTimeoutSeconds: setting('VISIBILITY_TIMEOUT_SECONDS', wholeNumber({ min: 2, max: 43_200, ...SECONDS }), { default: 60 }),
     retryBackoffBaseSeconds: setting('RETRY_BACKOFF_BASE_SECONDS', wholeNumber({ min: 0, max: 43_200, ...SECONDS }), { default: 10 }),
@@ -312,6 +335,11 @@ function heartbeatIntervalSetting(visibilityTimeoutSeconds: number): Setting<num
   return setting('HEARTBEAT_INTERVAL_SECONDS', wholeNumber(range), { default: Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)) });
 }
 
+function minFilesInFlightSetting(maxFilesInFlight: number): Setting<number> {
+  const range = { min: 1, max: maxFilesInFlight, note: 'at most MAX_FILES_IN_FLIGHT' };
+  return setting('MIN_FILES_IN_FLIGHT', wholeNumber(range), { default: Math.min(DEFAULT_MIN_FILES_IN_FLIGHT, maxFilesInFlight) });
+}
+
 function retryBackoffMaxSetting(retryBackoffBaseSeconds: number): Setting<number> {
   const range = { min: retryBackoffBaseSeconds, max: 43_200, ...SECONDS, note: 'at least RETRY_BACKOFF_BASE_SECONDS' };
   return setting('RETRY_BACKOFF_MAX_SECONDS', wholeNumber(range), { default: Math.max(300, retryBackoffBaseSeconds) });
@@ -335,6 +363,7 @@ export function parseConfig(env: Environment): WorkerConfig {
   const { aws, output, consumer, upload, ...rest } = readSettings(env, WORKER_SETTINGS);
   const heartbeatIntervalSeconds = heartbeatIntervalSetting(consumer.visibilityTimeoutSeconds).read(env);
   const retryBackoffMaxSeconds = retryBackoffMaxSetting(consumer.retryBackoffBaseSeconds).read(env);
+  const minFilesInFlight = minFilesInFlightSetting(consumer.maxFilesInFlight).read(env);
 
   const outputs = { ...output, rejectedBucket: output.rejectedBucket ?? output.processedBucket };
   checkOutputsApart(outputs);
@@ -343,11 +372,12 @@ export function parseConfig(env: Environment): WorkerConfig {
     throw new ConfigError('AWS_IDLE_TIMEOUT_SECONDS', expectation, String(aws.idleTimeoutSeconds));
   }
 
+  const { maxBytesInFlightMiB, ...consumerRest } = consumer;
   return {
     ...rest,
     aws: { ...aws, forcePathStyle: aws.forcePathStyle ?? aws.endpoint !== undefined },
     output: outputs,
-    consumer: { ...consumer, heartbeatIntervalSeconds, retryBackoffMaxSeconds },
+    consumer: { ...consumerRest, maxBytesInFlight: maxBytesInFlightMiB * MEBIBYTE, minFilesInFlight, heartbeatIntervalSeconds, retryBackoffMaxSeconds },
     upload: { partSizeBytes: upload.partSizeMiB * MEBIBYTE, queueSize: upload.queueSize },
   };
 }

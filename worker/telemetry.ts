@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ObjectRef } from './common/events.ts';
 import type { FileResult } from './process-object.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
+import type { FilesInFlightEvents } from './queue/adaptive-concurrency.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
 import { PROTECTION_ACTIONS, type ProtectionAction } from './task-protection/agent-client.ts';
 import type { TaskProtectionEvents } from './task-protection/driver.ts';
@@ -61,6 +62,11 @@ function createMetrics(registry: Registry) {
       registers,
     }),
     filesInFlight: new Gauge({ name: name('files_in_flight'), help: 'Files being processed now', registers }),
+    filesInFlightLimit: new Gauge({
+      name: name('files_in_flight_limit'),
+      help: 'The bound on files in flight now: MAX_FILES_IN_FLIGHT when fixed, else where the adaptive bound stands between MIN_FILES_IN_FLIGHT and MAX_FILES_IN_FLIGHT',
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: name('last_success_timestamp_seconds'),
       help: 'Unix time at which the last file was stored successfully',
@@ -215,6 +221,33 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
       metrics.filesInFlight.dec();
       fileFinished(report);
     },
+    filesInFlightBound: {
+      // The 'worker started' line says which bound is in force.
+      started: (_mode, limit) => {
+        metrics.filesInFlightLimit.set(limit);
+      },
+      limitChanged: ({ from, to, reason, sample, noteworthy }) => {
+        metrics.filesInFlightLimit.set(to);
+        const { filesFinished, meanFileSeconds, transientFailures, peakFilesRunning, eventLoopUtilization, memoryUsedRatio } = sample;
+        // Every step at debug level; at info only when the limit has doubled or halved since the last such line.
+        logger[noteworthy ? 'info' : 'debug'](
+          {
+            limit: to,
+            previousLimit: from,
+            reason,
+            window: {
+              filesFinished,
+              meanFileMs: Math.round(meanFileSeconds * 1000),
+              transientFailures,
+              peakFilesRunning,
+              eventLoopUtilization: Number(eventLoopUtilization.toFixed(2)),
+              memoryUsedRatio: Number(memoryUsedRatio.toFixed(2)),
+            },
+          },
+          'files in flight limit moved',
+        );
+      },
+    } satisfies FilesInFlightEvents,
     queueDepthSampled: (queue: QueueRole, depth: QueueDepth): void => {
       metrics.queueMessages.set({ queue, state: 'visible' }, depth.visible);
       metrics.queueMessages.set({ queue, state: 'in_flight' }, depth.inFlight);

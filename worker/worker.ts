@@ -6,13 +6,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
 import { ConsumerPool } from './queue/consumer-pool.ts';
+import { receiveLoopCount } from './queue/receive-loop.ts';
 import { discoverDeadLetterQueue } from './queue/dead-letter.ts';
 import { loadDeviceRegistry } from './records/device-registry.ts';
 import { createMessageHandler } from './queue/message-handler.ts';
+import { createFilesInFlightBound } from './queue/adaptive-concurrency.ts';
+import { ByteBudget } from './queue/byte-budget.ts';
+import { FileLoad } from './queue/file-load.ts';
+import { fileReservationBytes } from './queue/file-reservation.ts';
 import { createObjectProcessor } from './process-object.ts';
 import { redactForLog } from './common/redact.ts';
 import { buildServer, type Readiness } from './server.ts';
@@ -60,7 +64,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     refreshFailed: telemetry.registryRefreshFailed,
   });
 
-  let draining = false;
+  const drainController = new AbortController();
   const releaseController = new AbortController();
   const { recordRules, inputLimits } = config;
   const processFile = createObjectProcessor({
@@ -72,12 +76,23 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     rules: () => ({ ...recordRules, locations: registry.current() }),
   });
   const retryPolicy = { backoffBaseSeconds: config.consumer.retryBackoffBaseSeconds, backoffMaxSeconds: config.consumer.retryBackoffMaxSeconds };
+  const { consumer } = config;
+  const load = new FileLoad();
+  const filesInFlight = createFilesInFlightBound({
+    settings: { mode: consumer.filesInFlightMode, min: consumer.minFilesInFlight, max: consumer.maxFilesInFlight },
+    load,
+    events: telemetry.filesInFlightBound,
+  });
+  const byteBudget = new ByteBudget(consumer.maxBytesInFlight);
+  const fileMemory = { ...config.upload, maxLineBytes: inputLimits.maxLineBytes, format: config.output.format };
   const handleMessage = createMessageHandler({
     telemetry,
     processFile,
-    limit: pLimit(config.consumer.maxFilesInFlight),
+    limit: filesInFlight.limit,
+    reserveMemory: (ref, signal) => byteBudget.acquire(fileReservationBytes(ref, fileMemory), signal),
+    load,
     retryPolicy,
-    isDraining: () => draining,
+    drainSignal: drainController.signal,
     releaseSignal: releaseController.signal,
     nowMs,
   });
@@ -95,7 +110,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     sqs,
     queueUrl: config.queueUrl,
     deadLetterQueueUrl,
-    pollers: config.consumer.maxFilesInFlight,
+    capacity: filesInFlight.capacity,
+    receiveLoops: receiveLoopCount(config.consumer.maxFilesInFlight),
     waitTimeSeconds: config.consumer.waitTimeSeconds,
     visibilityTimeoutSeconds: config.consumer.visibilityTimeoutSeconds,
     heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
@@ -119,7 +135,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   });
 
   const readiness = (): Readiness => {
-    if (draining) return { ready: false, reason: 'draining: shutting down' };
+    if (drainController.signal.aborted) return { ready: false, reason: 'draining: shutting down' };
     const yielding = protectionYield.reason();
     if (yielding !== undefined) return { ready: false, reason: yielding };
     if (!pool.running) return { ready: false, reason: 'the queue consumer is not running' };
@@ -145,7 +161,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     {
       queueUrl: redactForLog(config.queueUrl),
       deadLetterQueueUrl: redactForLog(deadLetterQueueUrl),
-      maxFilesInFlight: config.consumer.maxFilesInFlight,
+      filesInFlight: { mode: consumer.filesInFlightMode, min: consumer.minFilesInFlight, max: consumer.maxFilesInFlight },
+      maxBytesInFlightMiB: consumer.maxBytesInFlight / 1024 ** 2,
       httpAddress,
     },
     'worker started',
@@ -153,7 +170,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   let stopped: Promise<void> | undefined;
   async function drain(): Promise<void> {
-    draining = true;
+    drainController.abort(new Error('shutting down'));
     protectionYield.stop();
     pool.stop();
     logger.info({ graceSeconds: config.shutdownGraceSeconds }, 'draining: no new messages; waiting for files in flight');
@@ -163,6 +180,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await settlesWithin(pool.whenIdle(), RELEASE_TIMEOUT_MS);
     }
     await protection.stop();
+    filesInFlight.stop();
     stopQueueDepthSampler();
     registry.stop();
     await server.close();

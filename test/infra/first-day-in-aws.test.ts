@@ -9,6 +9,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { buildApp } from '../../infra/build-app.ts';
 import { DEFAULT_COLLECTOR_IMAGE } from '../../infra/prometheus.ts';
+import { maxBytesInFlightMiB } from '../../infra/worker-service.ts';
 import { logicalId, REGISTRY_IMAGE, synth, temporaryOutdir } from '../support/synth.ts';
 
 const direct = synth();
@@ -124,9 +125,17 @@ describe('scaling in under load', () => {
     });
   });
 
-  it('counts the slots with the MAX_FILES_IN_FLIGHT the tasks get', () => {
-    expect(environmentValue(fromZero.template, 'MAX_FILES_IN_FLIGHT')).toBe('4');
+  it('counts the slots with the floor of the bound on files in flight the tasks get, not its ceiling', () => {
+    expect(environmentValue(direct.template, 'MIN_FILES_IN_FLIGHT')).toBe('8');
+    expect(environmentValue(direct.template, 'MAX_FILES_IN_FLIGHT')).toBe('128');
+    expect(environmentValue(fromZero.template, 'MIN_FILES_IN_FLIGHT')).toBe('4');
     lowLoadAlarm(fromZero.template, 4);
+  });
+
+  it('counts the slots with the bound itself when it is fixed', () => {
+    const fixed = synth({ maxFilesInFlight: 32, filesInFlightMode: 'fixed' });
+    expect(environmentValue(fixed.template, 'FILES_IN_FLIGHT_MODE')).toBe('fixed');
+    lowLoadAlarm(fixed.template, 32);
   });
 
   it('with minTasks=0 still starts one task from zero, and leaves the last task to the idle policy', () => {
@@ -170,6 +179,14 @@ describe('the worker task', () => {
         Match.objectLike({ Name: 'metrics-collector', Essential: false, Memory: 256, RestartPolicy: Match.objectLike({ Enabled: true }) }),
       ]),
     });
+  });
+
+  it('lets the files in flight reserve half of the worker container\'s memory beyond 512 MiB, at least the worker\'s default', () => {
+    expect(environmentValue(direct.template, 'MAX_BYTES_IN_FLIGHT_MIB')).toBe('768');
+    // 2048 MiB less the collector's 256.
+    expect(environmentValue(fromZero.template, 'MAX_BYTES_IN_FLIGHT_MIB')).toBe('640');
+    expect(maxBytesInFlightMiB(512)).toBe(64);
+    expect(maxBytesInFlightMiB(8192)).toBe(3840);
   });
 
   it('runs a pinned collector release unless -c prometheusCollectorImage names another', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_SETTINGS, fargateMemoryMiB, readSettings } from '../../infra/settings.ts';
+import { DEFAULT_SETTINGS, fargateMemoryMiB, filesInFlightEveryTaskTakes, readSettings } from '../../infra/settings.ts';
 
 function settingsFrom(context: Record<string, unknown>) {
   return readSettings((key) => context[key]);
@@ -24,6 +24,21 @@ describe('deployment settings from CDK context', () => {
     expect(settingsFrom({})).toMatchObject({ outputFormat: 'jsonl', dataLake: false });
     expect(settingsFrom({ outputFormat: 'parquet' })).toMatchObject({ outputFormat: 'parquet', dataLake: false });
     expect(settingsFrom({ outputFormat: 'parquet', dataLake: 'true' })).toMatchObject({ outputFormat: 'parquet', dataLake: true });
+  });
+
+  it('gives each task an adaptive bound on files in flight from 8 to 128, whose floor follows a lower ceiling', () => {
+    expect(settingsFrom({})).toMatchObject({ filesInFlightMode: 'adaptive', minFilesInFlight: 8, maxFilesInFlight: 128 });
+    expect(settingsFrom({ maxFilesInFlight: '4' })).toMatchObject({ minFilesInFlight: 4, maxFilesInFlight: 4 });
+    expect(settingsFrom({ maxFilesInFlight: 1024, minFilesInFlight: 32, filesInFlightMode: 'fixed' })).toMatchObject({
+      filesInFlightMode: 'fixed',
+      minFilesInFlight: 32,
+      maxFilesInFlight: 1024,
+    });
+  });
+
+  it('counts as a task\'s file slots its floor, or its fixed bound', () => {
+    expect(filesInFlightEveryTaskTakes(settingsFrom({ minFilesInFlight: 16 }))).toBe(16);
+    expect(filesInFlightEveryTaskTakes(settingsFrom({ minFilesInFlight: 16, filesInFlightMode: 'fixed' }))).toBe(128);
   });
 
   it('derives the memory default from the CPU', () => {
@@ -73,6 +88,9 @@ describe('deployment settings from CDK context', () => {
     [{ deviceRegistryKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' }, 'deviceRegistryKmsKeyArn must be unset unless deviceRegistryUri is set'],
     [{ deviceRegistryUri: 's3://config/registry.json', deviceRegistryKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/registry' }, 'deviceRegistryKmsKeyArn must be a KMS key ARN'],
     [{ minTasks: -1 }, 'minTasks must be a whole number from 0 to 1000'],
+    [{ maxFilesInFlight: 1025 }, 'maxFilesInFlight must be a whole number from 1 to 1024'],
+    [{ maxFilesInFlight: 16, minFilesInFlight: 17 }, 'minFilesInFlight must be a whole number from 1 to 16'],
+    [{ filesInFlightMode: 'auto' }, 'filesInFlightMode must be one of adaptive, fixed'],
     [{ minTasks: 5, maxTasks: 2 }, 'maxTasks must be a whole number from 5 to 1000'],
     [{ suffixes: '.gz,.jsonl.gz' }, 'suffixes must be suffixes that do not end one another (.gz overlaps)'],
     [{ suffixes: '' }, 'suffixes must be a non-empty list'],

@@ -9,16 +9,22 @@ import { errorMessage } from '../common/error-message.ts';
 import { parseMessageBody, type ObjectRef } from '../common/events.ts';
 import type { FileResult } from '../process-object.ts';
 import type { FileOutcome, Telemetry } from '../telemetry.ts';
+import type { ByteReservation } from './byte-budget.ts';
+import type { FileLoad } from './file-load.ts';
 import { decideFate, receiveCountOf, type MessageFate, type MessageHandling, type ObjectAttempt, type RetryPolicy } from './message-fate.ts';
 
 export interface MessageHandlerDeps {
   readonly telemetry: Telemetry;
   readonly processFile: (ref: ObjectRef, signal: AbortSignal) => Promise<FileResult>;
-  /** The one bound on files in flight, shared by every poller. */
+  /** The one bound on files in flight, shared by every message: a file first takes a slot … */
   readonly limit: LimitFunction;
+  /** … then reserves the memory it may hold (byte-budget.ts); rejects with the signal's reason if aborted while waiting. */
+  readonly reserveMemory: (ref: ObjectRef, signal: AbortSignal) => Promise<ByteReservation>;
+  /** Told when a file starts and ends: what the adaptive bound samples. */
+  readonly load: FileLoad;
   readonly retryPolicy: RetryPolicy;
-  /** True once shutdown began: no new file starts. */
-  readonly isDraining: () => boolean;
+  /** Aborted when shutdown begins: no new file starts, and a file still waiting for a slot or memory gives up at once. */
+  readonly drainSignal: AbortSignal;
   /** Aborted when the grace period is over: files still running stop and their messages are released. */
   readonly releaseSignal: AbortSignal;
   readonly nowMs: () => number;
@@ -27,30 +33,72 @@ export interface MessageHandlerDeps {
 /** Handles one message and resolves to its fate; never rejects. */
 export type MessageHandler = (message: Message) => Promise<MessageFate>;
 
-export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
-  const { telemetry } = deps;
+const NOT_STARTED: ObjectAttempt = { kind: 'notStarted' };
 
-  async function processOne(ref: ObjectRef): Promise<ObjectAttempt> {
-    if (deps.isDraining()) return { kind: 'notStarted' };
+export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
+  const { telemetry, drainSignal } = deps;
+  /** What ends a wait for memory: shutdown beginning, or (should it come first) the grace period ending. */
+  const stopWaiting = AbortSignal.any([drainSignal, deps.releaseSignal]);
+  const drained = new Promise<void>((resolve) => {
+    if (drainSignal.aborted) resolve();
+    else drainSignal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  async function run(ref: ObjectRef): Promise<ObjectAttempt> {
     telemetry.fileStarted();
+    deps.load.fileStarted();
     const started = deps.nowMs();
-    const durationSeconds = () => (deps.nowMs() - started) / 1000;
+    const ended = (outcome: FileOutcome) => {
+      const durationSeconds = (deps.nowMs() - started) / 1000;
+      deps.load.fileEnded(outcome, durationSeconds);
+      return durationSeconds;
+    };
     try {
       const result = await deps.processFile(ref, deps.releaseSignal);
-      telemetry.fileFinished({ ref, outcome: result.outcome, durationSeconds: durationSeconds(), result });
+      telemetry.fileFinished({ ref, outcome: result.outcome, durationSeconds: ended(result.outcome), result });
       return { kind: 'done' };
     } catch (error) {
       const outcome: FileOutcome = deps.releaseSignal.aborted ? 'released' : isTransientFailure(error) ? 'failed_transient' : 'failed_permanent';
       // An error nobody foresaw is a bug to find: its stack goes with it.
       const unexpected = outcome === 'failed_permanent' && !(error instanceof PermanentFileError);
       const stack = unexpected && error instanceof Error ? { stack: error.stack } : {};
-      telemetry.fileFinished({ ref, outcome, durationSeconds: durationSeconds(), error: errorMessage(error), ...stack });
+      telemetry.fileFinished({ ref, outcome, durationSeconds: ended(outcome), error: errorMessage(error), ...stack });
       return { kind: 'failed', error };
     }
   }
 
+  async function processOne(ref: ObjectRef): Promise<ObjectAttempt> {
+    if (drainSignal.aborted) return NOT_STARTED;
+    let reservation: ByteReservation;
+    try {
+      reservation = await deps.reserveMemory(ref, stopWaiting);
+    } catch (error) {
+      if (stopWaiting.aborted) return NOT_STARTED;
+      throw error;
+    }
+    try {
+      // Shutdown may have begun as the memory was granted.
+      return stopWaiting.aborted ? NOT_STARTED : await run(ref);
+    } finally {
+      reservation.release();
+    }
+  }
+
+  /** A file waits for a slot, then for memory; when shutdown begins first, it does not start and its message goes back at once. */
+  async function attemptOne(ref: ObjectRef): Promise<ObjectAttempt> {
+    let holdsSlot = false;
+    const attempt = deps.limit(() => {
+      holdsSlot = true;
+      return processOne(ref);
+    });
+    const first = await Promise.race([attempt, drained.then(() => undefined)]);
+    if (first !== undefined) return first;
+    // A file already past its slot answers for itself (it may be running); one still queued never starts.
+    return holdsSlot ? attempt : NOT_STARTED;
+  }
+
   async function attempt(message: Message): Promise<MessageHandling> {
-    if (deps.isDraining()) return { kind: 'notStarted' };
+    if (drainSignal.aborted) return { kind: 'notStarted' };
     let parsed: ReturnType<typeof parseMessageBody>;
     try {
       parsed = parseMessageBody(message.Body);
@@ -65,7 +113,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
       telemetry.messageIgnored(message.MessageId, 'other_event', parsed.reason);
       return { kind: 'nothingToDo' };
     }
-    const settled = await Promise.allSettled(parsed.objects.map((ref) => deps.limit(() => processOne(ref))));
+    const settled = await Promise.allSettled(parsed.objects.map((ref) => attemptOne(ref)));
     const attempts = settled.map((outcome): ObjectAttempt => (outcome.status === 'fulfilled' ? outcome.value : { kind: 'failed', error: outcome.reason }));
     return { kind: 'objectsAttempted', attempts };
   }

@@ -36,7 +36,10 @@ describe('parseConfig', () => {
       },
       deviceRegistry: { source: { kind: 'builtin' }, refreshSeconds: 300 },
       consumer: {
-        maxFilesInFlight: 8,
+        maxFilesInFlight: 128,
+        minFilesInFlight: 8,
+        filesInFlightMode: 'adaptive',
+        maxBytesInFlight: 64 * 1024 * 1024,
         waitTimeSeconds: 20,
         visibilityTimeoutSeconds: 60,
         heartbeatIntervalSeconds: 20,
@@ -103,6 +106,11 @@ describe('parseConfig', () => {
     ['MAX_FILES_IN_FLIGHT', 'abc'],
     ['MAX_FILES_IN_FLIGHT', '0'],
     ['MAX_FILES_IN_FLIGHT', '1.5'],
+    ['MAX_FILES_IN_FLIGHT', '1025'],
+    ['MIN_FILES_IN_FLIGHT', '0'],
+    ['FILES_IN_FLIGHT_MODE', 'auto'],
+    ['MAX_BYTES_IN_FLIGHT_MIB', '0'],
+    ['MAX_BYTES_IN_FLIGHT_MIB', '64MiB'],
     ['LOG_LEVEL', 'loud'],
     ['S3_FORCE_PATH_STYLE', 'maybe'],
     ['DEVICE_REGISTRY', 's3://bucket-only'],
@@ -139,6 +147,22 @@ describe('parseConfig', () => {
     expect(error.message).toBe(
       `HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds (below VISIBILITY_TIMEOUT_SECONDS) from 1 to 29; got "${heartbeat}"`,
     );
+  });
+
+  it('reads the bound on files in flight: a ceiling up to 1024, a floor at most the ceiling, adaptive or fixed', () => {
+    const settings = { ...BASE, MAX_FILES_IN_FLIGHT: '1024', MIN_FILES_IN_FLIGHT: '16', FILES_IN_FLIGHT_MODE: 'fixed' };
+    expect(parseConfig(settings).consumer).toMatchObject({ maxFilesInFlight: 1024, minFilesInFlight: 16, filesInFlightMode: 'fixed' });
+  });
+
+  it('lowers the MIN_FILES_IN_FLIGHT default to a lower MAX_FILES_IN_FLIGHT, and refuses a floor above the ceiling', () => {
+    expect(parseConfig({ ...BASE, MAX_FILES_IN_FLIGHT: '2' }).consumer).toMatchObject({ maxFilesInFlight: 2, minFilesInFlight: 2 });
+    expect(configError({ ...BASE, MAX_FILES_IN_FLIGHT: '32', MIN_FILES_IN_FLIGHT: '33' }).message).toBe(
+      'MIN_FILES_IN_FLIGHT must be a whole number (at most MAX_FILES_IN_FLIGHT) from 1 to 32; got "33"',
+    );
+  });
+
+  it('reads MAX_BYTES_IN_FLIGHT_MIB in MiB into bytes', () => {
+    expect(parseConfig({ ...BASE, MAX_BYTES_IN_FLIGHT_MIB: '256' }).consumer.maxBytesInFlight).toBe(256 * 1024 * 1024);
   });
 
   it('reads UPLOAD_PART_SIZE_MIB in MiB into a part size in bytes', () => {

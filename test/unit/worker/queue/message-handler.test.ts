@@ -6,6 +6,8 @@ import { PermanentFileError } from '../../../../worker/errors.ts';
 import type { ObjectRef } from '../../../../worker/common/events.ts';
 import { emptyTally } from '../../../../worker/records/line-outcomes.ts';
 import { createMessageHandler, type MessageHandlerDeps } from '../../../../worker/queue/message-handler.ts';
+import { ByteBudget } from '../../../../worker/queue/byte-budget.ts';
+import { FileLoad } from '../../../../worker/queue/file-load.ts';
 import { FATE_KINDS } from '../../../../worker/queue/message-fate.ts';
 import type { FileResult } from '../../../../worker/process-object.ts';
 import { createTelemetry } from '../../../../worker/telemetry.ts';
@@ -23,8 +25,9 @@ function succeeded(ref: ObjectRef): FileResult {
   };
 }
 
-function messageFor(keys: readonly string[], receiveCount = 1): Message {
-  const Records = keys.map((key) => ({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' }, object: { key } } }));
+function messageFor(keys: readonly string[], receiveCount = 1, size?: number): Message {
+  const object = (key: string) => (size === undefined ? { key } : { key, size });
+  const Records = keys.map((key) => ({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' }, object: object(key) } }));
   return { MessageId: 'm-1', Body: JSON.stringify({ Records }), Attributes: { ApproximateReceiveCount: String(receiveCount) } };
 }
 
@@ -37,8 +40,10 @@ function setup(overrides: Partial<MessageHandlerDeps> = {}) {
       return Promise.resolve(succeeded(ref));
     },
     limit: pLimit(4),
+    reserveMemory: () => Promise.resolve({ bytes: 0, release: () => undefined }),
+    load: new FileLoad(),
     retryPolicy: POLICY,
-    isDraining: () => false,
+    drainSignal: new AbortController().signal,
     releaseSignal: new AbortController().signal,
     nowMs: () => 0,
     ...overrides,
@@ -137,20 +142,20 @@ describe('createMessageHandler', () => {
   });
 
   it('decides release without processing when draining', async () => {
-    const { handle, processed } = setup({ isDraining: () => true });
+    const { handle, processed } = setup({ drainSignal: AbortSignal.abort() });
     await expect(handle(messageFor(['a.jsonl'], 3))).resolves.toStrictEqual(RELEASE);
     expect(processed).toStrictEqual([]);
   });
 
   it('decides release for a message whose later files would start after draining began', async () => {
     // Prepare
-    let draining = false;
+    const drain = new AbortController();
     const { handle, processed } = setup({
       limit: pLimit(1),
-      isDraining: () => draining,
+      drainSignal: drain.signal,
       processFile: (ref) => {
         processed.push(ref.key);
-        draining = true;
+        drain.abort();
         return Promise.resolve(succeeded(ref));
       },
     });
@@ -211,5 +216,150 @@ describe('createMessageHandler', () => {
     await expect(handled).resolves.toStrictEqual(DELETE);
     expect(activeSeen).toStrictEqual([2, 2, 2, 2, 1]);
     expect(started).toBe(5);
+  });
+
+  describe('with a byte budget', () => {
+    /** Each file reserves its size from a budget of `capacityBytes`. */
+    function budgeted(capacityBytes: number) {
+      const budget = new ByteBudget(capacityBytes);
+      const reserveMemory: MessageHandlerDeps['reserveMemory'] = (ref, signal) => budget.acquire(ref.size ?? capacityBytes, signal);
+      return { budget, reserveMemory };
+    }
+
+    /** A processFile whose files each wait until the test opens their gate. */
+    function gatedFiles() {
+      const gates = new Map<string, () => void>();
+      const started: string[] = [];
+      const processFile = (ref: ObjectRef) => {
+        started.push(ref.key);
+        return new Promise<FileResult>((resolve) => gates.set(ref.key, () => resolve(succeeded(ref))));
+      };
+      return { processFile, started, open: (key: string) => gates.get(key)?.() };
+    }
+
+    it('starts a file only once the memory it reserves is free, and counts only running files as in flight', async () => {
+      // Prepare
+      const { budget, reserveMemory } = budgeted(10);
+      const files = gatedFiles();
+      const load = new FileLoad();
+      const { handle } = setup({ reserveMemory, load, processFile: files.processFile });
+      // Act
+      const first = handle(messageFor(['a'], 1, 6));
+      const second = handle(messageFor(['b'], 1, 6));
+      await flush();
+      const startedWhileAHeldTheMemory = [...files.started];
+      files.open('a');
+      await first;
+      await flush();
+      files.open('b');
+      // Assess
+      await expect(second).resolves.toStrictEqual(DELETE);
+      expect(startedWhileAHeldTheMemory).toStrictEqual(['a']);
+      expect(files.started).toStrictEqual(['a', 'b']);
+      expect(load.takeWindow()).toMatchObject({ filesFinished: 2, peakFilesRunning: 1 });
+      expect(budget.reservedBytes).toBe(0);
+    });
+
+    it('gives the memory back when a file fails, so the next one starts', async () => {
+      // Prepare
+      const { budget, reserveMemory } = budgeted(10);
+      const transient = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      const processed: string[] = [];
+      const { handle } = setup({
+        reserveMemory,
+        processFile: (ref) => {
+          processed.push(ref.key);
+          return ref.key === 'a' ? Promise.reject(transient) : Promise.resolve(succeeded(ref));
+        },
+      });
+      // Act
+      const fates = await Promise.all([handle(messageFor(['a'], 1, 6)), handle(messageFor(['b'], 1, 6))]);
+      // Assess
+      expect(fates.map((fate) => fate.kind)).toStrictEqual([FATE_KINDS.retry, FATE_KINDS.delete]);
+      expect(processed).toStrictEqual(['a', 'b']);
+      expect(budget.reservedBytes).toBe(0);
+    });
+
+    it('releases a message whose file still waited for memory when the grace period ended, without starting it', async () => {
+      // Prepare
+      const { budget, reserveMemory } = budgeted(10);
+      const files = gatedFiles();
+      const release = new AbortController();
+      const { handle } = setup({ reserveMemory, releaseSignal: release.signal, processFile: files.processFile });
+      const running = handle(messageFor(['a'], 1, 6));
+      const waiting = handle(messageFor(['b'], 1, 6));
+      await flush();
+      // Act
+      release.abort(new Error('shutdown grace period over'));
+      // Assess
+      await expect(waiting).resolves.toStrictEqual(RELEASE);
+      expect(files.started).toStrictEqual(['a']);
+      expect(budget.waiting).toBe(0);
+      files.open('a');
+      await running;
+      expect(budget.reservedBytes).toBe(0);
+    });
+
+    it.each([
+      ['a slot', { limit: pLimit(1), size: 1 }],
+      ['memory', { limit: pLimit(4), size: 6 }],
+    ] as const)('gives a message back at once when shutdown begins while its file waits for %s', async (_what, { limit, size }) => {
+      // Prepare
+      const { reserveMemory } = budgeted(10);
+      const files = gatedFiles();
+      const drain = new AbortController();
+      const { handle } = setup({ limit, reserveMemory, drainSignal: drain.signal, processFile: files.processFile });
+      const running = handle(messageFor(['a'], 1, 6));
+      const waiting = handle(messageFor(['b'], 1, size));
+      await flush();
+      // Act
+      drain.abort();
+      // Assess: released while the file before it still runs
+      await expect(waiting).resolves.toStrictEqual(RELEASE);
+      expect(files.started).toStrictEqual(['a']);
+      files.open('a');
+      await expect(running).resolves.toStrictEqual(DELETE);
+    });
+
+    it('does not start a file that got its memory after shutdown began', async () => {
+      // Prepare
+      const { reserveMemory } = budgeted(10);
+      const files = gatedFiles();
+      const drain = new AbortController();
+      const { handle } = setup({ reserveMemory, drainSignal: drain.signal, processFile: files.processFile });
+      const running = handle(messageFor(['a'], 1, 6));
+      const waiting = handle(messageFor(['b'], 1, 6));
+      await flush();
+      // Act
+      drain.abort();
+      files.open('a');
+      // Assess
+      await expect(running).resolves.toStrictEqual(DELETE);
+      await expect(waiting).resolves.toStrictEqual(RELEASE);
+      expect(files.started).toStrictEqual(['a']);
+    });
+  });
+
+  it('reports each file to the load the adaptive bound samples: durations of files done, transient failures apart', async () => {
+    // Prepare
+    let now = 0;
+    const load = new FileLoad();
+    const gates: Array<() => void> = [];
+    const transient = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    const { handle } = setup({
+      load,
+      nowMs: () => now,
+      processFile: (ref) =>
+        ref.key === 'throttled' ? Promise.reject(transient) : new Promise<FileResult>((resolve) => gates.push(() => resolve(succeeded(ref)))),
+    });
+    // Act
+    const handled = handle(messageFor(['slow', 'throttled']));
+    await flush();
+    now = 2_000;
+    gates.shift()?.();
+    await handled;
+    // Assess
+    expect(load.takeWindow()).toStrictEqual({ filesFinished: 1, meanFileSeconds: 2, transientFailures: 1, peakFilesRunning: 2 });
+    expect(load.filesRunning).toBe(0);
   });
 });

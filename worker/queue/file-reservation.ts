@@ -1,0 +1,64 @@
+/**
+ * What one file may hold in memory while it runs, reserved from the byte budget (byte-budget.ts) before
+ * it starts: from the object size its message carries, capped at what any file can hold at most. Pure.
+ *
+ * A file holds the GetObject stream's buffer, at most one line that spans its chunks, and two outputs
+ * (processed, rejected). An output's bytes go into a buffer that starts small and doubles up to one
+ * part; past a part it holds the part being filled and up to UPLOAD_QUEUE_SIZE parts being sent
+ * (multipart-upload.ts). With Parquet the processed output is up to DEFAULT_MAX_OPEN_PARTITIONS objects,
+ * each with its row group of decoded values.
+ */
+import type { ObjectRef } from '../common/events.ts';
+import type { UploadSettings } from '../output/multipart-upload.ts';
+import { DEFAULT_MAX_OPEN_PARTITIONS, DEFAULT_ROW_GROUP_ROWS } from '../output/parquet/partitioned-writer.ts';
+
+const KIBIBYTE = 1024;
+const MEBIBYTE = 1024 * KIBIBYTE;
+
+/** The response stream's buffer (Node's default high-water mark of 64 KiB) and the chunk being split. */
+export const READ_BUFFER_BYTES = 128 * KIBIBYTE;
+/** Two deflate streams at zlib's defaults (256 KiB each), an inflate stream and their chunks. */
+export const ZLIB_STATE_BYTES = MEBIBYTE;
+/** Output bytes per input byte, at most: a processed record gains location_id and temp_fahrenheit, a rejected line is quoted and gains its reason. */
+const OUTPUT_BYTES_PER_INPUT_BYTE = 1.5;
+/** An output buffer doubles as it fills, so its capacity is up to twice the bytes it holds. */
+const BUFFER_GROWTH = 2;
+/** The smallest an output buffer starts at (multipart-upload.ts). */
+const FIRST_BUFFER_BYTES = 4 * KIBIBYTE;
+/** A buffered Parquet row: its decoded values (five doubles, three string references) and the encoder's work on them. */
+const PARQUET_BYTES_PER_BUFFERED_ROW = 128;
+
+export interface FileMemorySettings extends UploadSettings {
+  readonly maxLineBytes: number;
+  readonly format: 'jsonl' | 'parquet';
+}
+
+/** One output at its fullest: the part being filled and `queueSize` parts being sent. */
+function outputCapBytes(settings: UploadSettings): number {
+  return (settings.queueSize + 1) * settings.partSizeBytes;
+}
+
+function processedOutputCapBytes(settings: FileMemorySettings): number {
+  if (settings.format === 'jsonl') return outputCapBytes(settings);
+  return DEFAULT_MAX_OPEN_PARTITIONS * (outputCapBytes(settings) + DEFAULT_ROW_GROUP_ROWS * PARQUET_BYTES_PER_BUFFERED_ROW);
+}
+
+/** The most one file can hold, whatever its size. */
+export function fileMemoryCapBytes(settings: FileMemorySettings): number {
+  return READ_BUFFER_BYTES + ZLIB_STATE_BYTES + settings.maxLineBytes + processedOutputCapBytes(settings) + outputCapBytes(settings);
+}
+
+/**
+ * The bytes to reserve for one file: from its size when the message carries it, else the cap. A
+ * gzip object (by its key) is reserved for the lines of any length it may decompress to; its outputs
+ * are gzip too, so they grow with the compressed size.
+ */
+export function fileReservationBytes(ref: Pick<ObjectRef, 'key' | 'size'>, settings: FileMemorySettings): number {
+  const cap = fileMemoryCapBytes(settings);
+  if (ref.size === undefined) return cap;
+  const gzip = ref.key.endsWith('.gz');
+  const lineBytes = gzip ? settings.maxLineBytes : Math.min(settings.maxLineBytes, ref.size);
+  const outputBytes = BUFFER_GROWTH * OUTPUT_BYTES_PER_INPUT_BYTE * ref.size + 2 * FIRST_BUFFER_BYTES;
+  const estimate = READ_BUFFER_BYTES + (gzip ? ZLIB_STATE_BYTES : 0) + lineBytes + outputBytes;
+  return Math.min(cap, Math.ceil(estimate));
+}
