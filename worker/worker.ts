@@ -1,7 +1,7 @@
 /**
- * Puts the worker together from its settings and the clients it is given, and runs it:
- * the pollers, the object processor, the device registry and the HTTP server. The same code runs
- * on AWS (main.ts), on the local stack (npm start) and in the tests.
+ * Puts the worker together from its settings and the clients it is given, and runs it: the receive
+ * loops, the adaptive bound on files in flight, the object processor, the device registry and the HTTP
+ * server. The same code runs on AWS (main.ts), on the local stack (npm start) and in the tests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';

@@ -181,7 +181,7 @@ async function run(options: LoadOptions): Promise<LoadFigures> {
     return {
       date: new Date().toISOString(),
       machine: describeMachine(),
-      workerRuntime: `${options.workers} × dist/worker/main.js, NODE_ENV=${PRODUCTION_PROCESS_ENV.NODE_ENV}, NODE_OPTIONS="${PRODUCTION_PROCESS_ENV.NODE_OPTIONS}", default settings (MAX_FILES_IN_FLIGHT 8); emulator and workers in separate processes on loopback`,
+      workerRuntime: `${options.workers} × dist/worker/main.js, NODE_ENV=${PRODUCTION_PROCESS_ENV.NODE_ENV}, NODE_OPTIONS="${PRODUCTION_PROCESS_ENV.NODE_OPTIONS}", default settings (files in flight adaptive, MIN_FILES_IN_FLIGHT to MAX_FILES_IN_FLIGHT); emulator and workers in separate processes on loopback`,
       inputs: inputs.figures,
       seconds,
       putSeconds: (puts.lastEndMs - puts.firstStartMs) / 1000,

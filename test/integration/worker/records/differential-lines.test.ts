@@ -287,8 +287,9 @@ describe(`differential line path (seed ${seed}, ${source})`, () => {
             const sizes = bodyChunks.get(input.key) ?? [];
             // The first chunk comes with the response headers, before the SDK hands the body over: not counted.
             const expectedReads = (input.stored.length - cap) / cap;
-            const median = [...sizes].sort((a, b) => a - b)[Math.floor(sizes.length / 2)] ?? 0;
-            // Written in separate event-loop turns, chunks arrive as separate reads; now and then two are read as one.
+            // Written in separate event-loop turns, chunks arrive as separate reads; now and then two are read as one,
+            // which in an object of a few chunks is half its reads: the lower median tolerates that.
+            const median = [...sizes].sort((a, b) => a - b)[Math.floor((sizes.length - 1) / 2)] ?? 0;
             if (sizes.length < expectedReads / 2 || median > cap) {
               problems.push(`${input.key}: ${input.stored.length} bytes in ${sizes.length} reads, median ${median} bytes (chunks of at most ${cap})`);
             }
