@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { forwardedHeaders, headerText, s3BucketOperation, s3ObjectOperation } from '../../ops/bench/latency-proxy/request-kind.ts';
 import { mulberry32 } from '../../ops/local/synthetic-data.ts';
 
 export type Service = 's3' | 'sqs';
@@ -100,19 +101,9 @@ export interface FaultProxy {
 }
 
 const S3_ERROR_CODES: Record<number, string> = { 500: 'InternalError', 503: 'ServiceUnavailable' };
-/** Not forwarded: hop-by-hop, or handled by node:http itself on the other leg. */
-const DROPPED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'expect', 'upgrade', 'host']);
 /** Bodies captured to read what SQS handed out and the upload ids S3 gave; never more than this. */
 const MAX_CAPTURE_BYTES = 4 * 1024 * 1024;
 const SLOW_BODY_TICK_MS = 50;
-
-function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !DROPPED_HEADERS.has(name)) out[name] = value;
-  }
-  return out;
-}
 
 /** Resolves when `response` can take more, or is closed. */
 function drained(response: ServerResponse): Promise<void> {
@@ -127,37 +118,9 @@ function drained(response: ServerResponse): Promise<void> {
   });
 }
 
-function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function s3Operation(method: string, key: string, query: URLSearchParams, headers: IncomingHttpHeaders, hasBucket: boolean): string {
   if (!hasBucket) return method === 'GET' ? 'ListBuckets' : `${method} /`;
-  if (key === '') {
-    if (method === 'GET') return 'ListObjects';
-    if (method === 'HEAD') return 'HeadBucket';
-    if (method === 'PUT') return query.has('notification') ? 'PutBucketNotificationConfiguration' : 'CreateBucket';
-    if (method === 'DELETE') return 'DeleteBucket';
-    return 'DeleteObjects';
-  }
-  switch (method) {
-    case 'GET':
-      return query.has('attributes') ? 'GetObjectAttributes' : 'GetObject';
-    case 'HEAD':
-      return 'HeadObject';
-    case 'PUT':
-      if (query.has('uploadId') && query.has('partNumber')) return 'UploadPart';
-      return headers['x-amz-copy-source'] === undefined ? 'PutObject' : 'CopyObject';
-    case 'POST':
-      if (query.has('uploads')) return 'CreateMultipartUpload';
-      if (query.has('uploadId')) return 'CompleteMultipartUpload';
-      return 'DeleteObjects';
-    case 'DELETE':
-      return query.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
-    default:
-      return method;
-  }
+  return key === '' ? s3BucketOperation(method, query) : s3ObjectOperation(method, query, headers);
 }
 
 /** What a request is: which service, which operation, which object. */

@@ -1,7 +1,7 @@
 /**
  * Which service and operation an AWS request is, from its method, URL and headers: SQS speaks the JSON
  * protocol (`POST /` with an X-Amz-Target header), S3 is path-style `/bucket/key?query`. Pure.
- * (The minimum of test/support/fault-proxy.ts's classifier: ops code does not import test code.)
+ * test/support/fault-proxy.ts names S3 operations with the same functions.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -13,12 +13,12 @@ export interface RequestKind {
   readonly operation: string;
 }
 
-function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
+export function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-function s3BucketOperation(method: string, query: URLSearchParams): string {
+export function s3BucketOperation(method: string, query: URLSearchParams): string {
   if (method === 'GET') return 'ListObjects';
   if (method === 'HEAD') return 'HeadBucket';
   if (method === 'PUT') return query.has('notification') ? 'PutBucketNotificationConfiguration' : 'CreateBucket';
@@ -26,7 +26,7 @@ function s3BucketOperation(method: string, query: URLSearchParams): string {
   return 'DeleteObjects';
 }
 
-function s3ObjectOperation(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): string {
+export function s3ObjectOperation(method: string, query: URLSearchParams, headers: IncomingHttpHeaders): string {
   switch (method) {
     case 'GET':
       return query.has('attributes') ? 'GetObjectAttributes' : 'GetObject';
@@ -61,4 +61,16 @@ export function classifyRequest(method: string, url: string, headers: IncomingHt
   if (bucket === '') return { service: 's3', operation: method === 'GET' ? 'ListBuckets' : `${method} /` };
   const hasKey = keyParts.some((part) => part !== '');
   return { service: 's3', operation: hasKey ? s3ObjectOperation(method, query, headers) : s3BucketOperation(method, query) };
+}
+
+/** Not forwarded: hop-by-hop, or handled by node:http itself on the other leg. */
+const DROPPED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'expect', 'upgrade', 'host']);
+
+/** A request's headers as a proxy passes them on. */
+export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !DROPPED_HEADERS.has(name)) out[name] = value;
+  }
+  return out;
 }

@@ -6,12 +6,12 @@
  * once it has ended (answered, failed or abandoned).
  */
 import { once } from 'node:events';
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { BandwidthSchedule, throttle } from './bandwidth.ts';
 import { RequestCounter, type RequestCounts } from './request-counts.ts';
-import { classifyRequest } from './request-kind.ts';
+import { classifyRequest, forwardedHeaders } from './request-kind.ts';
 
 export interface LatencyProxyOptions {
   /** The emulator: a loopback http URL. */
@@ -32,17 +32,7 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-/** Not forwarded: hop-by-hop, or handled by node:http itself on the other leg. */
-const DROPPED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'expect', 'upgrade', 'host']);
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
-
-function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !DROPPED_HEADERS.has(name)) out[name] = value;
-  }
-  return out;
-}
 
 interface ConnectionLinks {
   readonly up: BandwidthSchedule;
