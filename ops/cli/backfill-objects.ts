@@ -7,6 +7,7 @@ import { HeadObjectCommand, ListObjectsV2Command, type _Object, type S3Client } 
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { sendObjectMessages, type RetryOptions } from '../../worker/common/send-batches.ts';
+import { inGroupsOf } from '../../worker/common/in-groups.ts';
 import { SQS_MAX_BATCH_ENTRIES } from '../../worker/common/sqs-limits.ts';
 import { isObjectMissing } from '../../worker/errors.ts';
 import { objectMessage, type ObjectMessage } from '../../worker/common/object-message.ts';
@@ -100,8 +101,7 @@ async function unprocessed(s3: S3Client, location: OutputLocation | undefined, o
 }
 
 async function sendPage(sqs: SQSClient, options: BackfillOptions, objects: readonly _Object[], tally: BackfillTally): Promise<boolean> {
-  for (let start = 0; start < objects.length; start += SQS_MAX_BATCH_ENTRIES) {
-    const batch = objects.slice(start, start + SQS_MAX_BATCH_ENTRIES);
+  for (const batch of inGroupsOf(objects, SQS_MAX_BATCH_ENTRIES)) {
     if (!options.dryRun) {
       await options.rateLimiter.take(batch.length, options.signal);
       if (options.signal.aborted) return false;

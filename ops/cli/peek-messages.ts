@@ -4,6 +4,7 @@
  * the collecting failed. Each read still counts as a receive in ApproximateReceiveCount.
  */
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { inGroupsOf } from '../../worker/common/in-groups.ts';
 
 export interface PeekOptions {
   readonly count: number;
@@ -45,8 +46,7 @@ export async function peekMessages(sqs: SQSClient, queueUrl: string, options: Pe
 
 /** Makes the messages visible again at once; throws if any could not be released. */
 export async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  const batches: Message[][] = [];
-  for (let start = 0; start < messages.length; start += MAX_PER_RECEIVE) batches.push(messages.slice(start, start + MAX_PER_RECEIVE));
+  const batches = inGroupsOf(messages, MAX_PER_RECEIVE);
   const outputs = await Promise.all(
     batches.map((batch) =>
       sqs.send(

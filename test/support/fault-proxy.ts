@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forwardedHeaders, headerText, s3BucketOperation, s3ObjectOperation } from '../../ops/bench/latency-proxy/request-kind.ts';
+import { forwardedHeaders, headerText, s3BucketOperation, s3ObjectOperation, upstreamRequestOptions } from '../../ops/bench/latency-proxy/request-kind.ts';
 import { mulberry32 } from '../../ops/local/synthetic-data.ts';
 
 export type Service = 's3' | 'sqs';
@@ -266,14 +266,7 @@ export async function startFaultProxy(target: string, initialRule?: FaultRule): 
   function forward(request: IncomingMessage, response: ServerResponse, record: RecordedRequest, fault: Fault | undefined): void {
     const capture = (record.service === 'sqs' && record.operation === 'ReceiveMessage') || record.operation === 'CreateMultipartUpload';
     const requestChunks: Buffer[] = [];
-    const upstreamRequest = httpRequest({
-      host: upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: upstream.port,
-      method: request.method,
-      path: request.url,
-      headers: { ...forwardedHeaders(request.headers), host: upstream.host },
-      agent,
-    });
+    const upstreamRequest = httpRequest(upstreamRequestOptions(request, upstream, agent));
     upstreamRequest.on('error', () => {
       if (!response.headersSent) {
         response.writeHead(502, { 'content-type': 'text/plain' });

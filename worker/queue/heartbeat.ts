@@ -8,6 +8,7 @@
  * visibility timeout, as with a heartbeat per message.
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { inGroupsOf } from '../common/in-groups.ts';
 import { SQS_MAX_BATCH_ENTRIES } from '../common/sqs-limits.ts';
 
 export interface VisibilityHeartbeatOptions {
@@ -40,13 +41,6 @@ export function nextDueMs(dueAtMs: ReadonlyMap<unknown, number>): number | undef
   let next: number | undefined;
   for (const atMs of dueAtMs.values()) if (next === undefined || atMs < next) next = atMs;
   return next;
-}
-
-/** Splits into groups of at most `size`, in order. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const groups: T[][] = [];
-  for (let start = 0; start < items.length; start += size) groups.push(items.slice(start, start + size));
-  return groups;
 }
 
 export class VisibilityHeartbeat {
@@ -107,7 +101,7 @@ export class VisibilityHeartbeat {
     const nowMs = this.nowMs();
     const due = dueForRenewal(this.dueAtMs, nowMs, this.intervalMs * HEARTBEAT_EARLY_FRACTION);
     for (const message of due) this.dueAtMs.set(message, nowMs + this.intervalMs);
-    for (const batch of chunks(due, SQS_MAX_BATCH_ENTRIES)) {
+    for (const batch of inGroupsOf(due, SQS_MAX_BATCH_ENTRIES)) {
       const sent = this.renew(batch);
       for (const message of batch) this.renewing.set(message, sent);
       void sent.finally(() => {

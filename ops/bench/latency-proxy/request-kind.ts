@@ -3,7 +3,7 @@
  * protocol (`POST /` with an X-Amz-Target header), S3 is path-style `/bucket/key?query`. Pure.
  * test/support/fault-proxy.ts names S3 operations with the same functions.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
 
 export type Service = 's3' | 'sqs';
 
@@ -73,4 +73,16 @@ export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, s
     if (value !== undefined && !DROPPED_HEADERS.has(name)) out[name] = value;
   }
   return out;
+}
+
+/** The request a proxy sends upstream for `request`: same method, path and headers, to `upstream`'s host. */
+export function upstreamRequestOptions(request: IncomingMessage, upstream: URL, agent: Agent): RequestOptions {
+  return {
+    host: upstream.hostname.replace(/^\[|\]$/g, ''),
+    port: upstream.port,
+    method: request.method,
+    path: request.url,
+    headers: { ...forwardedHeaders(request.headers), host: upstream.host },
+    agent,
+  };
 }

@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { BandwidthSchedule, throttle } from './bandwidth.ts';
 import { RequestCounter, type RequestCounts } from './request-counts.ts';
-import { classifyRequest, forwardedHeaders } from './request-kind.ts';
+import { classifyRequest, forwardedHeaders, upstreamRequestOptions } from './request-kind.ts';
 
 export interface LatencyProxyOptions {
   /** The emulator: a loopback http URL. */
@@ -74,14 +74,7 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<L
 
   function forward(request: IncomingMessage, response: ServerResponse): void {
     const connection = linksOf(request.socket);
-    const upstreamRequest = httpRequest({
-      host: upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: upstream.port,
-      method: request.method,
-      path: request.url,
-      headers: { ...forwardedHeaders(request.headers), host: upstream.host },
-      agent,
-    });
+    const upstreamRequest = httpRequest(upstreamRequestOptions(request, upstream, agent));
     upstreamRequest.on('error', () => {
       if (response.headersSent) {
         response.destroy();

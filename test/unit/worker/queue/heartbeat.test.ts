@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ChangeMessageVisibilityBatchCommand, Message, SQSClient } from '@aws-sdk/client-sqs';
-import { chunks, dueForRenewal, HEARTBEAT_EARLY_FRACTION, nextDueMs, VisibilityHeartbeat } from '../../../../worker/queue/heartbeat.ts';
+import { dueForRenewal, HEARTBEAT_EARLY_FRACTION, nextDueMs, VisibilityHeartbeat } from '../../../../worker/queue/heartbeat.ts';
 
 describe('dueForRenewal', () => {
   it('takes what is due now or within the early window, nothing later', () => {
@@ -19,15 +19,6 @@ describe('nextDueMs', () => {
   it('is the earliest due time, or undefined when nothing is held', () => {
     expect(nextDueMs(new Map([['a', 3], ['b', 1], ['c', 2]]))).toBe(1);
     expect(nextDueMs(new Map())).toBeUndefined();
-  });
-});
-
-describe('chunks', () => {
-  it('splits into groups of at most the size, in order', () => {
-    const items = Array.from({ length: 23 }, (_, index) => index);
-    expect(chunks(items, 10).map((group) => group.length)).toEqual([10, 10, 3]);
-    expect(chunks(items, 10).flat()).toEqual(items);
-    expect(chunks([], 10)).toEqual([]);
   });
 });
 
