@@ -80,9 +80,8 @@ export class ConsumerPool {
   private readonly heartbeat: VisibilityHeartbeat;
   /** Received and not yet finished: each holds a slot. */
   private readonly held = new Set<Message>();
-  /** Slots claimed by receives in progress, and how many receives those are. */
+  /** Slots claimed by receives in progress (each claims at least one, so 0 means none is in progress). */
   private claimedSlots = 0;
-  private receivesInProgress = 0;
   private started = false;
   private changeWaiters = new Set<() => void>();
   private idleWaiters: Array<() => void> = [];
@@ -166,7 +165,7 @@ export class ConsumerPool {
   }
 
   private isIdle(): boolean {
-    return this.held.size === 0 && (this.receivesInProgress === 0 || !this.stopping.signal.aborted);
+    return this.held.size === 0 && (this.claimedSlots === 0 || !this.stopping.signal.aborted);
   }
 
   private loopHost(): ReceiveLoopHost {
@@ -175,15 +174,11 @@ export class ConsumerPool {
       claimSlots: () => {
         if (this.stopping.signal.aborted || this.pause !== undefined) return 0;
         const count = receiveBatchSize({ capacity: this.options.capacity(), held: this.held.size, claimed: this.claimedSlots });
-        if (count > 0) {
-          this.claimedSlots += count;
-          this.receivesInProgress += 1;
-        }
+        this.claimedSlots += count;
         return count;
       },
       settleClaim: (claimed, messages) => {
         this.claimedSlots -= claimed;
-        this.receivesInProgress -= 1;
         for (const message of messages) this.take(message);
         this.changed();
       },
@@ -280,7 +275,7 @@ export class ConsumerPool {
     const waiters = this.changeWaiters;
     this.changeWaiters = new Set();
     for (const wake of waiters) wake();
-    const nothingInHand = this.held.size === 0 && this.receivesInProgress === 0;
+    const nothingInHand = this.held.size === 0 && this.claimedSlots === 0;
     if (this.pause !== undefined && nothingInHand) this.pause.open();
     if (this.isIdle()) {
       const idle = this.idleWaiters;
