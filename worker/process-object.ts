@@ -70,7 +70,7 @@ async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: {
   const iterator = body[Symbol.asyncIterator]();
   const first = await iterator.next();
   const firstChunk = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
-  const gzip = key.endsWith('.gz') || (firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]);
+  const gzip = hasGzipKey(key) || (firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]);
 
   async function* chunks(): AsyncGenerator<Buffer> {
     counter.bytes += firstChunk.length;
@@ -86,6 +86,11 @@ async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: {
   // pipeStreams destroys every stage on failure, so an error on either side ends the iteration below.
   pipeStreams(Readable.from(chunks()), gunzip, () => undefined);
   return { gzip, decoded: gunzip as AsyncIterable<Buffer> };
+}
+
+/** A key that says gzip; the worker also recognises gzip by its magic bytes once the body starts. */
+export function hasGzipKey(key: string): boolean {
+  return key.endsWith('.gz');
 }
 
 function tooLarge(bytes: number, limits: FileLimits, what = 'is'): PermanentFileError {

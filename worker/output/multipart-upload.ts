@@ -34,7 +34,7 @@ export type UploadSettings = Pick<MultipartUploadOptions, 'partSizeBytes' | 'que
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
 /** An object starts in a buffer this small and grows to a part, so a small file costs little memory. */
-const FIRST_BUFFER_BYTES = 4 * 1024;
+export const FIRST_BUFFER_BYTES = 4 * 1024;
 /** S3 verifies every part and the whole object against CRC32s the SDK computes. */
 const CHECKSUM_ALGORITHM = 'CRC32';
 

@@ -9,7 +9,8 @@
  * each with its row group of decoded values.
  */
 import type { ObjectRef } from '../common/events.ts';
-import type { UploadSettings } from '../output/multipart-upload.ts';
+import { FIRST_BUFFER_BYTES, type UploadSettings } from '../output/multipart-upload.ts';
+import { hasGzipKey } from '../process-object.ts';
 import { DEFAULT_MAX_OPEN_PARTITIONS, DEFAULT_ROW_GROUP_ROWS } from '../output/parquet/partitioned-writer.ts';
 
 const KIBIBYTE = 1024;
@@ -23,8 +24,6 @@ export const ZLIB_STATE_BYTES = MEBIBYTE;
 const OUTPUT_BYTES_PER_INPUT_BYTE = 1.5;
 /** An output buffer doubles as it fills, so its capacity is up to twice the bytes it holds. */
 const BUFFER_GROWTH = 2;
-/** The smallest an output buffer starts at (multipart-upload.ts). */
-const FIRST_BUFFER_BYTES = 4 * KIBIBYTE;
 /** A buffered Parquet row: its decoded values (five doubles, three string references) and the encoder's work on them. */
 const PARQUET_BYTES_PER_BUFFERED_ROW = 128;
 
@@ -56,7 +55,7 @@ export function fileMemoryCapBytes(settings: FileMemorySettings): number {
 export function fileReservationBytes(ref: Pick<ObjectRef, 'key' | 'size'>, settings: FileMemorySettings): number {
   const cap = fileMemoryCapBytes(settings);
   if (ref.size === undefined) return cap;
-  const gzip = ref.key.endsWith('.gz');
+  const gzip = hasGzipKey(ref.key);
   const lineBytes = gzip ? settings.maxLineBytes : Math.min(settings.maxLineBytes, ref.size);
   const outputBytes = BUFFER_GROWTH * OUTPUT_BYTES_PER_INPUT_BYTE * ref.size + 2 * FIRST_BUFFER_BYTES;
   const estimate = READ_BUFFER_BYTES + (gzip ? ZLIB_STATE_BYTES : 0) + lineBytes + outputBytes;
