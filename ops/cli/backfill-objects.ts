@@ -27,7 +27,10 @@ export interface BackfillOptions {
   readonly queueUrl: string;
   /** Skip objects whose processed output exists there. */
   readonly skipProcessed: OutputLocation | undefined;
+  /** List and select only: nothing is sent; the selected keys go to `onWouldSend`. */
   readonly dryRun: boolean;
+  /** With `dryRun`, each batch of keys that a real run would send, in order. */
+  readonly onWouldSend?: (keys: readonly string[]) => void;
   readonly rateLimiter: RateLimiter;
   readonly retry: RetryOptions;
   readonly signal: AbortSignal;
@@ -38,9 +41,9 @@ export interface BackfillTally {
   listed: number;
   matched: number;
   skippedProcessed: number;
-  /** Sent, or with --dry-run, would have been sent. */
+  /** Sent to the queue; always 0 on a dry run. */
   sent: number;
-  /** The last key sent: with --start-after, where a rerun resumes. */
+  /** The last key sent: with --start-after, where a rerun resumes. Never set on a dry run. */
   lastSentKey: string | undefined;
 }
 
@@ -102,7 +105,9 @@ async function unprocessed(s3: S3Client, location: OutputLocation | undefined, o
 
 async function sendPage(sqs: SQSClient, options: BackfillOptions, objects: readonly _Object[], tally: BackfillTally): Promise<boolean> {
   for (const batch of inGroupsOf(objects, SQS_MAX_BATCH_ENTRIES)) {
-    if (!options.dryRun) {
+    if (options.dryRun) {
+      options.onWouldSend?.(batch.map((object) => object.Key ?? ''));
+    } else {
       await options.rateLimiter.take(batch.length, options.signal);
       if (options.signal.aborted) return false;
       try {
@@ -110,9 +115,9 @@ async function sendPage(sqs: SQSClient, options: BackfillOptions, objects: reado
       } catch (error) {
         throw new BackfillError(`${error instanceof Error ? error.message : String(error)}`, tally, { cause: error });
       }
+      tally.sent += batch.length;
+      tally.lastSentKey = batch.at(-1)?.Key;
     }
-    tally.sent += batch.length;
-    tally.lastSentKey = batch.at(-1)?.Key;
     options.onProgress?.(tally);
     if (options.signal.aborted) return false;
   }

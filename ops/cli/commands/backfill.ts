@@ -6,7 +6,7 @@ import type { CommandHost } from '../context.ts';
 import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.ts';
 import { positiveNumber, repeatable, wholeNumber } from '../option-parsers.ts';
-import { printReport, PROGRESS_UNITS, startProgress } from '../output.ts';
+import { printReport, PROGRESS_UNITS, startProgress, writeLines } from '../output.ts';
 import { queueUrlOf } from '../queue-targets.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
 import { resolveBucket, resolveConnection, resolveOutputLocation, resolveQueue, type ConnectionFlags } from '../settings.ts';
@@ -27,16 +27,30 @@ interface BackfillReport extends BackfillTally {
   readonly rawBucket: string;
   readonly prefix: string;
   readonly queueUrl: string;
+  /** Dry run only: the keys a real run would send, in order (`sent` stays 0). */
+  readonly wouldSend?: readonly string[];
   readonly stoppedBy: 'done' | 'interrupted' | 'failed';
   readonly error?: string;
 }
 
-function backfillLines(report: BackfillReport): string[] {
-  const verb = report.dryRun ? 'would send' : 'sent';
-  const lines = [
-    `${report.dryRun ? 'dry run: ' : ''}listed ${report.listed}, matched ${report.matched}, skipped (already processed) ${report.skippedProcessed}, ${verb} ${report.sent}`,
-    `s3://${report.rawBucket}/${report.prefix}* -> ${report.queueUrl}`,
-  ];
+/**
+ * A key on a line of its own, as it is; as a JSON string (control characters escaped) when it holds a
+ * control character, which could break the line or hide on a terminal, or starts with a quote.
+ */
+export function keyLine(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0000-\u001f\u007f-\u009f]/.test(key) && !key.startsWith('"')) return key;
+  return JSON.stringify(key).replace(/[\u007f-\u009f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function summaryLine(report: BackfillReport, wouldSend: number): string {
+  const counts = `listed ${report.listed}, matched ${report.matched}, skipped (already processed) ${report.skippedProcessed}`;
+  if (report.dryRun) return `dry run: ${counts}, would send ${wouldSend}${wouldSend > 0 ? ' (the keys above)' : ''}; nothing was sent`;
+  return `${counts}, sent ${report.sent}`;
+}
+
+function backfillLines(report: BackfillReport, wouldSend: number): string[] {
+  const lines = [summaryLine(report, wouldSend), `s3://${report.rawBucket}/${report.prefix}* -> ${report.queueUrl}`];
   if (report.stoppedBy !== 'done' && report.lastSentKey !== undefined) {
     lines.push(`${report.stoppedBy}: resume with --start-after ${JSON.stringify(report.lastSentKey)}`);
   } else if (report.stoppedBy !== 'done') lines.push(`${report.stoppedBy}: nothing was sent; run the same command again`);
@@ -50,7 +64,7 @@ export function registerBackfillCommand(program: Command, host: CommandHost): vo
     .requiredOption('--prefix <prefix>', 'key prefix to list ("" for the whole bucket)')
     .option('--suffix <suffix>', `keep keys ending so; repeatable (default ${DEFAULT_SUFFIXES.join(' and ')})`, repeatable(DEFAULT_SUFFIXES), DEFAULT_SUFFIXES)
     .option('--rate <n>', 'messages per second at most', positiveNumber)
-    .option('--dry-run', 'list and count; send nothing')
+    .option('--dry-run', 'list the keys that would be sent, one a line, and count them; send nothing')
     .option('--skip-processed', 'skip objects whose processed output exists (HeadObject; PROCESSED_PREFIX, REJECTED_* as the worker)')
     .option('--page-size <n>', 'ListObjectsV2 page size (1 to 1000)', wholeNumber(1, 1000), 1000)
     .option('--start-after <key>', 'list only keys after this one (resume an interrupted backfill)');
@@ -63,10 +77,21 @@ export function registerBackfillCommand(program: Command, host: CommandHost): vo
     const rawBucket = resolveBucket(flags, context.env, 'rawBucket');
     const queue = resolveQueue(flags, context.env);
     const skipProcessed = flags.skipProcessed === true ? resolveOutputLocation(flags, context.env) : undefined;
+    const dryRun = flags.dryRun === true;
+    // A dry run's text output streams the keys as they are listed (so a big bucket is not held in memory);
+    // its JSON collects them. The keys themselves show progress, so no bar over them.
+    const wouldSend: string[] = [];
+    let wouldSendCount = 0;
+    const onWouldSend = (keys: readonly string[]) => {
+      wouldSendCount += keys.length;
+      if (json) wouldSend.push(...keys);
+      else writeLines(context.stdout, keys.map(keyLine));
+    };
     const [report, exitCode] = await withAwsClients(context, connection, async (clients): Promise<[BackfillReport, ExitCode]> => {
       const queueUrl = await queueUrlOf(clients.sqs, queue);
-      const base = { dryRun: flags.dryRun === true, rawBucket, prefix: flags.prefix, queueUrl };
-      const progress = startProgress(context, json, 0, PROGRESS_UNITS.objects);
+      const base = { dryRun, rawBucket, prefix: flags.prefix, queueUrl };
+      const keys = dryRun && json ? { wouldSend } : {};
+      const progress = startProgress(context, json || dryRun, 0, PROGRESS_UNITS.objects);
       try {
         const { tally, interrupted } = await backfill(clients, {
           rawBucket,
@@ -76,21 +101,22 @@ export function registerBackfillCommand(program: Command, host: CommandHost): vo
           startAfter: flags.startAfter,
           queueUrl,
           skipProcessed,
-          dryRun: flags.dryRun === true,
+          dryRun,
+          onWouldSend,
           rateLimiter: createRateLimiter(flags.rate, context.clock),
           retry: sendRetry(context),
           signal: context.signal,
           onProgress: (tally) => progress.update(tally.sent + tally.skippedProcessed, tally.matched),
         });
-        return [{ ...base, ...tally, stoppedBy: interrupted ? 'interrupted' : 'done' }, interrupted ? EXIT_CODES.partial : EXIT_CODES.ok];
+        return [{ ...base, ...tally, stoppedBy: interrupted ? 'interrupted' : 'done', ...keys }, interrupted ? EXIT_CODES.partial : EXIT_CODES.ok];
       } catch (error) {
         if (!(error instanceof BackfillError)) throw error;
-        return [{ ...base, ...error.tally, stoppedBy: 'failed', error: error.message }, EXIT_CODES.failed];
+        return [{ ...base, ...error.tally, stoppedBy: 'failed', error: error.message, ...keys }, EXIT_CODES.failed];
       } finally {
         progress.stop();
       }
     });
-    printReport(context, json, { data: report, human: () => backfillLines(report) });
+    printReport(context, json, { data: report, human: () => backfillLines(report, wouldSendCount) });
     if (report.error !== undefined) context.stderr.write(`error: ${report.error}\n`);
     host.exit(exitCode);
   });

@@ -93,14 +93,45 @@ describe('backfill', () => {
     expect(keys.sort()).toEqual(MATCHING.filter((key) => !done.includes(key)).sort());
   });
 
-  it('--dry-run counts and sends nothing', async () => {
+  it('--dry-run lists the keys it would send, one a line, with their count, and sends nothing', async () => {
     const resources = await seededStack();
+    const everyMatch = [...MATCHING, 'elsewhere/x.jsonl'];
 
-    const run = await runOps(['backfill', '--prefix', '', '--dry-run'], { env: pipelineEnv(resources) });
+    const run = await runOps(['backfill', '--prefix', '', '--dry-run', '--page-size', '4'], { env: pipelineEnv(resources) });
 
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('dry run: listed 24, matched 21, skipped (already processed) 0, would send 21');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.slice(0, everyMatch.length).sort()).toEqual([...everyMatch].sort());
+    expect(lines[everyMatch.length]).toBe('dry run: listed 24, matched 21, skipped (already processed) 0, would send 21 (the keys above); nothing was sent');
+    expect(lines).toHaveLength(everyMatch.length + 2);
+    expect(run.stdout).not.toMatch(/\bsent \d/);
     expect(await receiveAll(clients.sqs, resources.queueUrl, { waitTimeSeconds: 1 })).toEqual([]);
+  });
+
+  it('--dry-run --json puts the keys under wouldSend and reports none sent; a real run reports what it sent', async () => {
+    const resources = await seededStack();
+    const done = ['in/day-03.jsonl', 'in/old.jsonl.gz'];
+    for (const key of done) await clients.s3.send(new PutObjectCommand({ Bucket: resources.processedBucket, Key: key, Body: '\n' }));
+    const args = ['backfill', '--prefix', 'in/', '--skip-processed', '--page-size', '5', '--json'];
+    const expected = MATCHING.filter((key) => !done.includes(key));
+
+    const dry = await runOps([...args, '--dry-run'], { env: pipelineEnv(resources) });
+    const queuedAfterDryRun = await receiveAll(clients.sqs, resources.queueUrl, { waitTimeSeconds: 1 });
+    const real = await runOps(args, { env: pipelineEnv(resources) });
+
+    expect(dry.exitCode).toBe(0);
+    const dryReport = dry.json<BackfillJson & { wouldSend: string[]; lastSentKey?: string }>();
+    expect(dryReport).toMatchObject({ dryRun: true, listed: 23, matched: 20, skippedProcessed: 2, sent: 0, stoppedBy: 'done' });
+    expect([...dryReport.wouldSend].sort()).toEqual([...expected].sort());
+    expect(dryReport.lastSentKey).toBeUndefined();
+    expect(queuedAfterDryRun).toEqual([]);
+
+    expect(real.exitCode).toBe(0);
+    const realReport = real.json<BackfillJson & { wouldSend?: string[]; lastSentKey?: string }>();
+    expect(realReport).toMatchObject({ dryRun: false, matched: 20, skippedProcessed: 2, sent: expected.length, stoppedBy: 'done' });
+    expect(realReport.wouldSend).toBeUndefined();
+    expect(realReport.lastSentKey).toBe(dryReport.wouldSend.at(-1));
+    expect(parse(await receiveAll(clients.sqs, resources.queueUrl)).map((message) => message.key).sort()).toEqual([...expected].sort());
   });
 
   it('--rate spaces the batches out: 18 messages at 10 per second take about a second', async () => {
