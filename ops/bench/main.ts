@@ -118,7 +118,7 @@ try {
 }
 
 if (results.naive?.matchesWorker === false) failures.push({ scenario: '4 naive baseline', error: "its output bytes differ from the worker's" });
-const targets = evaluateTargets(results);
+const targets = evaluateTargets(results, sizes);
 const description: RunDescription = {
   mode: options.quick ? 'quick' : 'full',
   command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,

@@ -73,3 +73,18 @@ export function benchSizes(quick: boolean, largeFileRecords?: number): BenchSize
     manyLargeFiles: shrink(FULL_SIZES.manyLargeFiles),
   };
 }
+
+const DECIMAL_UNITS = [
+  ['GB', 1e9],
+  ['MB', 1e6],
+  ['kB', 1e3],
+] as const;
+
+/**
+ * A file size as the bench's labels name it, in decimal units with at most three significant digits:
+ * 1e9 → "1 GB", 1e7 → "10 MB", 5e7 → "50 MB", 5e5 → "500 kB", 1_250_000 → "1.25 MB".
+ */
+export function sizeLabel(bytes: number): string {
+  const [unit, size] = DECIMAL_UNITS.find(([, unitBytes]) => bytes >= unitBytes) ?? ['B', 1];
+  return `${Number((bytes / size).toPrecision(3))} ${unit}`;
+}

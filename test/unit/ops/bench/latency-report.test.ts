@@ -5,6 +5,7 @@ import { figureRows, renderReport, targetRows, type RunDescription } from '../..
 import { renderResultsMarkdown } from '../../../../ops/bench/results-file.ts';
 import type { SmallFilesRun, WorkerFileFigures } from '../../../../ops/bench/results.ts';
 import { evaluateTargets } from '../../../../ops/bench/targets.ts';
+import { FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 import { latencyCell, latencyFigures } from './latency-fixtures.ts';
 
 const table = latencyFigures([
@@ -48,7 +49,7 @@ describe('the latency table', () => {
 
   it('is printed between the figures and the targets, and written to RESULTS.md as a section', () => {
     const results = { requestLatency: table };
-    const targets = evaluateTargets(results);
+    const targets = evaluateTargets(results, FULL_SIZES);
     const report = renderReport(description, results, targets);
     const markdown = renderResultsMarkdown({ description, results, targets, loads: [], profiles: [], wallSeconds: 30 });
 
@@ -60,7 +61,7 @@ describe('the latency table', () => {
   });
 
   it('is left out when scenario 10 did not run', () => {
-    expect(renderReport(description, {}, evaluateTargets({}))).not.toContain('delay per request');
+    expect(renderReport(description, {}, evaluateTargets({}, FULL_SIZES))).not.toContain('delay per request');
     expect(renderResultsMarkdown({ description, results: {}, targets: [], loads: [], profiles: [], wallSeconds: 1 })).not.toContain('## Latency per request');
   });
 });
@@ -145,7 +146,7 @@ describe("scenario 11's figure rows and the requests-per-file targets' unit", ()
   it('shows requests per file with two decimals', () => {
     const requestLatency = latencyFigures([latencyCell(0, 'default', 100, { sqs: { ReceiveMessage: 115 }, s3: { GetObject: 300 } })]);
 
-    expect(targetRows(evaluateTargets({ requestLatency }))).toContainEqual([
+    expect(targetRows(evaluateTargets({ requestLatency }, FULL_SIZES))).toContainEqual([
       'SQS requests per small file, default (receive, delete, visibility; most at any delay)',
       '1.15 per file',
       '≤ 1.30 per file',

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { BenchResults } from '../../../../ops/bench/results.ts';
 import { evaluateTargets, type TargetResult } from '../../../../ops/bench/targets.ts';
+import { FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 import type { ManyFilesFigures } from '../../../../ops/bench/latency-results.ts';
 import { latencyCell, latencyFigures } from './latency-fixtures.ts';
 
 function target(results: BenchResults, id: string): TargetResult {
-  const found = evaluateTargets(results).find((candidate) => candidate.id === id);
+  const found = evaluateTargets(results, FULL_SIZES).find((candidate) => candidate.id === id);
   if (found === undefined) throw new Error(`no target ${id}`);
   return found;
 }

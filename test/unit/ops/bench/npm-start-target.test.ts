@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { npmStartRows } from '../../../../ops/bench/report.ts';
 import type { BenchResults, NpmStartFigures } from '../../../../ops/bench/results.ts';
 import { evaluateTargets } from '../../../../ops/bench/targets.ts';
+import { FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 
 const npmStart = (seconds: number, vsProductionWorker: number | null = null) =>
   ({
@@ -28,7 +29,7 @@ const npmStart = (seconds: number, vsProductionWorker: number | null = null) =>
 const largeFile = (seconds: number) => ({ seconds }) as BenchResults['largeFile'];
 
 function target(results: BenchResults) {
-  return evaluateTargets(results).find((result) => result.id === 'npm-start-vs-production-worker');
+  return evaluateTargets(results, FULL_SIZES).find((result) => result.id === 'npm-start-vs-production-worker');
 }
 
 describe('the npm start target', () => {

@@ -4,6 +4,7 @@ import { compareWithJsonLines, parquetPartitions } from '../../../../ops/bench/f
 import { figureRows, largeFileRows, parquetWriterRows, renderTable, targetRows } from '../../../../ops/bench/report.ts';
 import type { LargeFileFigures, ParquetWriterFigures, WorkerFileFigures } from '../../../../ops/bench/results.ts';
 import { evaluateTargets } from '../../../../ops/bench/targets.ts';
+import { FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 
 describe('renderTable', () => {
   it('aligns columns under a rule and trims trailing spaces', () => {
@@ -15,7 +16,7 @@ describe('renderTable', () => {
 
 describe('targetRows', () => {
   it('shows bounds with their unit and n/a for targets that could not be judged', () => {
-    const rows = targetRows(evaluateTargets({ latency: { p50Ms: 12.4, p99Ms: 30 } as never }));
+    const rows = targetRows(evaluateTargets({ latency: { p50Ms: 12.4, p99Ms: 30 } as never }, FULL_SIZES));
 
     expect(rows).toContainEqual(['put → output latency, p50', '12 ms', '≤ 150 ms', 'met']);
     expect(rows).toContainEqual(['small files/s, default bound ÷ one at a time', 'n/a', '≥ 6.00×', 'n/a']);

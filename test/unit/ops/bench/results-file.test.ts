@@ -3,6 +3,7 @@ import type { RunDescription } from '../../../../ops/bench/report.ts';
 import { markdownTable, renderResultsMarkdown, type BenchRun } from '../../../../ops/bench/results-file.ts';
 import type { BenchResults } from '../../../../ops/bench/results.ts';
 import { evaluateTargets } from '../../../../ops/bench/targets.ts';
+import { FULL_SIZES } from '../../../../ops/bench/sizes.ts';
 
 describe('markdownTable', () => {
   it('writes a header, a rule and one row per line, with empty cells for missing ones and | escaped', () => {
@@ -27,7 +28,7 @@ const results: BenchResults = {
 const run: BenchRun = {
   description,
   results,
-  targets: evaluateTargets(results),
+  targets: evaluateTargets(results, FULL_SIZES),
   loads: [{ scenario: '7 latency', wallSeconds: 12, otherCpuSeconds: 0.24, otherShare: 0.01, stealSeconds: 0 }],
   profiles: [],
   wallSeconds: 123.45,
