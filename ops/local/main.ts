@@ -1,26 +1,28 @@
 /**
  * `npm start`: the whole pipeline on this machine, in the production topology: the S3 + SQS emulator with
  * notifications in a child process of its own (as S3 and SQS are elsewhere), the worker in this process.
- * Creates the buckets, the queue and its DLQ, uploads the sample file and shows what came out. Runs until
- * Ctrl-C or SIGTERM, which stop the worker, then the emulator. Worker settings come from the same variables
- * as on AWS.
+ * Creates the buckets, the queue and its DLQ, uploads the sample files and shows where each line went.
+ * Runs until Ctrl-C or SIGTERM, which stop the worker, then the emulator. Worker settings come from the
+ * same variables as on AWS. The worker logs readable lines on a terminal and JSON lines elsewhere.
  */
-import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { createAwsClients, destroyAwsClients } from '../../worker/common/aws-clients.ts';
 import { parseConfig } from '../../worker/config.ts';
-import { ConfigError, portNumber, readSettings, setting, wholeNumber } from '../../worker/common/settings.ts';
+import { ConfigError, oneOf, portNumber, readSettings, setting, text, wholeNumber } from '../../worker/common/settings.ts';
 import { errorMessage } from '../../worker/common/error-message.ts';
-import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker } from '../../worker/worker.ts';
 import { killTrackedChildren, stopChild } from './child-processes.ts';
 import { EmulatorExitedError, startEmulatorProcess } from './emulator-process.ts';
+import { firstScreenLines } from './first-screen.ts';
+import { LOG_FORMATS, prettyDestination, resolveLogFormat, useColor } from './pretty-log.ts';
+import { DEFAULT_PROMETHEUS_TARGETS_FILE, scrapeTarget, targetsDocument, writeFileAtomically } from './prometheus-targets.ts';
 import { createLocalResources, DEFAULT_LOCAL_NAMES } from './resources.ts';
+import { readSampleOutcome, runSamples } from './sample-files.ts';
 
-const SAMPLE_FILE = new URL('../../data/sample_data.jsonl', import.meta.url);
-const SAMPLE_KEY = 'samples/sample_data.jsonl';
-const SAMPLE_TIMEOUT_MS = 30_000;
+const DEFAULT_EMULATOR_PORT = 4566;
+const SAMPLES_TIMEOUT_MS = 30_000;
+/** Lines of each output shown per sample file. */
+const SHOWN_LINES = 3;
 const EMULATOR_START_TIMEOUT_MS = 20_000;
 /** Above the emulator's own 10 s bound on stopping, after which it exits by itself. */
 const EMULATOR_STOP_TIMEOUT_MS = 15_000;
@@ -35,8 +37,12 @@ function fail(line: string): never {
 
 /** What `npm start` reads for itself; the worker's own settings come from the same environment. */
 const LOCAL_SETTINGS = {
-  emulatorPort: setting('LOCAL_EMULATOR_PORT', portNumber(0), { default: 4566 }),
+  emulatorPort: setting('LOCAL_EMULATOR_PORT', portNumber(0), { default: DEFAULT_EMULATOR_PORT }),
   maxReceiveCount: setting('MAX_RECEIVE_COUNT', wholeNumber({ min: 1, max: 1000 }), { default: 5 }),
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: setting('LOG_FORMAT', oneOf(LOG_FORMATS), { default: 'auto' }),
+  /** The Prometheus file_sd file that ops/observability/prometheus.yml reads, rewritten with the worker's address. */
+  prometheusTargetsFile: setting('LOCAL_PROMETHEUS_TARGETS_FILE', text('a file path'), { default: DEFAULT_PROMETHEUS_TARGETS_FILE }),
 } as const;
 
 function orExit<T>(read: () => T): T {
@@ -112,63 +118,52 @@ const config = orExit(() =>
   }),
 );
 
-const logger = pino({ level: config.logLevel, base: { service: 'iot-ingest-worker' } });
+const stdoutIsTerminal = process.stdout.isTTY === true;
+const loggerOptions = { level: config.logLevel, base: { service: 'iot-ingest-worker' } };
+const logger =
+  resolveLogFormat(local.logFormat, stdoutIsTerminal) === 'pretty'
+    ? pino(loggerOptions, prettyDestination(process.stdout, { color: useColor(stdoutIsTerminal, process.env) }))
+    : pino(loggerOptions);
 const worker = await startWorker({ config, logger, ...clients }).catch((error: unknown) =>
   fail(`cannot start the worker: ${errorMessage(error)} (set HTTP_PORT to use another port)`),
 );
 stopWorker = () => worker.stop();
 
-const sampleDone = new Promise<FileReport>((resolve) => {
-  worker.telemetry.onFile((report) => {
-    if (report.ref.bucket === resources.rawBucket && report.ref.key === SAMPLE_KEY) resolve(report);
-  });
-});
-await clients.s3.send(
-  new PutObjectCommand({ Bucket: resources.rawBucket, Key: SAMPLE_KEY, Body: await readFile(SAMPLE_FILE), ContentType: 'application/x-ndjson' }),
-);
-const timeout = AbortSignal.timeout(SAMPLE_TIMEOUT_MS);
-const report = await Promise.race([
-  sampleDone,
-  new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error('no outcome within 30 s')))),
-]).catch((error: unknown) => fail(`the sample file was not processed: ${errorMessage(error)}`));
-
-const processedPrefix = config.output.format === 'parquet' ? config.output.parquetPrefix : config.output.processedPrefix;
-const lines = [
-  '',
-  `Local pipeline running. Emulator (S3 + SQS): ${emulator.endpoint}  region ${emulator.region}`,
-  `  raw bucket        s3://${resources.rawBucket}  (every object put here is announced on the queue)`,
-  `  processed bucket  s3://${config.output.processedBucket}/${processedPrefix}  rejected lines: s3://${config.output.rejectedBucket}/${config.output.rejectedPrefix}`,
-  `  ingest queue      ${resources.queueUrl}`,
-  `  dead-letter queue ${resources.dlqUrl}  (after ${local.maxReceiveCount} receives)`,
-  `  worker            ${worker.httpAddress}/healthz  /readyz  /metrics`,
-  '',
-];
-if (report.result?.outcome === 'succeeded') {
-  const { tally, outputs } = report.result;
-  lines.push(
-    `Sample file s3://${resources.rawBucket}/${SAMPLE_KEY} processed in ${Math.round(report.durationSeconds * 1000)} ms: ` +
-      `${tally.processed} processed, ${tally.filtered} filtered, ${tally.rejected} rejected.`,
-    ...outputs.processed.map((object) => `  processed output  s3://${object.bucket}/${object.key}  (${object.bytes} bytes)`),
-    `  rejected output   s3://${outputs.rejected.bucket}/${outputs.rejected.key}  (${outputs.rejected.bytes} bytes)`,
-    '',
-  );
-  const [first] = outputs.processed;
-  if (report.result.parquetObjects) {
-    lines.push('The processed records are Parquet: read them with DuckDB, Athena or any Parquet reader.');
-  } else if (first && !report.result.gzip) {
-    const output = await clients.s3.send(new GetObjectCommand({ Bucket: first.bucket, Key: first.key }));
-    const text = await output.Body?.transformToString('utf8');
-    lines.push('First records of the processed output:', ...(text ?? '').split('\n').filter(Boolean).slice(0, 5).map((line) => `  ${line}`));
+/** Tells Prometheus (ops/observability/prometheus.yml) where this worker is; npm start runs on without it. */
+async function publishScrapeTarget(): Promise<boolean> {
+  const file = local.prometheusTargetsFile;
+  try {
+    await writeFileAtomically(file, targetsDocument(scrapeTarget(worker.httpAddress)));
+    return file === DEFAULT_PROMETHEUS_TARGETS_FILE;
+  } catch (error) {
+    logger.warn({ file, err: errorMessage(error) }, 'cannot write the Prometheus target file; Prometheus will not find this worker');
+    return false;
   }
-} else {
-  lines.push(`Sample file ended as ${report.outcome}: ${report.error ?? ''}`);
 }
-lines.push(
-  '',
-  'Put your own files in with any S3 client, for example:',
-  `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${emulator.region} --endpoint-url ${emulator.endpoint} s3 cp readings.jsonl s3://${resources.rawBucket}/`,
-  'Press Ctrl-C to stop.',
-  '',
-);
-process.stdout.write(lines.join('\n'));
+const prometheusFindsWorker = await publishScrapeTarget();
 
+const reports = await runSamples({ s3: clients.s3, onFile: worker.telemetry.onFile }, resources.rawBucket, SAMPLES_TIMEOUT_MS).catch((error: unknown) =>
+  fail(`the sample files were not processed: ${errorMessage(error)}`),
+);
+const samples = await Promise.all(reports.map((report) => readSampleOutcome(clients.s3, report, SHOWN_LINES))).catch((error: unknown) =>
+  fail(`cannot read back the outputs of the sample files: ${errorMessage(error)}`),
+);
+
+const { output } = config;
+const processedPrefix = output.format === 'parquet' ? output.parquetPrefix : output.processedPrefix;
+const screen = firstScreenLines({
+  emulator,
+  defaultEmulatorPort: DEFAULT_EMULATOR_PORT,
+  rawBucket: resources.rawBucket,
+  processedLocation: `s3://${output.processedBucket}/${processedPrefix}`,
+  rejectedLocation: `s3://${output.rejectedBucket}/${output.rejectedPrefix}`,
+  queueUrl: resources.queueUrl,
+  dlqUrl: resources.dlqUrl,
+  maxReceiveCount: local.maxReceiveCount,
+  workerAddress: worker.httpAddress,
+  temperatureThresholdCelsius: config.recordRules.temperatureThresholdCelsius,
+  unknownLocationId: config.recordRules.unknownLocationId,
+  samples,
+  prometheusFindsWorker,
+});
+process.stdout.write(screen.join('\n'));

@@ -1,13 +1,17 @@
 /**
- * `npm start` as a new user runs it: the whole local pipeline in a child process, the sample file
- * processed, the objects it names really stored, and Ctrl-C ending it with exit code 0. Both output formats.
- * And its topology: the emulator serves S3 and SQS from a process of its own, the worker from npm start's,
- * and no process is left behind however npm start ends.
+ * `npm start` as a new user runs it: the whole local pipeline in a child process, both sample files
+ * processed, where each line went and what to try next printed, the objects it names really stored, and
+ * Ctrl-C ending it with exit code 0. Both output formats; readable logs on a terminal, JSON lines in a pipe;
+ * the Prometheus target file with the worker's real port. And its topology: the emulator serves S3 and SQS
+ * from a process of its own, the worker from npm start's, and no process is left behind however npm start ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
@@ -15,6 +19,18 @@ import { generateJsonl } from '../../../../ops/local/synthetic-data.ts';
 const READY_LINE = 'Press Ctrl-C to stop.';
 const START_TIMEOUT_MS = 25_000;
 const GONE_TIMEOUT_MS = 15_000;
+const OBSERVABILITY = fileURLToPath(new URL('../../../../ops/observability/', import.meta.url));
+
+/** Each npm start here tells Prometheus about its worker in a file of this folder, not in ops/observability/. */
+let scratch = '';
+let runs = 0;
+const targetsFile = () => join(scratch, `targets-${(runs += 1)}.json`);
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'iot-ingest-npm-start-'));
+});
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const children: ChildProcess[] = [];
 /** Processes npm start started, killed after each test in case the test failed before they stopped. */
@@ -49,7 +65,7 @@ interface NpmStart {
  */
 async function startNpmStart(env: Record<string, string>): Promise<NpmStart> {
   const child = spawn(process.execPath, ['ops/local/main.ts'], {
-    env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', LOCAL_PROMETHEUS_TARGETS_FILE: targetsFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -94,15 +110,39 @@ function s3Client(endpoint: string): S3Client {
   return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }
 
-async function readAll(endpoint: string, objects: ReadonlyArray<{ bucket: string; key: string }>): Promise<number[]> {
+async function readAll(endpoint: string, objects: ReadonlyArray<{ bucket: string; key: string }>): Promise<Buffer[]> {
   const s3 = s3Client(endpoint);
   try {
     return await Promise.all(
-      objects.map(async ({ bucket, key }) => (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray()).length),
+      objects.map(async ({ bucket, key }) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray())),
     );
   } finally {
     s3.destroy();
   }
+}
+
+/** The lines between two markers of the first screen (the first line after `from` up to the line before `to`). */
+function section(stdout: string, from: string, to: string): string[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(from));
+  const end = lines.findIndex((line, index) => index > start && line.startsWith(to));
+  return start < 0 || end < 0 ? [] : lines.slice(start + 1, end);
+}
+
+/** What npm start logged before its first screen: every line before "Local pipeline running" (a terminal's CRLF read as LF). */
+function logLines(stdout: string): string[] {
+  const text = stdout.replaceAll('\r\n', '\n');
+  const screen = text.indexOf('\nLocal pipeline running.');
+  return text.slice(0, screen < 0 ? text.length : screen).split('\n').filter(Boolean);
+}
+
+/** A TCP port nothing listens on (right now). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Multipart, as the emulator (like S3) refuses a single put of a large body. */
@@ -137,6 +177,8 @@ function logLinesAbout(stdout: string, key: string): Array<Record<string, unknow
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((line) => line['key'] === key);
 }
+
+const OUTCOMES_KEY = 'samples/sample_outcomes.jsonl';
 
 const endpointOf = (stdout: string) => /Emulator \(S3 \+ SQS\): (http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
 const workerAddressOf = (stdout: string) => /worker +(http:\/\/\S+)\/healthz/.exec(stdout)?.[1] ?? '';
@@ -208,35 +250,137 @@ function emulatorOf(npmStart: NpmStart): number {
 }
 
 describe('npm start', () => {
-  it('processes the sample into JSON Lines, names both stored outputs, shows the first records, and stops on Ctrl-C with 0', async () => {
+  it('processes both samples into JSON Lines, names every stored output with its first records, and stops on Ctrl-C with 0', async () => {
     const npmStart = await startNpmStart({});
     const { stdout } = npmStart;
 
-    expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
-    expect(namedOutputs(stdout)).toEqual([
+    expect(stdout).toContain('s3://iot-raw/samples/sample_data.jsonl: 5 processed, 0 filtered, 0 rejected (');
+    expect(stdout).toContain(`s3://iot-raw/${OUTCOMES_KEY}: 2 processed, 1 filtered, 3 rejected (`);
+    const outputs = namedOutputs(stdout);
+    expect(outputs).toEqual([
       { bucket: 'iot-processed', key: 'samples/sample_data.jsonl' },
       { bucket: 'iot-processed', key: 'rejected/samples/sample_data.jsonl' },
+      { bucket: 'iot-processed', key: OUTCOMES_KEY },
+      { bucket: 'iot-processed', key: `rejected/${OUTCOMES_KEY}` },
     ]);
     expect(stdout).toContain('"location_id":"loc-warehouse-a","temp_fahrenheit":68}');
-    const [processedBytes] = await readAll(endpointOf(stdout), namedOutputs(stdout));
-    expect(processedBytes).toBeGreaterThan(0);
-    // A terminal's Ctrl-C goes to the whole foreground process group.
+    const [sampleProcessed, sampleRejected, outcomesProcessed, outcomesRejected] = await readAll(endpointOf(stdout), outputs);
+    expect(sampleProcessed?.length).toBeGreaterThan(0);
+    expect(sampleRejected?.length).toBe(0);
+    // The records and rejected lines it shows are those stored.
+    for (const record of outcomesProcessed?.toString('utf8').trimEnd().split('\n') ?? []) expect(stdout).toContain(`\n    ${record}\n`);
+    const storedRejects = (outcomesRejected?.toString('utf8').trimEnd().split('\n') ?? []).map((line) => JSON.parse(line) as { line: number; reason: string });
+    expect(storedRejects.map(({ line, reason }) => [line, reason])).toEqual([
+      [4, 'invalid_json'],
+      [5, 'missing_field'],
+      [6, 'invalid_type'],
+    ]);
     expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
   }, 40_000);
 
-  it('with OUTPUT_FORMAT=parquet, names the Parquet objects it stored, not a JSON Lines key, and stops on Ctrl-C with 0', async () => {
-    const npmStart = await startNpmStart({ OUTPUT_FORMAT: 'parquet' });
-    const { stdout } = npmStart;
+  it('shows where each line of the outcomes sample went: processed (one from an unknown device), filtered, rejected with line numbers and reasons', async () => {
+    const npmStart = await startNpmStart({});
+    const outcomes = section(npmStart.stdout, `s3://iot-raw/${OUTCOMES_KEY}:`, 'Try next:');
 
-    expect(stdout).toContain('5 processed, 0 filtered, 0 rejected.');
-    expect(stdout).toContain('processed bucket  s3://iot-processed/parquet/');
-    const outputs = namedOutputs(stdout);
-    expect(outputs).toEqual([
-      { bucket: 'iot-processed', key: 'parquet/dt=2025-07-11/samples/sample_data.parquet' },
-      { bucket: 'iot-processed', key: 'rejected/samples/sample_data.jsonl' },
+    expect(outcomes.map((line) => line.replace(/"(device_id|location_id)": ?"([^"]+)".*/, '"$1" $2'))).toEqual([
+      expect.stringMatching(new RegExp(`^ {2}processed output {2}s3://iot-processed/${OUTCOMES_KEY} {2}\\(\\d+ bytes\\), first records:$`)),
+      '    {"device_id" sensor-alpha',
+      '    {"device_id" sensor-delta',
+      '    1 record from a device not in the registry: location_id "unknown" (see DEVICE_REGISTRY)',
+      '  filtered          1 record at or below 10 °C (TEMPERATURE_THRESHOLD_CELSIUS): counted, not stored',
+      expect.stringMatching(new RegExp(`^ {2}rejected output {3}s3://iot-processed/rejected/${OUTCOMES_KEY} {2}\\(\\d+ bytes\\):$`)),
+      '    line 4  invalid_json   the line is not valid JSON',
+      '    line 5  missing_field  humidity is missing',
+      '    line 6  invalid_type   temperature must be a JSON number',
+      '',
     ]);
-    const [parquetBytes] = await readAll(endpointOf(stdout), outputs);
-    expect(parquetBytes).toBeGreaterThan(0);
+    expect(npmStart.stdout).toContain('"device_id": "sensor-delta", "location": "loading-dock", "temperature": 15.2, "humidity": 70.3, "pressure": 1009.8, "timestamp": "2025-07-11T12:01:00Z","location_id":"unknown","temp_fahrenheit":59.36}');
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+  }, 40_000);
+
+  it('ends its first screen with the ops CLI for this stack, how to make and upload data, the metrics URL, and that Ctrl-C forgets everything', async () => {
+    const npmStart = await startNpmStart({});
+    const { stdout } = npmStart;
+    const port = new URL(endpointOf(stdout)).port;
+    const next = section(stdout, 'Try next:', READY_LINE).join('\n');
+
+    expect(next).toContain(`LOCAL_EMULATOR_PORT=${port} npm run ops -- status --local `);
+    expect(next).toContain(`LOCAL_EMULATOR_PORT=${port} npm run ops -- dlq peek --local `);
+    expect(next).toContain('npm run ops -- generate --records 1000 -o readings.jsonl ');
+    expect(next).toContain(`LOCAL_EMULATOR_PORT=${port} npm run ops -- upload readings.jsonl --local `);
+    expect(next).toContain(`aws --region us-east-1 --endpoint-url ${endpointOf(stdout)} s3 cp readings.jsonl s3://iot-raw/`);
+    expect(next).toContain(`Metrics: ${workerAddressOf(stdout)}/metrics`);
+    expect(next).toContain('The emulator keeps everything in memory: Ctrl-C stops the pipeline and every bucket, object and message is gone.');
+    expect(stdout.trimEnd().endsWith(`\n${READY_LINE}`)).toBe(true);
+
+    // The commands it names work as printed: status finds this stack's queues.
+    const status = spawnSync('npm', ['run', '--silent', 'ops', '--', 'status', '--local', '--json'], {
+      env: { ...process.env, LOCAL_EMULATOR_PORT: port },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect({ code: status.status, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(status.stdout).toContain('iot-ingest-dlq');
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+  }, 60_000);
+
+  it('in a pipe, logs JSON lines: one object per event, the file outcomes with key and counts', async () => {
+    const npmStart = await startNpmStart({ LOG_LEVEL: 'info' });
+    const lines = logLines(npmStart.stdout);
+
+    expect(lines.length).toBeGreaterThan(0);
+    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.every((event) => typeof event['msg'] === 'string' && typeof event['time'] === 'number')).toBe(true);
+    expect(logLinesAbout(npmStart.stdout, OUTCOMES_KEY)).toEqual([
+      expect.objectContaining({ msg: 'file processed', records: { processed: 2, filtered: 1, rejected: 3 }, unknownDevices: 1 }),
+    ]);
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+  }, 40_000);
+
+  it('on a terminal, logs one readable line per event, and stops on the Ctrl-C typed there with 0', async () => {
+    // `script` runs npm start on a pseudo-terminal, as a user's shell does; typing ^C there signals its foreground group.
+    const terminal = spawn('script', ['-qfec', `'${process.execPath}' ops/local/main.ts`, '/dev/null'], {
+      env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', LOCAL_PROMETHEUS_TARGETS_FILE: targetsFile() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    children.push(terminal);
+    let output = '';
+    terminal.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    await waitUntil(() => Promise.resolve(output.includes(READY_LINE)), 'npm start is ready on the terminal');
+    const lines = logLines(output);
+
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => !/^\d\d:\d\d:\d\d\.\d{3} (INFO |WARN ) \S/.test(line))).toEqual([]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ INFO {2}file processed {2}s3:\/\/iot-raw\/samples\/sample_data\.jsonl {2}5 processed, 0 filtered, 0 rejected {2}\d+ ms/),
+        expect.stringMatching(
+          / INFO {2}file processed {2}s3:\/\/iot-raw\/samples\/sample_outcomes\.jsonl {2}2 processed, 1 filtered, 3 rejected {2}\(invalid_json 1, missing_field 1, invalid_type 1\) {2}\d+ ms .*unknownDevices=1/,
+        ),
+      ]),
+    );
+    const exited = new Promise<number | null>((resolve) => terminal.on('exit', resolve));
+    terminal.stdin?.write('\u0003');
+    expect(await exited).toBe(0);
+  }, 40_000);
+
+  it('tells Prometheus where its worker is: the file_sd target file holds the moved HTTP_PORT, and promtool accepts it', async () => {
+    const port = await freePort();
+    const file = targetsFile();
+    const npmStart = await startNpmStart({ HTTP_PORT: String(port), LOCAL_PROMETHEUS_TARGETS_FILE: file });
+
+    expect(workerAddressOf(npmStart.stdout)).toBe(`http://127.0.0.1:${port}`);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual([{ targets: [`127.0.0.1:${port}`], labels: {} }]);
+    expect(readdirSync(scratch).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    // The scrape configuration with this file as its target file, as Prometheus reads it (when promtool is installed).
+    if (spawnSync('promtool', ['--version']).status === 0) {
+      const config = mkdtempSync(join(scratch, 'prometheus-'));
+      for (const name of ['prometheus.yml', 'alert-rules.yml']) copyFileSync(join(OBSERVABILITY, name), join(config, name));
+      copyFileSync(file, join(config, 'local-worker-targets.json'));
+      const check = spawnSync('promtool', ['check', 'config', join(config, 'prometheus.yml')], { encoding: 'utf8', timeout: 20_000 });
+      expect({ code: check.status, warnings: (check.stdout + check.stderr).split('\n').filter((line) => /WARN|FAILED/.test(line)) }).toEqual({ code: 0, warnings: [] });
+    }
     expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
   }, 40_000);
 
@@ -281,7 +425,7 @@ describe('npm start', () => {
   it('stops, with its emulator, when the shell npm runs it in dies without passing on a SIGTERM sent to npm', async () => {
     // `; true` keeps the shell from replacing itself with node, as the shell npm runs scripts in does not.
     const shell = spawn('sh', ['-c', 'node ops/local/main.ts; true'], {
-      env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'warn', LOCAL_PROMETHEUS_TARGETS_FILE: targetsFile() },
       stdio: ['ignore', 'pipe', 'ignore'],
       detached: true,
     });
@@ -304,7 +448,7 @@ describe('npm start', () => {
     const { port } = taken.address() as { port: number };
     try {
       const child = spawn(process.execPath, ['ops/local/main.ts'], {
-        env: { ...process.env, LOCAL_EMULATOR_PORT: String(port), HTTP_PORT: '0' },
+        env: { ...process.env, LOCAL_EMULATOR_PORT: String(port), HTTP_PORT: '0', LOCAL_PROMETHEUS_TARGETS_FILE: targetsFile() },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
