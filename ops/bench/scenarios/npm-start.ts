@@ -6,6 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, destroyAwsClients } from '../../../worker/common/aws-clients.ts';
 import { isRunning, stopChild, tailLines, trackChild, untrackChild } from '../../local/child-processes.ts';
@@ -86,7 +88,14 @@ function emulatorChild(npmStartPid: number): number {
 /** `node ops/local/main.ts` on free ports, with the worker logging each file, until its ready line. */
 async function startNpmStart(): Promise<NpmStart> {
   // As a user starts it: npm start's own runtime, none of the bench's Node options.
-  const env: NodeJS.ProcessEnv = { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info' };
+  // Its Prometheus targets file goes to a temporary path: the default one may belong to the user's own npm start.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOCAL_EMULATOR_PORT: '0',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    LOCAL_PROMETHEUS_TARGETS_FILE: join(tmpdir(), 'iot-ingest-bench-targets.json'),
+  };
   delete env['NODE_OPTIONS'];
   delete env['NODE_ENV'];
   const child = spawn(process.execPath, [NPM_START_SCRIPT], {
