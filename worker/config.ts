@@ -6,6 +6,7 @@
 
 import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from './queue/adaptive-concurrency.ts';
+import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from './freshness.ts';
 import {
   ConfigError,
   finiteNumber,
@@ -206,6 +207,12 @@ export interface WorkerConfig {
    * @default 25
    */
   readonly shutdownGraceSeconds: number;
+  /**
+   * FRESHNESS_OBJECTIVE_SECONDS: the promised time from an object's S3 event to its outputs stored; exported as
+   * the gauge iot_ingest_freshness_objective_seconds, which the alert IotIngestFreshnessObjectiveMissed compares the p99 with.
+   * @default 900
+   */
+  readonly freshnessObjectiveSeconds: number;
   /** ECS task scale-in protection while messages are held; off outside ECS (no agent URI). */
   readonly taskProtection: {
     /**
@@ -261,6 +268,16 @@ const MAX_FILES_IN_FLIGHT_CEILING = 1024;
 const DEFAULT_MIN_FILES_IN_FLIGHT = 8;
 const MEBIBYTE = 1024 * 1024;
 const SECONDS = { unit: 'seconds' } as const;
+/** A day: an objective beyond it is not "minutes after upload". */
+const MAX_FRESHNESS_OBJECTIVE_SECONDS = 86_400;
+
+const freshnessObjective: SettingKind<number> = {
+  expectation: `a number of seconds above 0, at most ${MAX_FRESHNESS_OBJECTIVE_SECONDS}`,
+  parse: (value) => {
+    const parsed = Number(value);
+    return /^\d+(\.\d+)?$/.test(value) && parsed > 0 && parsed <= MAX_FRESHNESS_OBJECTIVE_SECONDS ? parsed : undefined;
+  },
+};
 
 const registrySource: SettingKind<RegistrySource> = {
   expectation: '"builtin", a JSON file path or s3://bucket/key',
@@ -316,6 +333,7 @@ export const WORKER_SETTINGS = {
     queueSize: setting('UPLOAD_QUEUE_SIZE', wholeNumber({ min: 1, max: 16 }), { default: 2 }),
   },
   shutdownGraceSeconds: setting('SHUTDOWN_GRACE_SECONDS', wholeNumber({ min: 0, max: 3_600, ...SECONDS }), { default: 25 }),
+  freshnessObjectiveSeconds: setting('FRESHNESS_OBJECTIVE_SECONDS', freshnessObjective, { default: DEFAULT_FRESHNESS_OBJECTIVE_SECONDS }),
   taskProtection: {
     agentUri: setting('ECS_AGENT_URI', httpUrl('the ECS container agent URI (set by ECS)')),
     expiresInMinutes: setting('TASK_PROTECTION_EXPIRES_MINUTES', wholeNumber({ min: 1, max: 2_880, unit: 'minutes' }), { default: 60 }),

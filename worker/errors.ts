@@ -1,7 +1,8 @@
 /**
  * How a failed file is treated. Only a failure known to be transient (network, throttling, 5xx, timeouts,
- * a stream cut short) is retried through the visibility timeout; anything else, a `PermanentFileError`
- * or an error nobody foresaw, would fail the same way again and sends its message to the DLQ at once.
+ * a stream cut short) is retried through the visibility timeout, until the last receive the queue's
+ * redrive policy allows; anything else, a `PermanentFileError` or an error nobody foresaw, would fail the
+ * same way again and sends its message to the DLQ at once.
  */
 import { isClockSkewError, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
@@ -11,11 +12,20 @@ export const PERMANENT_REASONS = {
   outputKeyTooLong: 'output_key_too_long',
   objectTooLarge: 'object_too_large',
   tooManyRecords: 'too_many_records',
+  /** The event names a bucket that does not exist (S3 answered NoSuchBucket): a bad event, or the worker pointed at the wrong account or endpoint. */
+  bucketNotFound: 'bucket_not_found',
   /** An error the worker cannot classify: a bug or an unforeseen input; the log line has its stack. */
   unexpectedError: 'unexpected_error',
 } as const;
 
 export type PermanentReason = (typeof PERMANENT_REASONS)[keyof typeof PERMANENT_REASONS];
+
+/**
+ * Why a message that failed transiently on the last receive its queue's redrive policy allows was
+ * dead-lettered by the worker. Not permanent: once the cause (an outage, throttling) is over, a
+ * redrive may well succeed.
+ */
+export const RETRIES_EXHAUSTED_REASON = 'retries_exhausted';
 
 export class PermanentFileError extends Error {
   readonly reason: PermanentReason;
@@ -47,8 +57,15 @@ function asAwsLike(error: unknown): AwsLikeError {
   return typeof error === 'object' && error !== null ? error : {};
 }
 
-/** The object (or the version the event named) is gone: a newer event, if any, covers what replaced it. */
+/** S3 says the bucket itself does not exist; it answers with 404, like a missing key. */
+export function isBucketMissing(error: unknown): boolean {
+  const { name, code } = asAwsLike(error);
+  return name === 'NoSuchBucket' || code === 'NoSuchBucket';
+}
+
+/** The object (or the version the event named) is gone: a newer event, if any, covers what replaced it. Not when its bucket is gone. */
 export function isObjectMissing(error: unknown): boolean {
+  if (isBucketMissing(error)) return false;
   const { name, $metadata } = asAwsLike(error);
   return name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || $metadata?.httpStatusCode === 404;
 }

@@ -1,7 +1,7 @@
 import { pipeline as pipeStreams, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
+import { isBucketMissing, isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
 import { LineOutcomeRouter, type FileTally } from './records/line-outcomes.ts';
 import { LineSplitter } from './records/line-splitter.ts';
@@ -60,6 +60,14 @@ async function getObject(s3: S3Client, ref: ObjectRef, signal: AbortSignal): Pro
     const command = new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) });
     return await s3.send(command, { abortSignal: signal });
   } catch (error) {
+    // Unlike a missing object, no later event fixes a missing bucket: the event is wrong, or the worker looks in the wrong place.
+    if (isBucketMissing(error)) {
+      throw new PermanentFileError(
+        PERMANENT_REASONS.bucketNotFound,
+        `the bucket ${ref.bucket} named by the event does not exist (S3 answered NoSuchBucket for ${ref.key})`,
+        { cause: error },
+      );
+    }
     if (isObjectMissing(error)) return undefined;
     throw error;
   }

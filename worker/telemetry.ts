@@ -6,6 +6,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from 'pino';
 import type { ObjectRef } from './common/events.ts';
 import type { FileResult } from './process-object.ts';
+import { RETRIES_EXHAUSTED_REASON } from './errors.ts';
+import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS, freshnessBuckets, freshnessSeconds } from './freshness.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
 import type { FilesInFlightEvents } from './queue/adaptive-concurrency.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
@@ -34,7 +36,13 @@ export interface FileReport {
   readonly stack?: string;
 }
 
-function createMetrics(registry: Registry) {
+/**
+ * prom-client's default gauges named like counters (promtool: a gauge must not end in _total). Each is the sum of
+ * its per-type gauge that stays (nodejs_active_handles{type} and so on): sum() gives the same number.
+ */
+const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
+function createMetrics(registry: Registry, freshnessObjectiveSeconds: number) {
   const name = (suffix: string) => METRIC_PREFIX + suffix;
   const registers = [registry];
   return {
@@ -79,8 +87,19 @@ function createMetrics(registry: Registry) {
       help: 'Processed records whose device_id is not in the device registry',
       registers,
     }),
-    bytesRead: new Counter({ name: name('bytes_read_total'), help: 'Bytes read from the raw bucket', registers }),
-    bytesWritten: new Counter({ name: name('bytes_written_total'), help: 'Bytes stored, by output', labelNames: ['output'], registers }),
+    bytesRead: new Counter({ name: name('read_bytes_total'), help: 'Bytes read from the raw bucket', registers }),
+    bytesWritten: new Counter({ name: name('written_bytes_total'), help: 'Bytes stored, by output', labelNames: ['output'], registers }),
+    freshness: new Histogram({
+      name: name('freshness_seconds'),
+      help: "Per file that succeeded, time from its S3 event's time to both outputs stored (files whose message has no event time are not counted)",
+      buckets: freshnessBuckets(freshnessObjectiveSeconds),
+      registers,
+    }),
+    freshnessObjective: new Gauge({
+      name: name('freshness_objective_seconds'),
+      help: 'FRESHNESS_OBJECTIVE_SECONDS: the promised time from S3 event to outputs stored, which the p99 of freshness should stay within',
+      registers,
+    }),
     queueMessages: new Gauge({
       name: name('queue_messages'),
       help: 'Messages in the ingest queue and its DLQ by state, as SQS last reported them (the same from every worker: use max())',
@@ -116,10 +135,25 @@ function createMetrics(registry: Registry) {
 
 export type Telemetry = ReturnType<typeof createTelemetry>;
 
-export function createTelemetry(logger: Logger, options: { readonly defaultMetrics?: boolean } = {}) {
+export interface TelemetryOptions {
+  /** Node.js and process metrics. @default true */
+  readonly defaultMetrics?: boolean;
+  /** FRESHNESS_OBJECTIVE_SECONDS. @default 900 */
+  readonly freshnessObjectiveSeconds?: number;
+  /** Unix time in ms, for freshness and the last success. @default Date.now */
+  readonly wallClockMs?: () => number;
+}
+
+export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
-  const metrics = createMetrics(registry);
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DEFAULT_GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
+  }
+  const freshnessObjectiveSeconds = options.freshnessObjectiveSeconds ?? DEFAULT_FRESHNESS_OBJECTIVE_SECONDS;
+  const wallClockMs = options.wallClockMs ?? Date.now;
+  const metrics = createMetrics(registry, freshnessObjectiveSeconds);
+  metrics.freshnessObjective.set(freshnessObjectiveSeconds);
   // Zeroed series, so that rates and alerts see every outcome from the first scrape on.
   for (const outcome of FILE_OUTCOMES) metrics.files.inc({ outcome }, 0);
   for (const action of MESSAGE_FAILURES) metrics.messagesFailed.inc({ action }, 0);
@@ -141,7 +175,10 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
     const where = { bucket: ref.bucket, key: ref.key, outcome, durationMs: Math.round(durationSeconds * 1000) };
     if (result?.outcome === 'succeeded') {
       const { tally, bytesRead, bytesWritten } = result;
-      metrics.lastSuccess.set(Date.now() / 1000);
+      const nowMs = wallClockMs();
+      metrics.lastSuccess.set(nowMs / 1000);
+      const freshness = freshnessSeconds(ref.eventTime, nowMs);
+      if (freshness !== undefined) metrics.freshness.observe(freshness);
       metrics.records.inc({ outcome: 'processed' }, tally.processed);
       metrics.records.inc({ outcome: 'filtered' }, tally.filtered);
       metrics.records.inc({ outcome: 'rejected' }, tally.rejected);
@@ -158,6 +195,7 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
           unknownDevices: tally.unknownDevices,
           bytesRead,
           bytesWritten,
+          ...(freshness === undefined ? {} : { freshnessMs: Math.round(freshness * 1000) }),
           gzip: result.gzip,
           outputs: result.outputs,
         },
@@ -195,13 +233,25 @@ export function createTelemetry(logger: Logger, options: { readonly defaultMetri
       metrics.messagesIgnored.inc({ kind });
       logger.info({ messageId, kind, detail }, 'message acknowledged without work');
     },
-    messageRetried: (messageId: string | undefined, receiveCount: number, backoffSeconds: number, error: string): void => {
+    messageRetried: (messageId: string | undefined, receiveCount: number, backoffSeconds: number, error: string, maxReceiveCount?: number): void => {
       metrics.messagesFailed.inc({ action: 'retry' });
-      logger.warn({ messageId, receiveCount, backoffSeconds, err: error }, 'message failed; it will be retried after the backoff');
+      const fields = { messageId, receiveCount, ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }), backoffSeconds, err: error };
+      // Only when the worker's own copy to the DLQ failed: SQS moves it at its next receive instead, with no reason attached.
+      const lastReceive = maxReceiveCount !== undefined && receiveCount >= maxReceiveCount;
+      logger.warn(
+        fields,
+        lastReceive
+          ? 'message failed on its last allowed receive and could not be copied to the dead-letter queue; the redrive policy moves it there, without a reason, after the backoff'
+          : 'message failed; it will be retried after the backoff',
+      );
     },
     messageDeadLettered: (messageId: string | undefined, reason: string, detail: string): void => {
       metrics.messagesFailed.inc({ action: 'dead_letter' });
-      logger.error({ messageId, reason, detail }, 'poison message moved to the dead-letter queue');
+      const why =
+        reason === RETRIES_EXHAUSTED_REASON
+          ? 'message failed on its last allowed receive; moved to the dead-letter queue now, with its reason'
+          : 'poison message moved to the dead-letter queue';
+      logger.error({ messageId, reason, detail }, why);
     },
     messageReleased: (messageId: string | undefined): void => {
       metrics.messagesFailed.inc({ action: 'release' });

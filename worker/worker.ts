@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.ts';
 import { ConsumerPool } from './queue/consumer-pool.ts';
 import { receiveLoopCount } from './queue/receive-loop.ts';
-import { discoverDeadLetterQueue } from './queue/dead-letter.ts';
+import { resolveDeadLetterRouting } from './queue/dead-letter.ts';
 import { loadDeviceRegistry } from './records/device-registry.ts';
 import { createMessageHandler } from './queue/message-handler.ts';
 import { createFilesInFlightBound } from './queue/adaptive-concurrency.ts';
@@ -56,9 +56,10 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, s3, sqs, logger } = deps;
   const nowMs = deps.nowMs ?? (() => performance.now());
-  const telemetry = createTelemetry(logger);
+  const telemetry = createTelemetry(logger, { freshnessObjectiveSeconds: config.freshnessObjectiveSeconds });
 
-  const deadLetterQueueUrl = config.deadLetterQueueUrl ?? (await discoverDeadLetterQueue(sqs, config.queueUrl));
+  // maxReceiveCount is read once: a changed redrive policy takes effect for the worker when it restarts.
+  const { deadLetterQueueUrl, maxReceiveCount } = await resolveDeadLetterRouting(sqs, config.queueUrl, config.deadLetterQueueUrl);
   const registry = await loadDeviceRegistry(config.deviceRegistry.source, s3, config.deviceRegistry.refreshSeconds, {
     loaded: telemetry.registryLoaded,
     refreshFailed: telemetry.registryRefreshFailed,
@@ -92,6 +93,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     reserveMemory: (ref, signal) => byteBudget.acquire(fileReservationBytes(ref, fileMemory), signal),
     load,
     retryPolicy,
+    maxReceiveCount,
     drainSignal: drainController.signal,
     releaseSignal: releaseController.signal,
     nowMs,
@@ -117,6 +119,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     heartbeatIntervalSeconds: config.consumer.heartbeatIntervalSeconds,
     handleMessage,
     retryPolicy,
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     hold: protection,
     events: telemetry,
   });
@@ -161,6 +164,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     {
       queueUrl: redactForLog(config.queueUrl),
       deadLetterQueueUrl: redactForLog(deadLetterQueueUrl),
+      maxReceiveCount: maxReceiveCount ?? 'no redrive policy',
       filesInFlight: { mode: consumer.filesInFlightMode, min: consumer.minFilesInFlight, max: consumer.maxFilesInFlight },
       maxBytesInFlightMiB: consumer.maxBytesInFlight / 1024 ** 2,
       httpAddress,

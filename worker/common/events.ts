@@ -15,6 +15,11 @@ export interface ObjectRef {
   /** Without quotes, as S3 puts it in notifications. */
   readonly eTag?: string;
   readonly versionId?: string;
+  /**
+   * When S3 announced the object (an S3 record's eventTime, an EventBridge event's time), as the event gave
+   * it; present only when Date.parse reads it. Freshness is measured from it.
+   */
+  readonly eventTime?: string;
 }
 
 export type ParsedMessage =
@@ -60,7 +65,12 @@ export function decodeS3EventKey(encoded: string): string {
   }
 }
 
-function objectRef(bucket: unknown, object: Json, fields: { eTag: string; versionId: string }, index: number): ObjectRef {
+/** A time the event carries, kept as given when Date.parse reads it; anything else is left out, never an error. */
+function eventTimeOf(value: unknown): Pick<ObjectRef, 'eventTime'> {
+  return typeof value === 'string' && Number.isFinite(Date.parse(value)) ? { eventTime: value } : {};
+}
+
+function objectRef(bucket: unknown, object: Json, fields: { eTag: string; versionId: string }, index: number, eventTime: unknown): ObjectRef {
   if (!nonEmptyString(bucket)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} has no bucket name`);
   }
@@ -75,6 +85,7 @@ function objectRef(bucket: unknown, object: Json, fields: { eTag: string; versio
     ...(typeof object.size === 'number' ? { size: object.size } : {}),
     ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
     ...(nonEmptyString(versionId) ? { versionId } : {}),
+    ...eventTimeOf(eventTime),
   };
 }
 
@@ -95,7 +106,7 @@ function parseNotificationRecords(records: unknown[]): ParsedMessage {
     if (!isJsonObject(bucket) || !isJsonObject(object)) {
       throw new PoisonMessageError(POISON_REASONS.invalidRecord, `record ${index} lacks s3.bucket or s3.object`);
     }
-    objects.push(objectRef(bucket.name, object, { eTag: 'eTag', versionId: 'versionId' }, index));
+    objects.push(objectRef(bucket.name, object, { eTag: 'eTag', versionId: 'versionId' }, index, record.eventTime));
   });
   if (objects.length === 0) return { kind: 'ignored', reason: `not an object creation: ${ignored.join(', ')}` };
   return { kind: 'objects', objects };
@@ -108,7 +119,7 @@ function parseEventBridgeEvent(event: Json): ParsedMessage {
   if (!isJsonObject(detail) || !isJsonObject(detail.bucket) || !isJsonObject(detail.object)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, 'EventBridge event lacks detail.bucket or detail.object');
   }
-  return { kind: 'objects', objects: [objectRef(detail.bucket.name, detail.object, { eTag: 'etag', versionId: 'version-id' }, 0)] };
+  return { kind: 'objects', objects: [objectRef(detail.bucket.name, detail.object, { eTag: 'etag', versionId: 'version-id' }, 0, event.time)] };
 }
 
 function parseObjectMessage(message: Json): ParsedMessage {
@@ -118,7 +129,7 @@ function parseObjectMessage(message: Json): ParsedMessage {
   if (!nonEmptyString(message.bucket) || !nonEmptyString(message.key)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} needs a bucket and a key`);
   }
-  const { bucket, key, size, eTag, versionId } = message;
+  const { bucket, key, size, eTag, versionId, eventTime } = message;
   return {
     kind: 'objects',
     objects: [
@@ -128,6 +139,7 @@ function parseObjectMessage(message: Json): ParsedMessage {
         ...(typeof size === 'number' ? { size } : {}),
         ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
         ...(nonEmptyString(versionId) ? { versionId } : {}),
+        ...eventTimeOf(eventTime),
       },
     ],
   };

@@ -45,6 +45,8 @@ export interface ConsumerPoolOptions {
   readonly handleMessage: (message: Message) => Promise<MessageFate>;
   /** The backoff for a message whose copy the DLQ refused. */
   readonly retryPolicy: RetryPolicy;
+  /** From the ingest queue's redrive policy: a retry on this receive (the DLQ refused the copy) is logged as what it is, SQS's move to the DLQ. */
+  readonly maxReceiveCount?: number;
   /** Told when a message is taken and when its fate has been carried out (task protection). */
   readonly hold?: { acquire(): void; release(): void };
   readonly events: ConsumerPoolEvents;
@@ -227,7 +229,7 @@ export class ConsumerPool {
         this.deletes.add(message);
         return;
       case FATE_KINDS.retry:
-        events.messageRetried(message.MessageId, fate.receiveCount, fate.afterSeconds, fate.error);
+        events.messageRetried(message.MessageId, fate.receiveCount, fate.afterSeconds, fate.error, this.options.maxReceiveCount);
         await this.changeVisibility(message, fate.afterSeconds);
         return;
       case FATE_KINDS.release:

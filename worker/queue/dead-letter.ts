@@ -14,19 +14,45 @@ export class DeadLetterQueueError extends Error {
   override readonly name = 'DeadLetterQueueError';
 }
 
-function deadLetterTargetOf(policy: string, queueUrl: string): string | undefined {
+/** What the ingest queue's redrive policy says, as far as the worker needs it. */
+export interface RedrivePolicy {
+  readonly deadLetterTargetArn: string | undefined;
+  /** Receives SQS gives a message before it moves it to the DLQ; undefined when the policy does not say. */
+  readonly maxReceiveCount: number | undefined;
+}
+
+/** Where the worker sends what it dead-letters, and how many receives the redrive policy allows. */
+export interface DeadLetterRouting {
+  readonly deadLetterQueueUrl: string;
+  /** Undefined when the ingest queue has no redrive policy (DLQ_URL given): no receive is known to be the last. */
+  readonly maxReceiveCount: number | undefined;
+}
+
+/** Parses RedrivePolicy as SQS returns it; maxReceiveCount may be a number or a string. */
+export function parseRedrivePolicy(policy: string, queueUrl: string): RedrivePolicy {
+  let parsed: unknown;
   try {
-    return (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+    parsed = JSON.parse(policy);
   } catch {
     throw new DeadLetterQueueError(`the redrive policy of ${queueUrl} is not JSON: ${policy}`);
   }
+  const { deadLetterTargetArn, maxReceiveCount } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const target = typeof deadLetterTargetArn === 'string' && deadLetterTargetArn !== '' ? deadLetterTargetArn : undefined;
+  const count = typeof maxReceiveCount === 'number' || typeof maxReceiveCount === 'string' ? Number(maxReceiveCount) : Number.NaN;
+  // Without a target SQS moves nothing, however often a message is received.
+  const receivesAllowed = target !== undefined && Number.isInteger(count) && count >= 1 ? count : undefined;
+  return { deadLetterTargetArn: target, maxReceiveCount: receivesAllowed };
 }
 
-/** Finds the DLQ from the ingest queue's redrive policy; also proves the queue is reachable at start. */
-export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string): Promise<string> {
+/** The ingest queue's redrive policy, or undefined without one; also proves the queue is reachable at start. */
+export async function readRedrivePolicy(sqs: SQSClient, queueUrl: string): Promise<RedrivePolicy | undefined> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }));
   const policy = Attributes?.RedrivePolicy;
-  const targetArn = policy === undefined ? undefined : deadLetterTargetOf(policy, queueUrl);
+  return policy === undefined || policy === '' ? undefined : parseRedrivePolicy(policy, queueUrl);
+}
+
+async function deadLetterQueueUrlOf(sqs: SQSClient, queueUrl: string, policy: RedrivePolicy | undefined): Promise<string> {
+  const targetArn = policy?.deadLetterTargetArn;
   if (targetArn === undefined) {
     throw new DeadLetterQueueError(`the queue ${queueUrl} has no redrive policy; give it a dead-letter queue or set DLQ_URL`);
   }
@@ -35,6 +61,21 @@ export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string):
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: arn[2], ...(arn[1] ? { QueueOwnerAWSAccountId: arn[1] } : {}) }));
   if (QueueUrl === undefined) throw new DeadLetterQueueError(`no URL for the dead-letter queue ${targetArn}`);
   return QueueUrl;
+}
+
+/** Finds the DLQ from the ingest queue's redrive policy; also proves the queue is reachable at start. */
+export async function discoverDeadLetterQueue(sqs: SQSClient, queueUrl: string): Promise<string> {
+  return deadLetterQueueUrlOf(sqs, queueUrl, await readRedrivePolicy(sqs, queueUrl));
+}
+
+/**
+ * The DLQ (`explicitUrl`, else the one the redrive policy names) and the policy's maxReceiveCount, read
+ * once at start: the redrive policy is read even when the DLQ is given, for its maxReceiveCount.
+ */
+export async function resolveDeadLetterRouting(sqs: SQSClient, queueUrl: string, explicitUrl: string | undefined): Promise<DeadLetterRouting> {
+  const policy = await readRedrivePolicy(sqs, queueUrl);
+  const deadLetterQueueUrl = explicitUrl ?? (await deadLetterQueueUrlOf(sqs, queueUrl, policy));
+  return { deadLetterQueueUrl, maxReceiveCount: policy?.maxReceiveCount };
 }
 
 /**

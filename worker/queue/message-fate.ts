@@ -1,20 +1,24 @@
 /**
  * A message's fate, decided from plain values: what handling it came to (the objects it names
- * processed, failed or not started), how often it was received, the retry policy, and whether the
- * shutdown grace period is over. The consumer pool carries the fate out.
+ * processed, failed or not started), how often it was received and how often the queue's redrive
+ * policy allows, the retry policy, and whether the shutdown grace period is over. The consumer pool
+ * carries the fate out.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import { backoffDelay } from '../common/backoff.ts';
 import { PoisonMessageError } from '../common/events.ts';
-import { isTransientFailure, PERMANENT_REASONS, PermanentFileError } from '../errors.ts';
+import { isTransientFailure, PERMANENT_REASONS, PermanentFileError, RETRIES_EXHAUSTED_REASON } from '../errors.ts';
 import { errorMessage } from '../common/error-message.ts';
 
 export const FATE_KINDS = {
   /** Done, or nothing to do: the message goes. */
   delete: 'delete',
-  /** A transient failure: the message comes back after a backoff, and reaches the DLQ through the redrive policy. */
+  /** A transient failure before the last allowed receive: the message comes back after a backoff. */
   retry: 'retry',
-  /** Would fail the same way again: a copy goes to the DLQ with the reason, then the message goes. */
+  /**
+   * Would fail the same way again, or failed on the last receive the redrive policy allows: a copy goes
+   * to the DLQ with the reason, then the message goes.
+   */
   deadLetter: 'deadLetter',
   /** Shutting down: the message is visible again at once, for another worker. */
   release: 'release',
@@ -52,6 +56,11 @@ export type MessageHandling =
 
 export interface FateContext {
   readonly receiveCount: number;
+  /**
+   * The ingest queue's redrive policy moves a message to the DLQ instead of giving it receive
+   * maxReceiveCount + 1; undefined when the queue has no redrive policy (then nothing is a last receive).
+   */
+  readonly maxReceiveCount: number | undefined;
   readonly retryPolicy: RetryPolicy;
   /** The shutdown grace period is over: files still running were aborted. */
   readonly releasing: boolean;
@@ -66,6 +75,11 @@ export function receiveCountOf(message: Pick<Message, 'Attributes'>): number {
 /** Visibility before the next attempt: base × 2^(receives − 1), capped. */
 export function retryDelaySeconds(receiveCount: number, policy: RetryPolicy): number {
   return backoffDelay(receiveCount, { firstDelay: policy.backoffBaseSeconds, maxDelay: policy.backoffMaxSeconds });
+}
+
+/** Whether SQS would give the message no further receive: this was receive maxReceiveCount (or later). */
+export function isLastAllowedReceive(receiveCount: number, maxReceiveCount: number | undefined): boolean {
+  return maxReceiveCount !== undefined && receiveCount >= maxReceiveCount;
 }
 
 /** Retry after the backoff that the receive count earns. */
@@ -88,6 +102,19 @@ function deadLetterForBody(error: unknown): MessageFate {
   return deadLetterFate(PERMANENT_REASONS.unexpectedError, errorMessage(error));
 }
 
+/**
+ * What a failure worth another attempt earns: a retry after the backoff, or, on the last receive the
+ * redrive policy allows, the DLQ at once with the reason and the last error (SQS would move it later,
+ * saying nothing).
+ */
+function retryWhileReceivesLeft(error: unknown, context: FateContext, failed: 'failed transiently' | 'failed'): MessageFate {
+  const { receiveCount, maxReceiveCount } = context;
+  if (isLastAllowedReceive(receiveCount, maxReceiveCount)) {
+    return deadLetterFate(RETRIES_EXHAUSTED_REASON, `${failed} on receive ${receiveCount} of ${maxReceiveCount}: ${errorMessage(error)}`);
+  }
+  return retryFate(error, receiveCount, context.retryPolicy);
+}
+
 function fateOfAttempts(attempts: readonly ObjectAttempt[], context: FateContext): MessageFate {
   const unfinished = attempts.filter((attempt) => attempt.kind !== 'done');
   if (unfinished.length === 0) return { kind: FATE_KINDS.delete };
@@ -95,7 +122,7 @@ function fateOfAttempts(attempts: readonly ObjectAttempt[], context: FateContext
   const errors = unfinished.flatMap((attempt) => (attempt.kind === 'failed' ? [attempt.error] : []));
   // Dead-lettered only when nothing could still succeed: a transient failure next to it earns a retry.
   const transient = errors.find((error) => isTransientFailure(error));
-  if (transient !== undefined) return retryFate(transient, context.receiveCount, context.retryPolicy);
+  if (transient !== undefined) return retryWhileReceivesLeft(transient, context, 'failed transiently');
   return deadLetterForFile(errors[0]);
 }
 
@@ -111,6 +138,6 @@ export function decideFate(handling: MessageHandling, context: FateContext): Mes
     case 'objectsAttempted':
       return fateOfAttempts(handling.attempts, context);
     case 'handlingFailed':
-      return retryFate(handling.error, context.receiveCount, context.retryPolicy);
+      return retryWhileReceivesLeft(handling.error, context, 'failed');
   }
 }

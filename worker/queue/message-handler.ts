@@ -23,6 +23,8 @@ export interface MessageHandlerDeps {
   /** Told when a file starts and ends: what the adaptive bound samples. */
   readonly load: FileLoad;
   readonly retryPolicy: RetryPolicy;
+  /** From the ingest queue's redrive policy: a transient failure on this receive goes to the DLQ (undefined: no redrive policy). */
+  readonly maxReceiveCount: number | undefined;
   /** Aborted when shutdown begins: no new file starts, and a file still waiting for a slot or memory gives up at once. */
   readonly drainSignal: AbortSignal;
   /** Aborted when the grace period is over: files still running stop and their messages are released. */
@@ -126,6 +128,11 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     } catch (error) {
       handling = { kind: 'handlingFailed', error };
     }
-    return decideFate(handling, { receiveCount: receiveCountOf(message), retryPolicy: deps.retryPolicy, releasing: deps.releaseSignal.aborted });
+    return decideFate(handling, {
+      receiveCount: receiveCountOf(message),
+      maxReceiveCount: deps.maxReceiveCount,
+      retryPolicy: deps.retryPolicy,
+      releasing: deps.releaseSignal.aborted,
+    });
   };
 }

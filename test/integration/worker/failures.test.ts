@@ -111,7 +111,7 @@ describe('failures', () => {
     expect(dead.Attributes?.ApproximateReceiveCount).toBe('1');
   });
 
-  it('retries a message that fails transiently every time, until the redrive policy moves it to the DLQ', async () => {
+  it('retries a message that fails transiently every time, then dead-letters it itself on its last allowed receive', async () => {
     const throttleWrites = (s3: S3Client) => {
       s3.middlewareStack.add(
         (next, context) => async (args) => {
@@ -129,6 +129,7 @@ describe('failures', () => {
     const dead = await receiveOne(clients, resources.dlqUrl);
 
     expect(dead.Body).toContain('"key":"retried.jsonl"');
+    expect(dead.MessageAttributes?.['ingest-failure-reason']?.StringValue).toBe('retries_exhausted');
     expect(harness.reports.filter((report) => report.ref.key === 'retried.jsonl').map((report) => report.outcome)).toEqual([
       'failed_transient',
       'failed_transient',

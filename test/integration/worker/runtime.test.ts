@@ -127,7 +127,8 @@ describe('HTTP endpoints', () => {
     expect(metrics).toContain('iot_ingest_records_total{outcome="rejected"} 1\n');
     expect(metrics).toContain('iot_ingest_records_rejected_total{reason="invalid_json"} 1\n');
     expect(metrics).toContain('iot_ingest_files_total{outcome="succeeded"} 1\n');
-    expect(metrics).toContain(`iot_ingest_bytes_read_total ${Buffer.byteLength(body)}\n`);
+    expect(metrics).toContain(`iot_ingest_read_bytes_total ${Buffer.byteLength(body)}\n`);
+    expect(metrics).toMatch(/\niot_ingest_written_bytes_total\{output="processed"\} [1-9]\d*\n/);
     expect(metrics).toContain('iot_ingest_file_duration_seconds_count{outcome="succeeded"} 1\n');
     expect(metrics).toContain('iot_ingest_files_in_flight 0\n');
     expect(metrics).toMatch(/iot_ingest_last_success_timestamp_seconds \d{10}/);

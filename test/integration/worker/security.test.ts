@@ -272,7 +272,7 @@ describe('credentials in the environment never reach a log line', () => {
     if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
   });
 
-  it('through startup, a processed file, poison messages, a corrupt and a missing object, and shutdown', async () => {
+  it('through startup, a processed file, poison messages, a corrupt and a missing object, a missing bucket, and shutdown', async () => {
     const resources = await createTestStack(clients);
     const main = startMain(secretEnvironment(resources));
     await main.waitForOutput('"worker started"', 'the worker to start');
@@ -289,7 +289,8 @@ describe('credentials in the environment never reach a log line', () => {
     await main.waitForOutput('corrupt_gzip', 'the corrupt gzip file to fail');
     await send(s3Event(resources.rawBucket, 'never-put.jsonl'));
     await send(s3Event(uniqueName('no-such-bucket'), 'x.jsonl'));
-    await main.waitForOutput('file skipped', 'the missing objects');
+    await main.waitForOutput('file skipped', 'the missing object');
+    await main.waitForOutput('"reason":"bucket_not_found"', 'the event for a missing bucket');
 
     main.child.kill('SIGTERM');
     const code = await main.exited;

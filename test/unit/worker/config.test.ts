@@ -49,6 +49,7 @@ describe('parseConfig', () => {
       },
       upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
       shutdownGraceSeconds: 25,
+      freshnessObjectiveSeconds: 900,
       taskProtection: { agentUri: undefined, expiresInMinutes: 60, releaseDelaySeconds: 10, maxHoldSeconds: 1_800, yieldIdleSeconds: 60 },
       http: { host: '0.0.0.0', port: 8080 },
       logLevel: 'info',

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { isTransientFailure, PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
+import { isBucketMissing, isObjectMissing, isTransientFailure, PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
 
 const withFields = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);
 
@@ -38,5 +38,32 @@ describe('isTransientFailure', () => {
     ['undefined', undefined],
   ])('is false for %s', (_what, error) => {
     expect(isTransientFailure(error)).toBe(false);
+  });
+});
+
+describe('isObjectMissing and isBucketMissing', () => {
+  const noSuchBucket = withFields('The specified bucket does not exist', { name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } });
+
+  it.each([
+    ['NoSuchKey', withFields('The specified key does not exist.', { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } })],
+    ['NoSuchVersion', withFields('The specified version does not exist.', { name: 'NoSuchVersion', $metadata: { httpStatusCode: 404 } })],
+    ['a HEAD 404', withFields('UnknownError', { name: 'NotFound', $metadata: { httpStatusCode: 404 } })],
+  ])('reads %s as a missing object, not a missing bucket', (_what, error) => {
+    expect([isObjectMissing(error), isBucketMissing(error)]).toStrictEqual([true, false]);
+  });
+
+  it('reads NoSuchBucket as a missing bucket, not a missing object, though both are 404', () => {
+    expect([isObjectMissing(noSuchBucket), isBucketMissing(noSuchBucket)]).toStrictEqual([false, true]);
+  });
+
+  it('reads NoSuchBucket by its code too', () => {
+    expect(isBucketMissing(withFields('no bucket', { code: 'NoSuchBucket' }))).toBe(true);
+  });
+
+  it.each([
+    ['access denied', withFields('Access Denied', { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })],
+    ['a thrown string', 'NoSuchBucket'],
+  ])('reads %s as neither', (_what, error) => {
+    expect([isObjectMissing(error), isBucketMissing(error)]).toStrictEqual([false, false]);
   });
 });

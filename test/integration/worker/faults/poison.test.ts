@@ -1,7 +1,7 @@
 /**
  * A message that fails transiently every time (the fault proxy answers 503 to every GetObject of one key)
- * reaches the DLQ through the queue's redrive policy after maxReceiveCount receives, while other files
- * go through. Once the fault is fixed, `node ops/cli/main.ts redrive` moves it back and the worker processes it.
+ * reaches the DLQ after maxReceiveCount receives (moved by the worker on the last one, see
+ * last-receive.test.ts), while other files go through. Once the fault is fixed, `node ops/cli/main.ts redrive` moves it back and the worker processes it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -38,7 +38,7 @@ interface Handled {
  * Sends one message, runs a pool whose handler returns `fate` for it, and resolves once the fate is
  * carried out and the pool is idle.
  */
-async function carryOut(fate: MessageFate, queues: { queueUrl: string; deadLetterQueueUrl: string }) {
+async function carryOut(fate: MessageFate, queues: { queueUrl: string; deadLetterQueueUrl: string }, maxReceiveCount?: number) {
   const body = `body for ${fate.kind}`;
   await poolTest.clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
   const observed = recorder();
@@ -58,6 +58,7 @@ async function carryOut(fate: MessageFate, queues: { queueUrl: string; deadLette
       return Promise.resolve(fate);
     },
     retryPolicy: RETRY_POLICY,
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     hold: observed.hold,
     events: observed.events,
   });
@@ -100,7 +101,7 @@ describe('the consumer pool carries out a message’s fate', () => {
     expect(again.Body).toBe(body);
     expect(again.Attributes?.ApproximateReceiveCount).toBe('2');
     expect(names()).toStrictEqual(['hold.acquire', 'handled', 'messageRetried', 'hold.release']);
-    expect(calls.find((call) => call.name === 'messageRetried')?.args).toStrictEqual([handled.message.MessageId, 1, 2, fate.error]);
+    expect(calls.find((call) => call.name === 'messageRetried')?.args).toStrictEqual([handled.message.MessageId, 1, 2, fate.error, undefined]);
   }, 20_000);
 
   it('deadLetter: puts a copy with the reason attributes in the DLQ, then removes the message from the source', async () => {
@@ -120,16 +121,16 @@ describe('the consumer pool carries out a message’s fate', () => {
     expect(names()).toStrictEqual(['hold.acquire', 'handled', 'messageDeadLettered', 'hold.release', 'messagesDeleted']);
   });
 
-  it('deadLetter to a DLQ that refuses the copy: keeps the message and retries it after the backoff instead', async () => {
+  it('deadLetter to a DLQ that refuses the copy: keeps the message and retries it after the backoff instead, telling the redrive policy’s maxReceiveCount', async () => {
     // Prepare
     const queueUrl = await createQueue('pool-source');
     const deadLetterQueueUrl = queueUrl.replace(/[^/]+$/, uniqueName('no-such-dlq'));
     // Act
-    const { handled, names, calls } = await carryOut({ kind: FATE_KINDS.deadLetter, reason: 'corrupt_gzip', detail: 'x' }, { queueUrl, deadLetterQueueUrl });
+    const { handled, names, calls } = await carryOut({ kind: FATE_KINDS.deadLetter, reason: 'corrupt_gzip', detail: 'x' }, { queueUrl, deadLetterQueueUrl }, 4);
     // Assess
     expect(names()).toStrictEqual(['hold.acquire', 'handled', 'messageRetried', 'hold.release']);
-    const [messageId, receiveCount, afterSeconds] = calls.find((call) => call.name === 'messageRetried')?.args ?? [];
-    expect([messageId, receiveCount, afterSeconds]).toStrictEqual([handled.message.MessageId, 1, RETRY_POLICY.backoffBaseSeconds]);
+    const [messageId, receiveCount, afterSeconds, , maxReceiveCount] = calls.find((call) => call.name === 'messageRetried')?.args ?? [];
+    expect([messageId, receiveCount, afterSeconds, maxReceiveCount]).toStrictEqual([handled.message.MessageId, 1, RETRY_POLICY.backoffBaseSeconds, 4]);
     expect(await receiveNow(queueUrl)).toBeUndefined();
     const again = await waitFor(() => receiveNow(queueUrl), { what: 'the retried message', timeoutMs: 8_000, intervalMs: 100 });
     expect(again.MessageId).toBe(handled.message.MessageId);

@@ -1,10 +1,11 @@
 import { describe, it, expect } from '@jest/globals';
-import { PermanentFileError, TransientFileError } from '../../../../worker/errors.ts';
+import { PermanentFileError, RETRIES_EXHAUSTED_REASON, TransientFileError } from '../../../../worker/errors.ts';
 import { POISON_REASONS, PoisonMessageError } from '../../../../worker/common/events.ts';
 import {
   decideFate,
   FATE_KINDS,
   receiveCountOf,
+  isLastAllowedReceive,
   retryDelaySeconds,
   retryFate,
   type FateContext,
@@ -16,7 +17,7 @@ import {
 const POLICY = { backoffBaseSeconds: 10, backoffMaxSeconds: 300 };
 
 function context(overrides: Partial<FateContext> = {}): FateContext {
-  return { receiveCount: 1, retryPolicy: POLICY, releasing: false, ...overrides };
+  return { receiveCount: 1, maxReceiveCount: undefined, retryPolicy: POLICY, releasing: false, ...overrides };
 }
 
 const DONE: ObjectAttempt = { kind: 'done' };
@@ -196,5 +197,78 @@ describe('decideFate: after processing the objects', () => {
     // Assess
     expect(unexpectedFirst).toStrictEqual({ kind: FATE_KINDS.deadLetter, reason: 'unexpected_error', detail: 'RangeError: Maximum call stack size exceeded' });
     expect(permanentFirst).toStrictEqual({ kind: FATE_KINDS.deadLetter, reason: 'object_too_large', detail: 'b.jsonl is over the limit' });
+  });
+});
+
+describe('isLastAllowedReceive', () => {
+  it.each([
+    [1, 5, false],
+    [4, 5, false],
+    [5, 5, true],
+    [6, 5, true],
+    [1, 1, true],
+    [1000, undefined, false],
+  ])('receive %d with maxReceiveCount %p: %p', (receiveCount, maxReceiveCount, expected) => {
+    expect(isLastAllowedReceive(receiveCount, maxReceiveCount)).toBe(expected);
+  });
+});
+
+describe('decideFate: on the last receive the redrive policy allows', () => {
+  it.each([1, 2, 4])('retries a transient failure on receive %d of 5, as before', (receiveCount) => {
+    // Act
+    const fate = decideFate(attempted(failed(throttled)), context({ receiveCount, maxReceiveCount: 5 }));
+    // Assess
+    expect(fate).toStrictEqual(retryFate(throttled, receiveCount, POLICY));
+  });
+
+  it.each([
+    [5, 5],
+    [7, 5],
+    [1, 1],
+  ])('dead-letters a transient failure on receive %d of %d as retries_exhausted, with the count and the last error', (receiveCount, maxReceiveCount) => {
+    // Act
+    const fate = decideFate(attempted(DONE, failed(throttled)), context({ receiveCount, maxReceiveCount }));
+    // Assess
+    expect(fate).toStrictEqual({
+      kind: FATE_KINDS.deadLetter,
+      reason: RETRIES_EXHAUSTED_REASON,
+      detail: `failed transiently on receive ${receiveCount} of ${maxReceiveCount}: SlowDown: Please reduce your request rate.`,
+    });
+  });
+
+  it('names the transient failure, not the permanent one next to it', () => {
+    const fate = decideFate(attempted(failed(corruptGzip), failed(connectionReset)), context({ receiveCount: 3, maxReceiveCount: 3 }));
+    expect(fate).toStrictEqual({
+      kind: FATE_KINDS.deadLetter,
+      reason: 'retries_exhausted',
+      detail: 'failed transiently on receive 3 of 3: Error: socket hang up',
+    });
+  });
+
+  it('keeps retrying on every receive when the queue has no redrive policy', () => {
+    expect(decideFate(attempted(failed(throttled)), context({ receiveCount: 50, maxReceiveCount: undefined }))).toStrictEqual(
+      retryFate(throttled, 50, POLICY),
+    );
+  });
+
+  it('dead-letters a handling failure outside the objects as retries_exhausted too', () => {
+    const error = new Error('AWS.SimpleQueueService.NonExistentQueue');
+    expect(decideFate({ kind: 'handlingFailed', error }, context({ receiveCount: 3, maxReceiveCount: 3 }))).toStrictEqual({
+      kind: FATE_KINDS.deadLetter,
+      reason: 'retries_exhausted',
+      detail: 'failed on receive 3 of 3: Error: AWS.SimpleQueueService.NonExistentQueue',
+    });
+  });
+
+  it.each([
+    ['a permanent failure keeps its own reason', attempted(failed(corruptGzip)), { kind: FATE_KINDS.deadLetter, reason: 'corrupt_gzip', detail: 'a.jsonl.gz is not gzip' }],
+    ['a message whose objects are done is deleted', attempted(DONE), DELETE],
+    ['a message not started is released', attempted(NOT_STARTED), RELEASE],
+  ])('changes nothing else: %s', (_, handling, expected) => {
+    expect(decideFate(handling, context({ receiveCount: 5, maxReceiveCount: 5 }))).toStrictEqual(expected);
+  });
+
+  it('releases, rather than dead-letters, a transient failure once the grace period is over', () => {
+    expect(decideFate(attempted(failed(throttled)), context({ receiveCount: 5, maxReceiveCount: 5, releasing: true }))).toStrictEqual(RELEASE);
   });
 });

@@ -43,6 +43,7 @@ function setup(overrides: Partial<MessageHandlerDeps> = {}) {
     reserveMemory: () => Promise.resolve({ bytes: 0, release: () => undefined }),
     load: new FileLoad(),
     retryPolicy: POLICY,
+    maxReceiveCount: undefined,
     drainSignal: new AbortController().signal,
     releaseSignal: new AbortController().signal,
     nowMs: () => 0,
@@ -114,6 +115,26 @@ describe('createMessageHandler', () => {
       receiveCount,
       error: 'SlowDown: Please reduce your request rate.',
     });
+  });
+
+  it.each([
+    [2, { kind: FATE_KINDS.retry, afterSeconds: 20, receiveCount: 2, error: 'SlowDown: Please reduce your request rate.' }],
+    [
+      3,
+      {
+        kind: FATE_KINDS.deadLetter,
+        reason: 'retries_exhausted',
+        detail: 'failed transiently on receive 3 of 3: SlowDown: Please reduce your request rate.',
+      },
+    ],
+  ])('with maxReceiveCount 3, decides for a transient failure on receive %d: %j', async (receiveCount, expected) => {
+    // Prepare
+    const failure = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    const { handle } = setup({ processFile: () => Promise.reject(failure), maxReceiveCount: 3 });
+    // Act
+    const fate = await handle(messageFor(['a.jsonl'], receiveCount));
+    // Assess
+    expect(fate).toStrictEqual(expected);
   });
 
   it('decides retry, not dead-letter, for a message with one permanent and one transient failure', async () => {
