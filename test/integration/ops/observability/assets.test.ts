@@ -5,12 +5,10 @@
  * must have) Prometheus accepts the rules, the config and every dashboard query, and the alerts fire
  * when they should and only then (`promtool test rules` on scenarios).
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
@@ -30,8 +28,10 @@ import {
   type YamlValue,
 } from '../../../support/observability-asset-lint.ts';
 import { waitFor } from '../../../support/emulator.ts';
+import { describePromtool, itPromtool, promtool, promtoolTitle, requirePromtool } from '../../../support/promtool.ts';
 import { startStackWithWorker, type StackWithWorker } from '../../../support/worker-harness.ts';
 import { createTelemetry, METRIC_PREFIX } from '../../../../worker/telemetry.ts';
+import { DEFAULT_PROMETHEUS_TARGETS_FILE } from '../../../../ops/local/prometheus-targets.ts';
 
 const ASSETS = fileURLToPath(new URL('../../../../ops/observability/', import.meta.url));
 const README = fileURLToPath(new URL('../../../../README.md', import.meta.url));
@@ -351,15 +351,26 @@ describe('the Grafana dashboard', () => {
       'nodejs_heap_size_used_bytes',
       'iot_ingest_messages_received_total',
       'iot_ingest_messages_deleted_total',
-      'iot_ingest_bytes_read_total',
-      'iot_ingest_bytes_written_total',
+      'iot_ingest_read_bytes_total',
+      'iot_ingest_written_bytes_total',
+      'iot_ingest_freshness_objective_seconds',
     ]) {
       expect([metric, uses(new RegExp(`\\b${metric}\\{`))]).toEqual([metric, true]);
     }
     expect(uses(/by \(action\) .*iot_ingest_messages_failed_total/)).toBe(true);
-    expect(uses(/^max\(iot_ingest_queue_messages\{[^}]*queue="dead_letter", state="visible"\}\)$/)).toBe(true);
+    expect(uses(/^max\(sum by \(instance\) \(iot_ingest_queue_messages\{[^}]*queue="dead_letter", state=~"visible\|in_flight\|delayed"\}\)\)$/)).toBe(true);
+    for (const quantile of ['0.5', '0.99']) {
+      expect(uses(new RegExp(`^histogram_quantile\\(${quantile}, sum by \\(le\\) \\(rate\\(iot_ingest_freshness_seconds_bucket`))).toBe(true);
+    }
     expect(uses(/^max by \(queue, state\) \(iot_ingest_queue_messages/)).toBe(true);
     expect(uses(/^time\(\) - max\(iot_ingest_last_success_timestamp_seconds/)).toBe(true);
+  });
+
+  it('counts over the whole selected range in the panels titled "(range)"', () => {
+    const ranged = panels.filter((panel) => text(panel.title).endsWith('(range)'));
+    const windows = ranged.flatMap((panel) => objects(panel.targets).flatMap((target) => [...text(target.expr).matchAll(/\[([^\]]+)\]/g)].map((match) => match[1])));
+    expect(ranged.length).toBeGreaterThan(0);
+    expect(new Set(windows)).toEqual(new Set(['$__range']));
   });
 });
 
@@ -383,8 +394,16 @@ describe('the alert rules and the Prometheus config', () => {
     const rule = (name: string) => rules.find((candidate) => candidate.alert === name) ?? {};
     expect(rule('IotIngestDeadLetterQueueNotEmpty')).toEqual(
       expect.objectContaining({
-        expr: `max(iot_ingest_queue_messages{job="${JOB}", queue="dead_letter", state="visible"}) > 0`,
+        expr: `max(sum by (instance) (iot_ingest_queue_messages{job="${JOB}", queue="dead_letter", state=~"visible|in_flight|delayed"})) > 0`,
         for: '5m',
+      }),
+    );
+    expect(rule('IotIngestFreshnessObjectiveMissed')).toEqual(
+      expect.objectContaining({
+        expr:
+          `histogram_quantile(0.99, sum by (le) (rate(iot_ingest_freshness_seconds_bucket{job="${JOB}"}[15m])))` +
+          ` > max(iot_ingest_freshness_objective_seconds{job="${JOB}"})`,
+        for: '10m',
       }),
     );
     expect(rule('IotIngestNoSuccessfulFile').expr).toMatch(/iot_ingest_messages_received_total[\s\S]*queue="ingest", state="visible"[\s\S]*outcome="succeeded"\}\[15m\]\)\) == 0/);
@@ -412,13 +431,20 @@ describe('the alert rules and the Prometheus config', () => {
     expect(anchors.filter((anchor) => !headings.includes(anchor))).toEqual([]);
   });
 
-  it('scrapes the npm start worker on 127.0.0.1:8080 every 15 s under the rules job, and loads the rules', () => {
+  it('scrapes the npm start worker wherever it listens (the file npm start writes) every 15 s under the rules job, and loads the rules', () => {
     expect(field(config, 'rule_files')).toEqual(['alert-rules.yml']);
     expect(field(field(config, 'global'), 'evaluation_interval')).toBe('15s');
     const jobs = objects(field(config, 'scrape_configs'));
     expect(jobs).toEqual([
-      expect.objectContaining({ job_name: JOB, scrape_interval: '15s', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:8080'] }] }),
+      expect.objectContaining({
+        job_name: JOB,
+        scrape_interval: '15s',
+        metrics_path: '/metrics',
+        file_sd_configs: [expect.objectContaining({ files: ['local-worker-targets.json'] })],
+      }),
     ]);
+    // Relative to prometheus.yml: the very file npm start writes.
+    expect(join(ASSETS, 'local-worker-targets.json')).toBe(DEFAULT_PROMETHEUS_TARGETS_FILE);
   });
 });
 
@@ -472,6 +498,22 @@ describe('against a real worker scrape', () => {
     expect(scrape).toContain('iot_ingest_records_total{outcome="rejected"} 2\n');
     expect(scrape).toContain('iot_ingest_records_unknown_device_total 1\n');
     expect(inventory.get('iot_ingest_file_duration_seconds_bucket')?.get('le')?.size).toBeGreaterThan(1);
+    // The local stack's S3 notification carries an eventTime, so the file's freshness was measured.
+    expect(scrape).toContain('iot_ingest_freshness_seconds_count 1\n');
+    expect(scrape).toContain('iot_ingest_freshness_objective_seconds 900\n');
+  });
+
+  itPromtool(`follows the exposition conventions: promtool check metrics exits 0 (${promtoolTitle})`, async () => {
+    requirePromtool();
+    // The control: a gauge named like a counter, as prom-client's default nodejs_active_handles_total was.
+    const withGaugeNamedTotal = `${scrape}# HELP nodejs_active_handles_total Total number of active handles.\n# TYPE nodejs_active_handles_total gauge\nnodejs_active_handles_total 3\n`;
+
+    const result = await promtool(['check', 'metrics'], scrape);
+    const control = await promtool(['check', 'metrics'], withGaugeNamedTotal);
+
+    expect(result).toEqual({ code: 0, output: '' });
+    expect(control.code).not.toBe(0);
+    expect(control.output).toContain('nodejs_active_handles_total non-counter metrics should not have "_total" suffix');
   });
 
   /** The scrape, with the label names of LABELS_WITHOUT_SERIES (their values unknown, so unchecked). */
@@ -514,32 +556,7 @@ describe('against a real worker scrape', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// promtool (Debian's `prometheus` package). Without it these checks skip, and say so, on a developer's
-// machine; in CI (CI set, as GitHub Actions and .ci/run have it) they fail, so that CI cannot skip them.
-
-const promtoolVersion = (() => {
-  const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  return probe.status === 0 ? (/version (\S+)/.exec(probe.stdout + probe.stderr)?.[1] ?? 'unknown') : undefined;
-})();
-const PROMTOOL_MISSING = 'promtool is not on PATH (apt-get install -y --no-install-recommends prometheus)';
-const inCi = Boolean(process.env['CI']);
-const describePromtool = promtoolVersion === undefined && !inCi ? describe.skip : describe;
-const promtoolTitle =
-  promtoolVersion !== undefined
-    ? `promtool ${promtoolVersion}`
-    : inCi
-      ? `promtool: MISSING, ${PROMTOOL_MISSING}, and CI is set`
-      : `promtool: SKIPPED, ${PROMTOOL_MISSING}`;
-
-async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('promtool', args, { timeout: 60_000 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
+// promtool (Debian's `prometheus` package): test/support/promtool.ts says when these checks skip or fail.
 
 type Labels = Record<string, string>;
 const INSTANCE_A = '10.0.0.1:8080';
@@ -561,7 +578,23 @@ const idleWorker = (instance = INSTANCE_A, minutes = 100) => [
   series('iot_ingest_sqs_receive_errors_total', {}, `0x${minutes}`, instance),
   series('iot_ingest_queue_messages', { queue: 'ingest', state: 'visible' }, `0x${minutes}`, instance),
   series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' }, `0x${minutes}`, instance),
+  series('iot_ingest_freshness_objective_seconds', {}, `900x${minutes}`, instance),
+  ...freshnessBuckets({ withinAMinute: `0x${minutes}`, all: `0x${minutes}` }, instance),
 ];
+
+/**
+ * The freshness histogram of one worker, a few of its bounds (the default objective, 900 s, among them): of
+ * `all` the files (their running count), `withinAMinute` were stored within 60 s of their event, the others
+ * between 900 s and 1800 s after it.
+ */
+function freshnessBuckets(counts: { readonly withinAMinute: string; readonly all: string }, instance = INSTANCE_A) {
+  return [
+    series('iot_ingest_freshness_seconds_bucket', { le: '60' }, counts.withinAMinute, instance),
+    series('iot_ingest_freshness_seconds_bucket', { le: '900' }, counts.withinAMinute, instance),
+    series('iot_ingest_freshness_seconds_bucket', { le: '1800' }, counts.all, instance),
+    series('iot_ingest_freshness_seconds_bucket', { le: '+Inf' }, counts.all, instance),
+  ];
+}
 
 interface Scenario {
   readonly name: string;
@@ -577,6 +610,55 @@ const SCENARIOS: Scenario[] = [
     name: 'one message in the DLQ (seen by one worker only): fires after 5 minutes',
     input: [...idleWorker(), ...idleWorker(INSTANCE_B), series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' }, '0 0 1x30')],
     firing: { '5m': [], '8m': [['IotIngestDeadLetterQueueNotEmpty']] },
+  },
+  {
+    name: 'someone peeks at the DLQ message (in flight for 3 minutes): the DLQ alert keeps firing',
+    input: [
+      ...idleWorker(),
+      series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' }, '1x10 0x3 1x20'),
+      series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'in_flight' }, '0x10 1x3 0x20'),
+    ],
+    firing: { '8m': [['IotIngestDeadLetterQueueNotEmpty']], '12m': [['IotIngestDeadLetterQueueNotEmpty']], '20m': [['IotIngestDeadLetterQueueNotEmpty']] },
+  },
+  {
+    name: 'one worker samples the DLQ during a peek, the other not: the DLQ alert keeps firing',
+    input: [
+      ...idleWorker(),
+      ...idleWorker(INSTANCE_B),
+      series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' }, '1x30'),
+      series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'visible' }, '1x10 0x3 1x20', INSTANCE_B),
+      series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'in_flight' }, '0x10 1x3 0x20', INSTANCE_B),
+    ],
+    firing: { '12m': [['IotIngestDeadLetterQueueNotEmpty']] },
+  },
+  {
+    name: 'a message in the DLQ only delayed (not visible yet): fires after 5 minutes',
+    input: [...idleWorker(), series('iot_ingest_queue_messages', { queue: 'dead_letter', state: 'delayed' }, '0 0 1x30')],
+    firing: { '5m': [], '8m': [['IotIngestDeadLetterQueueNotEmpty']] },
+  },
+  {
+    name: 'every file stored within a minute of its event: freshness does not fire',
+    input: [...idleWorker(), ...freshnessBuckets({ withinAMinute: '0+100x60', all: '0+100x60' })],
+    firing: { '30m': [], '55m': [] },
+  },
+  {
+    name: '2 % of the files stored later than the objective (900 s), from minute 10 on: freshness fires',
+    input: [...idleWorker(), ...freshnessBuckets({ withinAMinute: '0+100x10 1098+98x49', all: '0+100x60' })],
+    firing: { '15m': [], '45m': [['IotIngestFreshnessObjectiveMissed']] },
+  },
+  {
+    name: '0.5 % of the files later than the objective: within the p99, freshness does not fire',
+    input: [...idleWorker(), ...freshnessBuckets({ withinAMinute: '0+199x60', all: '0+200x60' })],
+    firing: { '30m': [], '55m': [] },
+  },
+  {
+    name: 'the same 2 % late files against an objective of 1800 s: freshness does not fire',
+    input: [
+      ...idleWorker(),
+      ...freshnessBuckets({ withinAMinute: '0+100x10 1098+98x49', all: '0+100x60' }),
+      series('iot_ingest_freshness_objective_seconds', {}, '1800x60'),
+    ],
+    firing: { '45m': [] },
   },
   {
     name: 'messages keep arriving and every file fails: no-success fires once the workers have run 15 minutes',
@@ -680,7 +762,7 @@ describePromtool(promtoolTitle, () => {
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'iot-ingest-promtool-'));
-    if (promtoolVersion === undefined) throw new Error(`${PROMTOOL_MISSING}; in CI these checks must run, not skip (.ci/run installs it)`);
+    requirePromtool();
   });
 
   afterAll(async () => {
@@ -688,12 +770,12 @@ describePromtool(promtoolTitle, () => {
   });
 
   it('accepts the alert rules (promtool check rules)', async () => {
-    const result = await promtool('check', 'rules', join(ASSETS, 'alert-rules.yml'));
+    const result = await promtool(['check', 'rules', join(ASSETS, 'alert-rules.yml')]);
     expect(result).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
   });
 
   it('accepts the scrape configuration and the rules it loads (promtool check config)', async () => {
-    const result = await promtool('check', 'config', join(ASSETS, 'prometheus.yml'));
+    const result = await promtool(['check', 'config', join(ASSETS, 'prometheus.yml')]);
     expect(result).toEqual({ code: 0, output: expect.stringContaining('SUCCESS: 1 rule files found') });
   });
 
@@ -702,7 +784,7 @@ describePromtool(promtoolTitle, () => {
     const file = join(scratch, 'dashboard-queries.json');
     const rules = expressions.map(({ expr }, index) => ({ record: `dashboard:query_${index}`, expr: withoutGrafanaVariables(expr) }));
     await writeFile(file, JSON.stringify({ groups: [{ name: 'dashboard', rules }] }));
-    const result = await promtool('check', 'rules', file);
+    const result = await promtool(['check', 'rules', file]);
     expect(result).toEqual({ code: 0, output: expect.stringContaining(`SUCCESS: ${expressions.length} rules found`) });
   });
 
@@ -732,7 +814,7 @@ describePromtool(promtoolTitle, () => {
     });
     await writeFile(join(scratch, 'rules.json'), JSON.stringify({ groups }));
     await writeFile(join(scratch, 'rules-test.json'), JSON.stringify({ rule_files: ['rules.json'], evaluation_interval: '1m', tests }));
-    const result = await promtool('test', 'rules', join(scratch, 'rules-test.json'));
+    const result = await promtool(['test', 'rules', join(scratch, 'rules-test.json')]);
     expect(result).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
   });
 });
