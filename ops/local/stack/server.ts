@@ -1,10 +1,13 @@
 /**
  * The local stack: fauxqs (S3 + SQS on one endpoint) plus what it lacks, S3 bucket notifications to
- * SQS queues (s3-notifications.ts), and AWS's limits where fauxqs is kinder than AWS
- * (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works here does not fail on AWS.
+ * SQS queues (s3-notifications.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
+ * (sqs-query-protocol.ts), queue counts as SQS reports them (visibility-expiry.ts), and AWS's limits
+ * where fauxqs is kinder than AWS (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works
+ * here does not fail on AWS.
  */
 import type { AddressInfo } from 'node:net';
 import { buildApp } from 'fauxqs';
+import { createFauxqsStores } from './fauxqs-stores.ts';
 import { createSequencer } from './s3-events.ts';
 import {
   createNotificationDelivery,
@@ -15,6 +18,8 @@ import {
 import type { BucketNotifications } from './s3-notifications.ts';
 import { registerStrictS3Limits } from './strict-s3-limits.ts';
 import { registerStrictSqsLimits } from './strict-sqs-limits.ts';
+import { registerSqsQueryProtocol } from './sqs-query-protocol.ts';
+import { registerVisibilityExpiry } from './visibility-expiry.ts';
 
 export interface LocalStackOptions {
   /** 0 (the default) picks a free port. */
@@ -42,11 +47,15 @@ const LOCAL_ACCOUNT_ID = '000000000000';
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
-  const app = buildApp({ logger: options.logger ?? false, defaultRegion: region });
+  const stores = await createFauxqsStores();
+  const app = buildApp({ logger: options.logger ?? false, defaultRegion: region, stores });
 
+  // Answers query-protocol requests by sending their JSON form through this same server, hooks and all.
+  registerSqsQueryProtocol(app);
   // Before every other hook: a request AWS refuses must reach neither fauxqs nor the notifier.
   registerStrictS3Limits(app);
   registerStrictSqsLimits(app);
+  registerVisibilityExpiry(app, stores.sqsStore);
 
   const clients = createSelfClients(() => endpointOf(app.server.address() as AddressInfo | null, host));
   const notifications: BucketNotifications = new Map();

@@ -1,0 +1,68 @@
+/**
+ * fauxqs's in-memory stores, created here and handed to `buildApp({ stores })`, so that the local
+ * stack holds the very SQS store fauxqs answers from (visibility-expiry.ts needs it). fauxqs exports
+ * the store types (through `BuildAppOptions`) but not the classes, so they are loaded from the files
+ * next to its entry point; a fauxqs that moved or renamed them fails the start with a message that
+ * says so, rather than a local stack that miscounts.
+ */
+import type { BuildAppOptions } from 'fauxqs';
+
+export type FauxqsStores = NonNullable<BuildAppOptions['stores']>;
+export type FauxqsSqsStore = FauxqsStores['sqsStore'];
+
+/** Where each store class lives in fauxqs 2.x, relative to its entry point (dist/app.js). */
+const STORE_MODULES = {
+  sqsStore: { path: './sqs/sqsStore.js', exportName: 'SqsStore' },
+  snsStore: { path: './sns/snsStore.js', exportName: 'SnsStore' },
+  s3Store: { path: './s3/s3Store.js', exportName: 'S3Store' },
+} as const;
+
+type StoreConstructor<T> = new () => T;
+
+async function storeClass<T>(entryPoint: string, store: keyof typeof STORE_MODULES): Promise<StoreConstructor<T>> {
+  const { path, exportName } = STORE_MODULES[store];
+  const url = new URL(path, entryPoint).href;
+  const module = (await import(url).catch((error: unknown) => {
+    throw new FauxqsLayoutError(`cannot load ${url}: ${error instanceof Error ? error.message : String(error)}`);
+  })) as Record<string, unknown>;
+  const exported = module[exportName];
+  if (typeof exported !== 'function') throw new FauxqsLayoutError(`${url} no longer exports the class ${exportName}`);
+  return exported as StoreConstructor<T>;
+}
+
+/** fauxqs's files are not where this version of the local stack expects them (a fauxqs upgrade). */
+export class FauxqsLayoutError extends Error {
+  override readonly name = 'FauxqsLayoutError';
+
+  constructor(detail: string) {
+    super(`the local stack does not fit this fauxqs: ${detail} (see ops/local/stack/fauxqs-stores.ts)`);
+  }
+}
+
+/** Fresh, empty stores of the installed fauxqs, checked to have what the local stack calls on them. */
+export async function createFauxqsStores(): Promise<FauxqsStores> {
+  const entryPoint = import.meta.resolve('fauxqs');
+  const [SqsStore, SnsStore, S3Store] = await Promise.all([
+    storeClass<FauxqsSqsStore>(entryPoint, 'sqsStore'),
+    storeClass<FauxqsStores['snsStore']>(entryPoint, 'snsStore'),
+    storeClass<FauxqsStores['s3Store']>(entryPoint, 's3Store'),
+  ]);
+  const stores: FauxqsStores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
+  assertSqsStoreShape(stores.sqsStore);
+  return stores;
+}
+
+/** The methods visibility-expiry.ts relies on, checked once at start (a queue's own ones on a probe queue). */
+function assertSqsStoreShape(store: FauxqsSqsStore): void {
+  for (const method of ['getQueue', 'getQueueByName', 'processAllTimers', 'createQueue', 'deleteQueue'] as const) {
+    if (typeof store[method] !== 'function') throw new FauxqsLayoutError(`its SQS store has no method ${method}`);
+  }
+  const probeName = 'local-stack-shape-probe';
+  const probe = store.createQueue(probeName, `http://localhost/000000000000/${probeName}`, `arn:aws:sqs:local:000000000000:${probeName}`);
+  try {
+    if (typeof probe.processTimers !== 'function') throw new FauxqsLayoutError('its SQS queues have no method processTimers');
+    if (!(probe.inflightMessages instanceof Map)) throw new FauxqsLayoutError('its SQS queues keep no inflightMessages map');
+  } finally {
+    store.deleteQueue(probe.url);
+  }
+}
