@@ -10,7 +10,13 @@ export interface IngestMetrics {
   readonly oldestMessageAgeSeconds: cloudwatch.Metric;
   readonly deleted: cloudwatch.Metric;
   readonly received: cloudwatch.Metric;
-  readonly deadLetterVisible: cloudwatch.Metric;
+  /**
+   * Every message in the DLQ, whatever its state: visible + in flight + delayed. A peek (`ops dlq peek`, the
+   * console's poll) makes messages invisible for a while; counting only the visible ones would read 0 then.
+   * Nothing in the pipeline sends to the DLQ with a delay, but a message sent by hand with one is in the DLQ
+   * all the same, and `ops smoke` calls the DLQ empty only when all three counts are 0.
+   */
+  readonly deadLetterMessages: cloudwatch.MathExpression;
   /** Container Insights; absent while a service has no tasks, hence FILL(…, 0) wherever it is used. */
   readonly runningTasks: cloudwatch.Metric;
   readonly desiredTasks: cloudwatch.Metric;
@@ -33,8 +39,22 @@ export function ingestMetrics(queue: sqs.IQueue, deadLetterQueue: sqs.IQueue, se
     oldestMessageAgeSeconds: queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
     deleted: queue.metricNumberOfMessagesDeleted({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM }),
     received: queue.metricNumberOfMessagesReceived({ period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM }),
-    deadLetterVisible: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM }),
+    deadLetterMessages: deadLetterMessages(deadLetterQueue),
     runningTasks: containerInsights('RunningTaskCount'),
     desiredTasks: containerInsights('DesiredTaskCount'),
   };
+}
+
+function deadLetterMessages(deadLetterQueue: sqs.IQueue): cloudwatch.MathExpression {
+  const maximum = { period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM };
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(visible, 0) + FILL(in_flight, 0) + FILL(delayed, 0)',
+    usingMetrics: {
+      visible: deadLetterQueue.metricApproximateNumberOfMessagesVisible(maximum),
+      in_flight: deadLetterQueue.metricApproximateNumberOfMessagesNotVisible(maximum),
+      delayed: deadLetterQueue.metricApproximateNumberOfMessagesDelayed(maximum),
+    },
+    period: ONE_MINUTE,
+    label: 'dead-letter queue (visible + in flight + delayed)',
+  });
 }

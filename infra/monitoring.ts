@@ -57,8 +57,10 @@ export class Monitoring extends Construct {
 
     this.alarms = {
       deadLetterQueueNotEmpty: new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
-        alarmDescription: 'Messages in the dead-letter queue: see "DLQ is not empty" in the README runbook.',
-        metric: metrics.deadLetterVisible,
+        alarmDescription:
+          'Messages in the dead-letter queue (visible, in flight or delayed: a peek does not clear it): ' +
+          'see "DLQ is not empty" in the README runbook.',
+        metric: metrics.deadLetterMessages,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -128,7 +130,7 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Queue depth',
         left: [metrics.visible.with({ label: 'visible' }), metrics.inFlight.with({ label: 'in flight' })],
-        right: [metrics.deadLetterVisible.with({ label: 'dead-letter queue' })],
+        right: [metrics.deadLetterMessages],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -151,7 +153,7 @@ export class Monitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Errors',
-        left: [metrics.deadLetterVisible.with({ label: 'dead-letter queue depth' })],
+        left: [metrics.deadLetterMessages],
         right: [
           new cloudwatch.MathExpression({
             expression: 'FILL(received, 0) - FILL(deleted, 0)',

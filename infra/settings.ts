@@ -2,6 +2,7 @@
  * What a deployment can choose, with its defaults, read from CDK context (`cdk.json` or `-c key=value`).
  * Pure: context values in, validated settings out; a bad value throws naming the key.
  */
+import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from '../worker/freshness.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from '../worker/queue/adaptive-concurrency.ts';
 
 export const NOTIFICATION_MODES = ['direct', 'trigger'] as const;
@@ -38,6 +39,12 @@ export interface IngestSettings {
   readonly logRetentionDays: number;
   readonly oldestMessageAlarmSeconds: number;
   readonly noProgressAlarmMinutes: number;
+  /**
+   * The worker's FRESHNESS_OBJECTIVE_SECONDS: the promised time from an object's S3 event to its outputs stored,
+   * which the Prometheus alert on the p99 of iot_ingest_freshness_seconds compares with.
+   * @default 900
+   */
+  readonly freshnessObjectiveSeconds: number;
   readonly alarmEmail: string | undefined;
   /** Scrape /metrics with an ADOT collector sidecar into a new Amazon Managed Service for Prometheus workspace. */
   readonly managedPrometheus: boolean;
@@ -71,6 +78,7 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   logRetentionDays: 30,
   oldestMessageAlarmSeconds: 900,
   noProgressAlarmMinutes: 15,
+  freshnessObjectiveSeconds: DEFAULT_FRESHNESS_OBJECTIVE_SECONDS,
   alarmEmail: undefined,
   managedPrometheus: false,
   deviceRegistryUri: undefined,
@@ -234,6 +242,8 @@ export function readSettings(context: Context): IngestSettings {
     logRetentionDays: logRetention(context),
     oldestMessageAlarmSeconds: integer(context, 'oldestMessageAlarmSeconds', DEFAULT_SETTINGS.oldestMessageAlarmSeconds, 60, 1_209_600),
     noProgressAlarmMinutes: integer(context, 'noProgressAlarmMinutes', DEFAULT_SETTINGS.noProgressAlarmMinutes, 1, 1440),
+    // A day at most, as the worker accepts: an objective beyond it is not "minutes after upload".
+    freshnessObjectiveSeconds: integer(context, 'freshnessObjectiveSeconds', DEFAULT_SETTINGS.freshnessObjectiveSeconds, 1, 86_400),
     alarmEmail: optionalString(context, 'alarmEmail', /^[^@\s]+@[^@\s]+$/, 'an e-mail address'),
     managedPrometheus: flag(context, 'managedPrometheus', DEFAULT_SETTINGS.managedPrometheus),
     deviceRegistryUri,

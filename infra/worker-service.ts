@@ -113,6 +113,7 @@ export class WorkerService extends Construct {
         // Every receive sets this visibility, so it must be the queue's: long enough for the longest file.
         VISIBILITY_TIMEOUT_SECONDS: String(settings.longestFileSeconds),
         SHUTDOWN_GRACE_SECONDS: String(settings.shutdownGraceSeconds),
+        FRESHNESS_OBJECTIVE_SECONDS: String(settings.freshnessObjectiveSeconds),
         HTTP_PORT: String(PRODUCTION_HTTP_PORT),
         NODE_OPTIONS: nodeOptionsFor(workerMemoryMiB(settings)),
         ...(settings.deviceRegistryUri ? { DEVICE_REGISTRY: settings.deviceRegistryUri } : {}),

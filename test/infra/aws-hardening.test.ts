@@ -8,10 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../infra/build-app.ts';
 import { INGEST_STACK_FEATURE_FLAGS } from '../../infra/ingest-stack.ts';
 import { projectPath } from '../../infra/project-path.ts';
-import { logicalId, REGISTRY_IMAGE, synth, temporaryOutdir } from '../support/synth.ts';
+import { buildDeployedApp, logicalId, REGISTRY_IMAGE, synth, temporaryOutdir } from '../support/synth.ts';
 
 interface AssetManifest {
   readonly dockerImages: Record<string, { readonly source: { readonly directory: string } }>;
@@ -21,7 +20,7 @@ interface AssetManifest {
 /** Synthesizes into a folder of its own and returns the asset manifest too. */
 function synthWithAssets(context: Record<string, unknown>, withImage: boolean) {
   const outdir = temporaryOutdir();
-  const { app, stack } = buildApp({ context, outdir, ...(withImage ? {} : { workerImage: REGISTRY_IMAGE }) });
+  const { app, stack } = buildDeployedApp({ context, outdir, ...(withImage ? {} : { workerImage: REGISTRY_IMAGE }) });
   const assembly = app.synth();
   const manifest = JSON.parse(readFileSync(join(outdir, `${assembly.getStackArtifact(stack.artifactId).stackName}.assets.json`), 'utf8')) as AssetManifest;
   return { outdir, stack, template: Template.fromStack(stack), manifest };
@@ -89,7 +88,7 @@ describe('the ingest queue policy', () => {
       {
         Effect: 'Allow',
         Principal: { Service: 's3.amazonaws.com' },
-        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
         Condition: {
           ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(stack, stack.storage.rawBucket), 'Arn'] } },

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeliveryStack, readDeliverySettings, type DeliverySettings } from '../../infra/delivery-stack.ts';
 import { DEFAULT_SETTINGS, SettingsError, type IngestSettings } from '../../infra/settings.ts';
+import { CDK_JSON_CONTEXT } from '../support/synth.ts';
 
 const REPOSITORY = 'acme/iot-ingest';
 const BRANCH = 'release';
@@ -30,7 +31,7 @@ interface Synthesized {
 function synthesize(settings: IngestSettings, context: Record<string, unknown> = {}, overrides: Partial<DeliverySettings> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'iot-delivery-stack-'));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
   const stack = new DeliveryStack(app, 'IotIngestPipeline', {
     env: { account: '123456789012', region: 'eu-west-1' },
     repository: REPOSITORY,

@@ -7,10 +7,9 @@ import { describe, expect, it } from '@jest/globals';
 import { Annotations as CdkAnnotations } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import { buildApp } from '../../infra/build-app.ts';
 import { DEFAULT_COLLECTOR_IMAGE } from '../../infra/prometheus.ts';
 import { maxBytesInFlightMiB } from '../../infra/worker-service.ts';
-import { logicalId, REGISTRY_IMAGE, synth, temporaryOutdir } from '../support/synth.ts';
+import { buildDeployedApp, logicalId, REGISTRY_IMAGE, synth, temporaryOutdir } from '../support/synth.ts';
 
 const direct = synth();
 const fromZero = synth({ minTasks: 0, maxTasks: 20, maxFilesInFlight: 4, managedPrometheus: true, longestFileSeconds: 1800 });
@@ -225,19 +224,19 @@ describe('the synth', () => {
   ];
 
   it.each(modes)('leaves no warning in %j', (context) => {
-    const { app, stack } = buildApp({ context, outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
+    const { app, stack } = buildDeployedApp({ context, outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
     app.synth();
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   it('fails on a construct warning, as cdk synth --strict would', () => {
-    const { app, stack } = buildApp({ outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
+    const { app, stack } = buildDeployedApp({ outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
     CdkAnnotations.of(stack.workers).addWarningV2('iot-ingest:probe', 'a warning nobody acknowledged');
     expect(() => app.synth()).toThrow(/a warning nobody acknowledged/);
   });
 
   it("fails on a finding of CDK's own template validation, such as a task size Fargate does not offer", () => {
-    const { app, stack } = buildApp({ outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
+    const { app, stack } = buildDeployedApp({ outdir: temporaryOutdir(), workerImage: REGISTRY_IMAGE });
     (stack.workers.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).memory = '2500';
     expect(() => app.synth()).toThrow(/Cpu '1024' is not compatible with Memory '2500'/);
   });

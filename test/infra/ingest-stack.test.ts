@@ -7,9 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../infra/build-app.ts';
 import { HEALTH_CHECK } from '../../worker/production-runtime.ts';
-import { logicalId, synth, temporaryOutdir } from '../support/synth.ts';
+import { buildDeployedApp, logicalId, synth, temporaryOutdir } from '../support/synth.ts';
 
 const direct = synth();
 const trigger = synth({ notificationMode: 'trigger', managedPrometheus: true, minTasks: 0, alarmEmail: 'ops@example.com' });
@@ -112,8 +111,8 @@ describe('notifications', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-            Resource: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] },
+            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] }]),
           }),
         ]),
       },
@@ -131,11 +130,14 @@ describe('the trigger role', () => {
       (policy.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === logicalId(stack, role)),
     );
     const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, construct), 'Arn'] });
-    const send = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
+    // One statement for both queues: cdk.json's @aws-cdk/aws-iam:minimizePolicies merges CDK's two grants.
     expect(policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as unknown[])).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack.notifications.triggerLogGroup!) },
-      { Effect: 'Allow', Action: send, Resource: arnOf(stack.queues.deadLetterQueue) },
-      { Effect: 'Allow', Action: send, Resource: arnOf(stack.queues.queue) },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: [arnOf(stack.queues.deadLetterQueue), arnOf(stack.queues.queue)],
+      },
     ]);
   });
 });
@@ -175,6 +177,7 @@ describe('the worker service', () => {
             { Name: 'MAX_BYTES_IN_FLIGHT_MIB', Value: '768' },
             { Name: 'VISIBILITY_TIMEOUT_SECONDS', Value: '900' },
             { Name: 'SHUTDOWN_GRACE_SECONDS', Value: '25' },
+            { Name: 'FRESHNESS_OBJECTIVE_SECONDS', Value: '900' },
             { Name: 'HTTP_PORT', Value: '8080' },
             { Name: 'NODE_OPTIONS', Value: '--max-semi-space-size=4 --max-old-space-size=1536' },
           ]),
@@ -211,6 +214,15 @@ describe('the worker service', () => {
     });
   });
 
+  it('hands freshnessObjectiveSeconds to the worker, whose p99 alert compares with it', () => {
+    const { template } = synth({ freshnessObjectiveSeconds: 300 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ Name: 'worker', Environment: Match.arrayWith([{ Name: 'FRESHNESS_OBJECTIVE_SECONDS', Value: '300' }]) }),
+      ],
+    });
+  });
+
   it('gives the task role exactly: read raw objects, list the raw bucket, write output objects, consume the queue, dead-letter, read queue depth, protect its task', () => {
     const { stack, template } = direct;
     const taskRole = stack.workers.taskDefinition.taskRole;
@@ -231,13 +243,13 @@ describe('the worker service', () => {
       {
         Sid: 'WriteOutputObjects',
         Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
         Resource: { 'Fn::Join': ['', [arnOf(stack.storage.processedBucket), '/*']] },
       },
       {
         Sid: 'ConsumeIngestQueue',
         Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'],
         Resource: arnOf(stack.queues.queue),
       },
       { Sid: 'DeadLetterPoisonMessages', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(stack.queues.deadLetterQueue) },
@@ -245,7 +257,7 @@ describe('the worker service', () => {
         Sid: 'ReportQueueDepth',
         Effect: 'Allow',
         Action: 'sqs:GetQueueAttributes',
-        Resource: [arnOf(stack.queues.queue), arnOf(stack.queues.deadLetterQueue)],
+        Resource: [arnOf(stack.queues.deadLetterQueue), arnOf(stack.queues.queue)],
       },
       {
         Sid: 'ProtectOwnTaskFromScaleIn',
@@ -398,16 +410,42 @@ describe('alarms and dashboard', () => {
     });
   }
 
-  it('alarms when the DLQ is not empty', () => {
+  /** One of the DLQ's SQS metrics inside the alarm's or a widget's metric math, by the id the expression uses. */
+  function deadLetterMetric(stack: typeof direct.stack, id: string, metricName: string) {
+    return {
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/SQS',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'QueueName'] } }],
+        },
+        Period: 60,
+        Stat: 'Maximum',
+      },
+    };
+  }
+
+  it('alarms when the DLQ holds a message visible, in flight or delayed, so a peek that hides them cannot clear it', () => {
     const { stack, template } = direct;
     alarmWith(template, {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Namespace: 'AWS/SQS',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'QueueName'] } }],
+      Metrics: [
+        Match.objectLike({ Expression: 'FILL(visible, 0) + FILL(in_flight, 0) + FILL(delayed, 0)', ReturnData: true }),
+        deadLetterMetric(stack, 'visible', 'ApproximateNumberOfMessagesVisible'),
+        deadLetterMetric(stack, 'in_flight', 'ApproximateNumberOfMessagesNotVisible'),
+        deadLetterMetric(stack, 'delayed', 'ApproximateNumberOfMessagesDelayed'),
+      ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
     });
+  });
+
+  it('keeps the DLQ alarm\'s logical id, so a deploy updates the alarm in place and its name (the output ops smoke reads) stays', () => {
+    const { stack } = direct;
+    expect(logicalId(stack, stack.monitoring.alarms.deadLetterQueueNotEmpty)).toBe('MonitoringDeadLetterQueueNotEmptyBC52F70B');
   });
 
   it('alarms when the oldest message is older than the threshold for 3 minutes', () => {
@@ -446,6 +484,36 @@ describe('alarms and dashboard', () => {
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
     for (const title of ['Queue depth', 'Worker tasks', 'Throughput', 'Errors', 'Age of oldest message']) expect(body).toContain(title);
   });
+
+  it("draws the DLQ in both dashboard widgets as the alarm counts it: visible + in flight + delayed, never visible alone", () => {
+    const { stack, template } = direct;
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // The body is a Fn::Join of JSON text and tokens; the queue names are tokens, so rebuild it with placeholders.
+    const parts = (dashboard?.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const deadLetterQueueName = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, stack.queues.deadLetterQueue), 'QueueName'] });
+    const text = parts.map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === deadLetterQueueName ? 'DLQ' : 'TOKEN')).join('');
+    const widgets = (JSON.parse(text) as { widgets: Array<{ properties: { title?: string; metrics?: unknown[][] } }> }).widgets;
+    const metricsOf = (title: string) => widgets.find((widget) => widget.properties.title === title)?.properties.metrics ?? [];
+    for (const title of ['Queue depth', 'Errors']) {
+      const metrics = metricsOf(title);
+      expect(metrics).toEqual(
+        expect.arrayContaining([
+          [
+            expect.objectContaining({
+              expression: 'FILL(visible, 0) + FILL(in_flight, 0) + FILL(delayed, 0)',
+              label: 'dead-letter queue (visible + in flight + delayed)',
+            }),
+          ],
+          ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'DLQ', expect.objectContaining({ id: 'visible', visible: false })],
+          ['AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', 'QueueName', 'DLQ', expect.objectContaining({ id: 'in_flight', visible: false })],
+          ['AWS/SQS', 'ApproximateNumberOfMessagesDelayed', 'QueueName', 'DLQ', expect.objectContaining({ id: 'delayed', visible: false })],
+        ]),
+      );
+      // Every DLQ metric is an input of the sum, hidden: no line of the DLQ's visible messages alone.
+      const shownDeadLetterMetrics = metrics.filter((metric) => metric[3] === 'DLQ' && (metric[4] as { visible?: boolean }).visible !== false);
+      expect(shownDeadLetterMetrics).toEqual([]);
+    }
+  });
 });
 
 describe('Prometheus', () => {
@@ -478,7 +546,7 @@ describe('Prometheus', () => {
 describe('npm run synth', () => {
   it('stages the worker image from the Dockerfile and bundles the trigger with local esbuild, without Docker or credentials', () => {
     const outdir = temporaryOutdir();
-    const { app } = buildApp({ context: { notificationMode: 'trigger' }, outdir });
+    const { app } = buildDeployedApp({ context: { notificationMode: 'trigger' }, outdir });
 
     const assembly = app.synth();
 

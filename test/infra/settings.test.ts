@@ -69,6 +69,12 @@ describe('deployment settings from CDK context', () => {
     expect(settingsFrom({ cpu, memoryMiB })).toMatchObject({ cpu, memoryMiB: Number(memoryMiB) });
   });
 
+  it('promises data within 15 minutes of upload unless freshnessObjectiveSeconds says otherwise', () => {
+    expect(settingsFrom({})).toMatchObject({ freshnessObjectiveSeconds: 900 });
+    expect(settingsFrom({ freshnessObjectiveSeconds: '300' })).toMatchObject({ freshnessObjectiveSeconds: 300 });
+    expect(settingsFrom({ freshnessObjectiveSeconds: 86_400 })).toMatchObject({ freshnessObjectiveSeconds: 86_400 });
+  });
+
   it('reads a device registry KMS key only with a device registry', () => {
     const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
     expect(settingsFrom({})).toMatchObject({ deviceRegistryKmsKeyArn: undefined });
@@ -95,6 +101,10 @@ describe('deployment settings from CDK context', () => {
     [{ suffixes: '.gz,.jsonl.gz' }, 'suffixes must be suffixes that do not end one another (.gz overlaps)'],
     [{ suffixes: '' }, 'suffixes must be a non-empty list'],
     [{ logRetentionDays: 10 }, 'logRetentionDays must be one of 1, 3, 5'],
+    [{ freshnessObjectiveSeconds: 0 }, 'freshnessObjectiveSeconds must be a whole number from 1 to 86400'],
+    [{ freshnessObjectiveSeconds: 86_401 }, 'freshnessObjectiveSeconds must be a whole number from 1 to 86400; got 86401'],
+    [{ freshnessObjectiveSeconds: '15m' }, 'freshnessObjectiveSeconds must be a whole number from 1 to 86400; got "15m"'],
+    [{ freshnessObjectiveSeconds: 90.5 }, 'freshnessObjectiveSeconds must be a whole number from 1 to 86400; got 90.5'],
     [{ alarmEmail: 'ops' }, 'alarmEmail must be an e-mail address'],
     [{ deviceRegistryUri: 'https://x/y' }, 'deviceRegistryUri must be s3://bucket/key'],
     [{ managedPrometheus: 'yes' }, 'managedPrometheus must be true or false'],
