@@ -28,6 +28,8 @@ export interface CliContext {
   /** Aborted on Ctrl-C: long commands stop after the batch in hand is safely done. */
   readonly signal: AbortSignal;
   readonly clock: Clock;
+  /** Where files a command names by default go (the `dlq drop` journal); process.cwd() when absent. */
+  readonly cwd?: string;
   /** Called on the CLI's own SDK clients before use (tests add fault-injecting middleware). */
   readonly prepareClients?: (clients: AwsClients) => void;
 }

@@ -5,13 +5,14 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { DEAD_LETTER_ATTRIBUTES } from '../../worker/queue/dead-letter.ts';
 import { parseMessageBody } from '../../worker/common/events.ts';
+import { recordedReasonOf } from './dead-letter-reasons.ts';
 import { isoFromEpochMs } from './format.ts';
 
 export type DeadLetterFailure =
-  /** The worker sent it to the DLQ at once, saying why in message attributes. */
+  /** The worker sent it to the DLQ itself, saying why in message attributes. */
   | { readonly by: 'worker'; readonly reason: string; readonly detail: string | undefined }
-  /** SQS moved it after maxReceiveCount receives (transient failures every time). */
-  | { readonly by: 'redrive-policy'; readonly receiveCount: number | undefined };
+  /** No reason recorded: SQS moved it after maxReceiveCount receives (transient failures every time). */
+  | { readonly by: 'redrive-policy' };
 
 export type BodyContent =
   | { readonly kind: 'objects'; readonly objects: ReadonlyArray<{ readonly bucket: string; readonly key: string }> }
@@ -21,7 +22,11 @@ export type BodyContent =
 
 export interface DeadLetterDescription {
   readonly messageId: string;
-  /** Receives before the one that read it for this description. */
+  /**
+   * SQS's ApproximateReceiveCount as the read that made this description returned it: that read is
+   * counted, and so is every earlier peek. A message the worker dead-lettered itself is a new message
+   * in the DLQ, whose count starts at 0 there.
+   */
   readonly receiveCount: number | undefined;
   readonly firstReceivedAt: string | undefined;
   readonly sentAt: string | undefined;
@@ -52,12 +57,10 @@ function contentOf(body: string | undefined): BodyContent {
   }
 }
 
-/** `receivesByReader`: receives made to read it (1 for a peek), not counted as the message's history. */
-export function describeDeadLetter(message: Message, receivesByReader: number): DeadLetterDescription {
-  const attributes = message.MessageAttributes ?? {};
-  const reason = attributes[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue;
-  const rawCount = Number(message.Attributes?.ApproximateReceiveCount);
-  const receiveCount = Number.isFinite(rawCount) ? Math.max(0, rawCount - receivesByReader) : undefined;
+export function describeDeadLetter(message: Message): DeadLetterDescription {
+  const reason = recordedReasonOf(message);
+  const count = message.Attributes?.ApproximateReceiveCount;
+  const receiveCount = count !== undefined && /^\d+$/.test(count) ? Number(count) : undefined;
   return {
     messageId: message.MessageId ?? '(no id)',
     receiveCount,
@@ -66,14 +69,14 @@ export function describeDeadLetter(message: Message, receivesByReader: number): 
     content: contentOf(message.Body),
     failure:
       reason === undefined
-        ? { by: 'redrive-policy', receiveCount }
-        : { by: 'worker', reason, detail: attributes[DEAD_LETTER_ATTRIBUTES.detail]?.StringValue },
+        ? { by: 'redrive-policy' }
+        : { by: 'worker', reason, detail: message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.detail]?.StringValue },
   };
 }
 
 export function failureText(failure: DeadLetterFailure): string {
   if (failure.by === 'worker') return `worker: ${failure.reason}${failure.detail ? ` (${failure.detail})` : ''}`;
-  return `redrive policy: received ${failure.receiveCount ?? '?'} times`;
+  return 'no reason recorded: most likely moved by SQS after maxReceiveCount receives (transient failures, or a worker stopped on the last one)';
 }
 
 export function contentLines(content: BodyContent): string[] {
@@ -92,7 +95,7 @@ export function contentLines(content: BodyContent): string[] {
 /** A few lines per message: id and history, the objects, the reason. */
 export function describeLines(description: DeadLetterDescription): string[] {
   const history = [
-    description.receiveCount === undefined ? undefined : `received ${description.receiveCount}×`,
+    description.receiveCount === undefined ? undefined : `receive count ${description.receiveCount}`,
     description.firstReceivedAt === undefined ? undefined : `first ${description.firstReceivedAt}`,
     description.sentAt === undefined ? undefined : `sent ${description.sentAt}`,
   ].filter((part) => part !== undefined);

@@ -53,3 +53,9 @@ export function labelled(rows: ReadonlyArray<readonly [string, string]>, indent 
   const width = Math.max(0, ...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`);
 }
+
+/** "4 messages (3 visible, 1 in flight)", "no messages". */
+export function messageCountText(counts: { readonly messages: number; readonly visible: number; readonly inFlight: number }): string {
+  if (counts.messages === 0) return 'no messages';
+  return `${plural(counts.messages, 'message')} (${counts.visible} visible, ${counts.inFlight} in flight)`;
+}

@@ -4,6 +4,7 @@
  * the collecting failed. Each read still counts as a receive in ApproximateReceiveCount.
  */
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import pLimit from 'p-limit';
 import { inGroupsOf } from '../../worker/common/in-groups.ts';
 
 export interface PeekOptions {
@@ -17,6 +18,8 @@ export interface PeekOptions {
 }
 
 const MAX_PER_RECEIVE = 10;
+/** A pass over a large DLQ may release thousands at the end: a few requests at a time, not all at once. */
+const RELEASES_IN_PARALLEL = 8;
 
 export async function peekMessages(sqs: SQSClient, queueUrl: string, options: PeekOptions): Promise<Message[]> {
   const { count, visibilityTimeoutSeconds = 30, waitTimeSeconds = 1 } = options;
@@ -47,16 +50,15 @@ export async function peekMessages(sqs: SQSClient, queueUrl: string, options: Pe
 /** Makes the messages visible again at once; throws if any could not be released. */
 export async function releaseMessages(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
   const batches = inGroupsOf(messages, MAX_PER_RECEIVE);
-  const outputs = await Promise.all(
-    batches.map((batch) =>
-      sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
-        }),
-      ),
-    ),
-  );
+  const limit = pLimit(RELEASES_IN_PARALLEL);
+  const release = (batch: readonly Message[]) =>
+    sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  const outputs = await Promise.all(batches.map((batch) => limit(() => release(batch))));
   const failed = outputs.flatMap((output) => output.Failed ?? []);
   if (failed.length > 0) {
     const codes = [...new Set(failed.map((entry) => entry.Code ?? 'unknown'))].join(', ');

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBackfillCommand } from './commands/backfill.ts';
-import { registerDlqCommands } from './commands/dlq-peek.ts';
+import { registerDlqCommands } from './commands/dlq.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerRedriveCommand } from './commands/redrive.ts';
 import { registerSmokeCommand } from './commands/smoke.ts';
@@ -27,7 +27,7 @@ configuration error (nothing touched); 3 partially done (interrupted by Ctrl-C: 
 function buildProgram(host: CommandHost): Command {
   const { context } = host;
   const program = new Command(PROGRAM_NAME)
-    .description('operate the IoT ingestion pipeline: queue status, DLQ peek and redrive, backfill, upload, test data, smoke test')
+    .description('operate the IoT ingestion pipeline: queue status, DLQ peek, drop and redrive, backfill, upload, test data, smoke test')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),

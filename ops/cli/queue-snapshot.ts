@@ -17,6 +17,20 @@ export interface QueueSnapshot {
   readonly redrivePolicy: RedrivePolicy | undefined;
 }
 
+/**
+ * A queue's messages as the alarms count them: visible + in flight. A peek, a redrive or a worker holds
+ * messages in flight for a moment; they are still in the queue. (Delayed ones are not deliverable yet.)
+ */
+export interface MessageCounts {
+  readonly messages: number;
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+export function messageCountsOf(snapshot: Pick<QueueSnapshot, 'visible' | 'inFlight'>): MessageCounts {
+  return { messages: snapshot.visible + snapshot.inFlight, visible: snapshot.visible, inFlight: snapshot.inFlight };
+}
+
 /** The policy as SQS stores it (JSON text); undefined when absent or unreadable. */
 export function parseRedrivePolicy(text: string | undefined): RedrivePolicy | undefined {
   if (text === undefined || text === '') return undefined;

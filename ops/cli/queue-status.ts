@@ -1,6 +1,6 @@
 /** The data `status` reports for the ingest queue and its DLQ, and its human form. */
 import { ListDeadLetterSourceQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { formatDuration, labelled } from './format.ts';
+import { formatDuration, labelled, messageCountText } from './format.ts';
 import { AGE_SOURCES, oldestMessageAge, type AgeMethod, type OldestMessageAge } from './oldest-message-age.ts';
 import { readQueueSnapshot, type QueueSnapshot, type RedrivePolicy } from './queue-snapshot.ts';
 import { isUnsupportedOperation } from './unsupported-operation.ts';
@@ -8,6 +8,8 @@ import { isUnsupportedOperation } from './unsupported-operation.ts';
 export interface QueueStatus {
   readonly url: string;
   readonly name: string;
+  /** Visible + in flight: what the alarms count. A message held by a peek or a worker is still in the queue. */
+  readonly messages: number;
   readonly visible: number;
   readonly inFlight: number;
   readonly delayed: number;
@@ -28,7 +30,16 @@ export interface IngestStatus {
 
 async function queueStatus(sqs: SQSClient, snapshot: QueueSnapshot, ageMethod: AgeMethod, nowMs: number): Promise<QueueStatus> {
   const { url, name, visible, inFlight, delayed, redrivePolicy } = snapshot;
-  return { url, name, visible, inFlight, delayed, redrivePolicy, oldestMessage: await oldestMessageAge(sqs, snapshot, ageMethod, nowMs) };
+  return {
+    url,
+    name,
+    messages: visible + inFlight,
+    visible,
+    inFlight,
+    delayed,
+    redrivePolicy,
+    oldestMessage: await oldestMessageAge(sqs, snapshot, ageMethod, nowMs),
+  };
 }
 
 async function redriveSourcesOf(sqs: SQSClient, dlqUrl: string): Promise<RedriveSources> {
@@ -80,6 +91,7 @@ function queueLines(title: string, status: QueueStatus, extra: ReadonlyArray<rea
     `${title}: ${status.name}  ${status.url}`,
     ...labelled(
       [
+        ['messages', `${status.messages} (visible + in flight)`],
         ['visible', String(status.visible)],
         ['in flight', String(status.inFlight)],
         ['delayed', String(status.delayed)],
@@ -91,10 +103,19 @@ function queueLines(title: string, status: QueueStatus, extra: ReadonlyArray<rea
   ];
 }
 
+/** The first line: what an alarm is about, the DLQ's messages visible + in flight. */
+export function deadLetterHeadline(dlq: QueueStatus): string {
+  if (dlq.messages === 0) return 'DLQ: empty';
+  return `DLQ: ${messageCountText(dlq)}; \`dlq peek\` shows why they failed`;
+}
+
 export function statusLines(status: IngestStatus): string[] {
   const policy = status.queue.redrivePolicy;
   const sources = status.deadLetterQueue.redriveSources;
   return [
+    deadLetterHeadline(status.deadLetterQueue),
+    `ingest queue: ${messageCountText(status.queue)}${status.queue.delayed > 0 ? `, ${status.queue.delayed} delayed` : ''}`,
+    '',
     ...queueLines('ingest queue', status.queue, [
       [
         'redrive policy',

@@ -21,8 +21,7 @@ const DEFAULT_COUNT = 10;
 /** A peek holds what it reads hidden only while collecting; then it releases all of it at once. */
 const PEEK_VISIBILITY_SECONDS = 30;
 
-export function registerDlqCommands(program: Command, host: CommandHost): void {
-  const dlq = program.command('dlq').description('look into the dead-letter queue');
+export function registerDlqPeekCommand(dlq: Command, host: CommandHost): void {
   const command = dlq
     .command('peek')
     .description('show DLQ messages (ids, receive counts, S3 objects, why they failed) without consuming them')
@@ -32,7 +31,9 @@ export function registerDlqCommands(program: Command, host: CommandHost): void {
   command.addHelpText(
     'after',
     `\nMessages are received with a ${PEEK_VISIBILITY_SECONDS} s visibility timeout and made visible again at once when collected,\n` +
-      'so the DLQ holds what it held; each one\'s ApproximateReceiveCount still goes up by one (shown here without it).',
+      "so the DLQ holds what it held. The receive count shown is SQS's ApproximateReceiveCount as this peek received it:\n" +
+      'every receive counts, this peek and earlier ones included, so it goes up by one with each peek. A message the\n' +
+      'worker dead-lettered itself is a new message in the DLQ: its count there has only the DLQ\'s own receives.',
   );
   command.action(async (flags: PeekFlags) => {
     const { context } = host;
@@ -41,12 +42,13 @@ export function registerDlqCommands(program: Command, host: CommandHost): void {
     const result = await withAwsClients(context, connection, async ({ sqs }) => {
       const dlqUrl = await deadLetterQueueUrlOf(sqs, locator);
       const messages = await peekMessages(sqs, dlqUrl, { count: flags.number, visibilityTimeoutSeconds: PEEK_VISIBILITY_SECONDS });
-      return { dlqUrl, messages: messages.map((message) => describeDeadLetter(message, 1)) };
+      return { dlqUrl, messages: messages.map((message) => describeDeadLetter(message)) };
     });
     printReport(context, flags.json === true, {
       data: result,
       human: () => [
         `${plural(result.messages.length, 'message')} from ${result.dlqUrl}${result.messages.length === 0 ? ' (empty)' : ''}`,
+        ...(result.messages.length === 0 ? [] : ["(receive count: SQS's ApproximateReceiveCount, this peek's receive included)"]),
         ...result.messages.flatMap((message) => ['', ...describeLines(message)]),
       ],
     });

@@ -9,11 +9,10 @@
  * for a duplicate is a crash between a send and its journal write; the worker's processing is
  * idempotent, so a duplicate costs only work.
  *
- * Only messages that were in the DLQ when the run started are moved: one sent to the DLQ since (a
- * redriven message failing again, when a worker runs) would otherwise go round for ever. Those are
- * kept hidden while the run lasts, so that receives can drain the rest, and released at the end.
+ * The pass over the DLQ is ops/cli/dead-letter-scan.ts: only messages that were in the DLQ when the
+ * run started, and that `select` takes, are moved; the others stay, visible again at the end.
  */
-import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { RetryOptions } from '../../../worker/common/send-batches.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import type { RedriveJournal } from './journal.ts';
@@ -21,13 +20,17 @@ import { releaseMessages } from '../peek-messages.ts';
 import { sendToSourceQueue } from './send.ts';
 import { errorMessage } from '../../../worker/common/error-message.ts';
 import { deleteMessageBatch } from '../../../worker/common/sqs-delete-batch.ts';
-import { SQS_MAX_BATCH_ENTRIES } from '../../../worker/common/sqs-limits.ts';
+import { scanDeadLetterQueue, SCAN_ENDINGS, type ScanEnding } from '../dead-letter-scan.ts';
 
 export interface ClientSideRedriveOptions {
   readonly dlqUrl: string;
   readonly destinationUrl: string;
   /** Messages to move at most; all when undefined. */
   readonly limit: number | undefined;
+  /** Which messages to move (by default all). */
+  readonly select?: (message: Message) => boolean;
+  /** Bound on receives from the DLQ: ops/cli/dead-letter-scan.ts `receiveBudget`. */
+  readonly maxReceives: number;
   readonly journal: RedriveJournal;
   readonly rateLimiter: RateLimiter;
   readonly retry: RetryOptions;
@@ -50,10 +53,12 @@ export interface RedriveTally {
   finishedFromJournal: number;
   /** Sent to the DLQ after the run started, and left there. */
   arrivedDuringRun: number;
+  /** In the DLQ at the start but not selected (`--reason`), and left there. */
+  notSelected: number;
 }
 
-export const STOP_REASONS = { drained: 'drained', limit: 'limit', interrupted: 'interrupted' } as const;
-export type StopReason = (typeof STOP_REASONS)[keyof typeof STOP_REASONS];
+export const STOP_REASONS = SCAN_ENDINGS;
+export type StopReason = ScanEnding;
 
 export interface ClientSideRedriveResult {
   readonly tally: RedriveTally;
@@ -71,25 +76,6 @@ export class RedriveError extends Error {
   }
 }
 
-
-async function receiveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, count: number): Promise<Message[]> {
-  const { Messages: messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: options.dlqUrl,
-      MaxNumberOfMessages: count,
-      VisibilityTimeout: options.visibilityTimeoutSeconds ?? 120,
-      WaitTimeSeconds: options.receiveWaitSeconds ?? 1,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['SentTimestamp'],
-    }),
-  );
-  return messages;
-}
-
-function arrivedAfter(message: Message, startedAtMs: number): boolean {
-  const sentMs = Number(message.Attributes?.SentTimestamp);
-  return Number.isFinite(sentMs) && sentMs > startedAtMs;
-}
 
 /** Deletes the messages; returns the ids deleted and a description of any that were not. */
 async function deleteBatch(sqs: SQSClient, dlqUrl: string, messages: readonly Message[]): Promise<{ deletedIds: string[]; problem?: string }> {
@@ -148,34 +134,29 @@ async function moveBatch(sqs: SQSClient, options: ClientSideRedriveOptions, batc
 }
 
 export async function redriveClientSide(sqs: SQSClient, options: ClientSideRedriveOptions): Promise<ClientSideRedriveResult> {
-  const tally: RedriveTally = { moved: 0, sent: 0, finishedFromJournal: 0, arrivedDuringRun: 0 };
-  // Latest receipt handle of each message that arrived during the run, to release it at the end.
-  const arrivedDuringRun = new Map<string, Message>();
+  const tally: RedriveTally = { moved: 0, sent: 0, finishedFromJournal: 0, arrivedDuringRun: 0, notSelected: 0 };
   let handled = 0;
-  const stop = (stoppedBy: StopReason): ClientSideRedriveResult => ({ tally, stoppedBy });
-  try {
-    for (;;) {
-      if (options.signal.aborted) return stop(STOP_REASONS.interrupted);
-      const wanted = Math.min(SQS_MAX_BATCH_ENTRIES, (options.limit ?? Infinity) - handled);
-      if (wanted <= 0) return stop(STOP_REASONS.limit);
-      // Wait for the rate before receiving, so that a received batch is never held while waiting.
-      await options.rateLimiter.take(wanted, options.signal);
-      if (options.signal.aborted) return stop(STOP_REASONS.interrupted);
-      const received = await receiveBatch(sqs, options, wanted);
-      if (received.length === 0) return stop(STOP_REASONS.drained);
-      const batch = received.filter((message) => !arrivedAfter(message, options.startedAtMs));
-      const late = received.filter((message) => arrivedAfter(message, options.startedAtMs));
-      // Seeing only late messages seen before means their visibility ran out: nothing else is left to find.
-      const cycled = batch.length === 0 && late.every((message) => arrivedDuringRun.has(message.MessageId ?? ''));
-      for (const message of late) arrivedDuringRun.set(message.MessageId ?? '', message);
-      tally.arrivedDuringRun = arrivedDuringRun.size;
-      if (cycled) return stop(STOP_REASONS.drained);
-      if (batch.length === 0) continue;
+  const scan = await scanDeadLetterQueue(
+    sqs,
+    {
+      dlqUrl: options.dlqUrl,
+      select: options.select ?? (() => true),
+      startedAtMs: options.startedAtMs,
+      signal: options.signal,
+      maxReceives: options.maxReceives,
+      ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+      ...(options.receiveWaitSeconds === undefined ? {} : { receiveWaitSeconds: options.receiveWaitSeconds }),
+      nextBatchSize: () => (options.limit ?? Infinity) - handled,
+      beforeReceive: (count) => options.rateLimiter.take(count, options.signal),
+    },
+    async (batch) => {
       handled += batch.length;
       await moveBatch(sqs, options, batch, tally);
       options.onBatch?.(tally);
-    }
-  } finally {
-    await releaseQuietly(sqs, options.dlqUrl, [...arrivedDuringRun.values()]);
-  }
+      return [];
+    },
+  );
+  tally.arrivedDuringRun = scan.arrivedDuringRun;
+  tally.notSelected = scan.notSelected;
+  return { tally, stoppedBy: scan.stoppedBy };
 }

@@ -11,21 +11,34 @@ export interface MethodChoice {
   readonly why: string;
 }
 
-/** Whether choosing needs the endpoint probed (ListMessageMoveTasks). */
-export function needsMoveTaskProbe(requested: RequestedMethod, limit: number | undefined): boolean {
-  return requested === REDRIVE_METHODS.moveTask || (requested === REDRIVE_METHODS.auto && limit === undefined);
+/** What the flags ask of a redrive, as far as the choice of method goes. */
+export interface RedriveRequest {
+  readonly method: RequestedMethod;
+  readonly limit: number | undefined;
+  readonly rate: number | undefined;
+  /** `--reason` given: only some messages are to move. */
+  readonly filtered: boolean;
 }
 
-export function chooseRedriveMethod(
-  requested: RequestedMethod,
-  limit: number | undefined,
-  rate: number | undefined,
-  support: MoveTaskSupport | undefined,
-): MethodChoice {
+/** Why a move task cannot do what was asked (it always moves every message), if it cannot. */
+function moveTaskCannot(request: RedriveRequest): { flag: string; why: string } | undefined {
+  if (request.filtered) return { flag: '--reason', why: 'a move task cannot choose messages by --reason' };
+  if (request.limit !== undefined) return { flag: '--limit', why: 'a move task cannot stop after --limit messages' };
+  return undefined;
+}
+
+/** Whether choosing needs the endpoint probed (ListMessageMoveTasks). */
+export function needsMoveTaskProbe(request: RedriveRequest): boolean {
+  return request.method === REDRIVE_METHODS.moveTask || (request.method === REDRIVE_METHODS.auto && moveTaskCannot(request) === undefined);
+}
+
+export function chooseRedriveMethod(request: RedriveRequest, support: MoveTaskSupport | undefined): MethodChoice {
+  const { method: requested, rate } = request;
   if (requested === REDRIVE_METHODS.clientSide) return { method: REDRIVE_METHODS.clientSide, why: 'asked for with --method' };
-  if (limit !== undefined) {
-    if (requested === REDRIVE_METHODS.moveTask) throw new UsageError('--limit needs --method client-side: a move task always moves every message');
-    return { method: REDRIVE_METHODS.clientSide, why: 'a move task cannot stop after --limit messages' };
+  const cannot = moveTaskCannot(request);
+  if (cannot !== undefined) {
+    if (requested === REDRIVE_METHODS.moveTask) throw new UsageError(`${cannot.flag} needs --method client-side: a move task always moves every message`);
+    return { method: REDRIVE_METHODS.clientSide, why: cannot.why };
   }
   if (support === undefined) throw new Error('the endpoint was not probed for message move tasks');
   if (!support.supported) {

@@ -31,11 +31,16 @@ afterAll(async () => {
 
 describe('exit codes of node ops/cli/main.ts', () => {
   it('0 for --help on the program and on every command', async () => {
-    const runs = await Promise.all([[], ['status'], ['dlq', 'peek'], ['redrive'], ['backfill'], ['upload'], ['generate']].map((command) => cli([...command, '--help'])));
+    const runs = await Promise.all(
+      [[], ['status'], ['dlq', 'peek'], ['redrive'], ['backfill'], ['upload'], ['generate'], ['dlq', 'drop']].map((command) => cli([...command, '--help'])),
+    );
 
     for (const run of runs) expect(run.code).toBe(0);
     expect(runs[0]?.stdout).toContain('Exit codes: 0 done; 1 the operation failed');
     expect(runs[3]?.stdout).toContain('--journal <file>');
+    expect(runs[3]?.stdout).toContain('--reason <reason...>');
+    expect(runs[7]?.stdout).toContain('--dry-run');
+    expect(runs[7]?.stdout).toContain('none: no recorded reason');
   });
 
   it('2 with one line naming the flag and the variable when a setting is missing', async () => {
@@ -61,6 +66,9 @@ describe('exit codes of node ops/cli/main.ts', () => {
       cli(['backfill']),
       cli(['frobnicate']),
       cli(['status', '--no-such-option']),
+      cli(['dlq', 'drop', '--dry-run']),
+      cli(['dlq', 'drop', '--id', 'x', '--all']),
+      cli(['redrive', '--reason', 'no_such_reason']),
     ]);
 
     for (const run of runs) {
@@ -68,6 +76,8 @@ describe('exit codes of node ops/cli/main.ts', () => {
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect(runs[4]?.stderr).toContain("required option '--prefix <prefix>' not specified");
+    expect(runs[7]?.stderr).toBe('error: say which messages: --id, --reason or --all\n');
+    expect(runs[9]?.stderr).toContain('"no_such_reason" is not a reason the worker records');
   });
 
   it('1 with the endpoint named when the local stack is not running', async () => {

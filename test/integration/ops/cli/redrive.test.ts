@@ -12,10 +12,12 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type Message,
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { RETRIES_EXHAUSTED } from '../../../../ops/cli/dead-letter-reasons.ts';
 import type { LocalResources } from '../../../../ops/local/resources.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../worker/common/aws-clients.ts';
 import { objectMessage } from '../../../../worker/common/object-message.ts';
@@ -43,13 +45,17 @@ afterAll(async () => {
 
 interface RedriveJson {
   method: string;
+  methodReason: string;
   moved: number;
   sent: number;
   finishedFromJournal: number;
+  notSelected?: number;
   stoppedBy: string;
   journal?: string;
   wouldMove?: number;
-  messages?: Array<{ messageId: string }>;
+  wouldFailAgain?: number;
+  dlqAfter?: { messages: number; visible: number; inFlight: number };
+  messages?: Array<{ messageId: string; willFailAgain: boolean; failure: { by: string; reason?: string } }>;
 }
 
 /** A fresh pipeline whose queue is empty (the s3:TestEvent drained) and whose DLQ holds `count` messages. */
@@ -108,7 +114,7 @@ describe('redrive (client-side, as the emulator has no move tasks)', () => {
 
     expect(run.exitCode).toBe(0);
     const report = run.json<RedriveJson>();
-    expect(report).toMatchObject({ method: 'client-side', moved: 25, sent: 25, finishedFromJournal: 0, stoppedBy: 'drained' });
+    expect(report).toMatchObject({ method: 'client-side', moved: 25, sent: 25, finishedFromJournal: 0, stoppedBy: 'completed' });
     const moved = await drain(clients.sqs, resources.queueUrl);
     expect(sortedBodies(moved)).toEqual(sortedBodies(seeded));
     for (const message of moved) {
@@ -131,6 +137,83 @@ describe('redrive (client-side, as the emulator has no move tasks)', () => {
     expect(await queueCounts(clients.sqs, resources.dlqUrl)).toEqual({ visible: 12, inFlight: 0 });
     expect(await drain(clients.sqs, resources.queueUrl)).toEqual([]);
     expect(sortedBodies(await drain(clients.sqs, resources.dlqUrl))).toEqual(sortedBodies(seeded));
+  });
+
+  it('--reason moves only the messages with that recorded reason (none: without one), client-side, and says so', async () => {
+    const { resources, seeded } = await pipelineWithDeadLetters(12);
+    const withoutReason = seeded.filter((_, index) => index % 3 !== 0);
+
+    const run = await runOps(['redrive', '--reason', 'none', ...journalArgs('by-reason')], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain('method: client-side (');
+    expect(run.stdout).toContain('moved 8 messages with no recorded reason (8 sent now, 0 sent by an earlier run and deleted now)');
+    expect(run.stdout).toContain('the DLQ holds 4 messages (4 visible, 0 in flight) now (4 not selected)');
+    expect(run.stdout).not.toMatch(/drained|empty/);
+    expect(sortedBodies(await drain(clients.sqs, resources.queueUrl))).toEqual(sortedBodies(withoutReason));
+    const left = await drain(clients.sqs, resources.dlqUrl);
+    expect(left.map((message) => message.MessageAttributes?.['ingest-failure-reason']?.StringValue)).toEqual(['corrupt_gzip', 'corrupt_gzip', 'corrupt_gzip', 'corrupt_gzip']);
+  });
+
+  it('--dry-run marks the messages that will fail again (permanent reason) and counts them; --reason narrows it', async () => {
+    const resources = await createTestStack(clients);
+    await receiveAll(clients.sqs, resources.queueUrl);
+    const body = (key: string) => JSON.stringify(objectMessage({ bucket: resources.rawBucket, key }));
+    await seedQueue(clients.sqs, resources.dlqUrl, [
+      { body: body('gz-1'), attributes: { 'ingest-failure-reason': text('corrupt_gzip') } },
+      { body: body('gz-2'), attributes: { 'ingest-failure-reason': text('corrupt_gzip') } },
+      { body: 'junk', attributes: { 'ingest-failure-reason': text('not_json') } },
+      { body: body('outage'), attributes: { 'ingest-failure-reason': text(RETRIES_EXHAUSTED) } },
+      { body: body('moved-by-sqs') },
+    ]);
+
+    const json = await runOps(['redrive', '--dry-run', '--json'], { env: pipelineEnv(resources) });
+    const human = await runOps(['redrive', '--dry-run'], { env: pipelineEnv(resources) });
+    const narrowed = await runOps(['redrive', '--dry-run', '--json', '--reason', RETRIES_EXHAUSTED, 'none'], { env: pipelineEnv(resources) });
+
+    expect(json.exitCode).toBe(0);
+    const report = json.json<RedriveJson>();
+    expect(report).toMatchObject({ wouldMove: 5, wouldFailAgain: 3 });
+    const verdicts = Object.fromEntries((report.messages ?? []).map((message) => [message.failure.reason ?? 'none', message.willFailAgain]));
+    expect(verdicts).toEqual({ corrupt_gzip: true, not_json: true, [RETRIES_EXHAUSTED]: false, none: false });
+    expect(human.stdout).toContain(
+      "dry run: would move 5 of the DLQ's 5 messages (5 visible, 0 in flight); 3 will fail again unless something changed (corrupt_gzip 2, not_json 1)",
+    );
+    expect(human.stdout.match(/redrive: WILL FAIL AGAIN \(corrupt_gzip is permanent\): fix the cause first, or `dlq drop` it/g)).toHaveLength(2);
+    expect(human.stdout.match(/redrive: worth it/g)).toHaveLength(2);
+    expect(narrowed.json<RedriveJson>()).toMatchObject({ wouldMove: 2, wouldFailAgain: 0, notSelected: 3 });
+    expect(await queueCounts(clients.sqs, resources.dlqUrl)).toEqual({ visible: 5, inFlight: 0 });
+    expect(await drain(clients.sqs, resources.queueUrl)).toEqual([]);
+  });
+
+  it('does not call the DLQ drained when messages are back in it: it says how many it holds now', async () => {
+    const { resources } = await pipelineWithDeadLetters(5);
+    let deletes = 0;
+    // As a running worker would, dead-lettering a redriven message again while the redrive runs.
+    const failAgain = ({ sqs }: AwsClients) => {
+      sqs.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'DeleteMessageBatchCommand' && ++deletes === 1) {
+            await sqs.send(new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: 'failed again', MessageAttributes: { 'ingest-failure-reason': text('corrupt_gzip') } }));
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'failAgain' },
+      );
+    };
+
+    const run = await runOps(['redrive', ...journalArgs('came-back')], { env: pipelineEnv(resources), prepareClients: failAgain });
+    const json = await runOps(['redrive', '--json', ...journalArgs('came-back-json')], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    const [summary] = run.stdout.split('\n');
+    expect(summary).toBe(
+      'moved 5 messages (5 sent now, 0 sent by an earlier run and deleted now); ' +
+        'the DLQ holds 1 message (1 visible, 0 in flight) now (1 dead-lettered again or newly during this run): `dlq peek` shows them',
+    );
+    // The second run moves the one that came back and finds the DLQ empty.
+    expect(json.json<RedriveJson>()).toMatchObject({ moved: 1, stoppedBy: 'completed', dlqAfter: { messages: 0, visible: 0, inFlight: 0 } });
   });
 
   it('--limit moves no more than asked', async () => {
@@ -169,7 +252,7 @@ describe('redrive (client-side, as the emulator has no move tasks)', () => {
     expect(first.exitCode).toBe(3);
     expect(first.json<RedriveJson>()).toMatchObject({ moved: 20, stoppedBy: 'interrupted' });
     expect(second.exitCode).toBe(0);
-    expect(second.json<RedriveJson>()).toMatchObject({ moved: 15, stoppedBy: 'drained' });
+    expect(second.json<RedriveJson>()).toMatchObject({ moved: 15, stoppedBy: 'completed' });
     expect(sortedBodies(await drain(clients.sqs, resources.queueUrl))).toEqual(sortedBodies(seeded));
     expect(await drain(clients.sqs, resources.dlqUrl)).toEqual([]);
   });

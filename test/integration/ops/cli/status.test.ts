@@ -38,6 +38,25 @@ describe('status', () => {
     expect(status.deadLetterQueue.redriveSources).toEqual({ reported: false, reason: 'the endpoint has no ListDeadLetterSourceQueues' });
   });
 
+  it('counts the DLQ as visible + in flight, first line and JSON, so a peek or a held message does not hide any', async () => {
+    const resources = await createTestStack(clients);
+    await receiveAll(clients.sqs, resources.queueUrl);
+    await seedQueue(clients.sqs, resources.dlqUrl, [{ body: 'dead 1' }, { body: 'dead 2' }, { body: 'dead 3' }, { body: 'dead 4' }]);
+    const peek = await runOps(['dlq', 'peek'], { env: pipelineEnv(resources) });
+    const afterPeek = await runOps(['status', '--json'], { env: pipelineEnv(resources) });
+    // Someone (a peek in progress, a redrive) holds one of them for a minute.
+    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: resources.dlqUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 60 }));
+
+    const json = await runOps(['status', '--json'], { env: pipelineEnv(resources) });
+    const human = await runOps(['status'], { env: pipelineEnv(resources) });
+
+    expect(peek.stdout).toContain('4 messages from');
+    expect(afterPeek.json<IngestStatus>().deadLetterQueue).toMatchObject({ messages: 4 });
+    expect(json.json<IngestStatus>().deadLetterQueue).toMatchObject({ messages: 4, visible: 3, inFlight: 1 });
+    expect(human.stdout.split('\n')[0]).toBe('DLQ: 4 messages (3 visible, 1 in flight); `dlq peek` shows why they failed');
+    expect(human.stdout).toMatch(/dead-letter queue: .*\n {2}messages +4 \(visible \+ in flight\)\n {2}visible +3\n {2}in flight +1/);
+  });
+
   it('samples the ingest queue too with --sample-age, and finds the DLQ through the redrive policy when DLQ_URL is unset', async () => {
     const resources = await createTestStack(clients);
     await receiveAll(clients.sqs, resources.queueUrl);

@@ -46,37 +46,39 @@ describe('describeDeadLetter', () => {
       },
     };
 
-    const description = describeDeadLetter(message, 1);
+    const description = describeDeadLetter(message);
 
     expect(description).toEqual({
       messageId: 'm-1',
-      receiveCount: 1,
+      receiveCount: 2,
       firstReceivedAt: '2025-11-25T18:20:00.000Z',
       sentAt: '2025-11-25T18:18:20.000Z',
       content: { kind: 'objects', objects: [{ bucket: 'raw', key: 'site 1/a.jsonl' }] },
       failure: { by: 'worker', reason: 'corrupt_gzip', detail: 'unexpected end of file' },
     });
     expect(describeLines(description)).toEqual([
-      'm-1  (received 1×, first 2025-11-25T18:20:00.000Z, sent 2025-11-25T18:18:20.000Z)',
+      'm-1  (receive count 2, first 2025-11-25T18:20:00.000Z, sent 2025-11-25T18:18:20.000Z)',
       '  s3://raw/site 1/a.jsonl',
       '  why: worker: corrupt_gzip (unexpected end of file)',
     ]);
   });
 
-  it('blames the redrive policy when the worker left no reason, and decodes S3 notification keys', () => {
+  it('shows SQS\'s receive count as it is, in one field, and blames the redrive policy when the worker left no reason', () => {
     const notification = JSON.stringify({
       Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'raw' }, object: { key: 'a+b%2Fc.jsonl' } } }],
     });
 
-    const description = describeDeadLetter({ MessageId: 'm-2', Body: notification, Attributes: { ApproximateReceiveCount: '6' } }, 1);
+    const description = describeDeadLetter({ MessageId: 'm-2', Body: notification, Attributes: { ApproximateReceiveCount: '6' } });
 
-    expect(description.failure).toEqual({ by: 'redrive-policy', receiveCount: 5 });
-    expect(failureText(description.failure)).toBe('redrive policy: received 5 times');
+    expect(description.receiveCount).toBe(6);
+    expect(description.failure).toEqual({ by: 'redrive-policy' });
+    expect(describeLines(description)[0]).toBe('m-2  (receive count 6)');
+    expect(failureText(description.failure)).toBe('no reason recorded: most likely moved by SQS after maxReceiveCount receives (transient failures, or a worker stopped on the last one)');
     expect(description.content).toEqual({ kind: 'objects', objects: [{ bucket: 'raw', key: 'a b/c.jsonl' }] });
   });
 
   it('shows the start of a body that is no S3 event', () => {
-    const description = describeDeadLetter({ MessageId: 'm-3', Body: `oops ${'x'.repeat(300)}` }, 1);
+    const description = describeDeadLetter({ MessageId: 'm-3', Body: `oops ${'x'.repeat(300)}` });
 
     expect(description.content.kind).toBe('unreadable');
     expect(describeLines(description)[1]).toMatch(/^ {2}\(not an S3 event: not_json: the body is not JSON\) "oops x+…"$/);
@@ -88,6 +90,7 @@ describe('report lines', () => {
     queue: {
       url: 'http://q/ingest',
       name: 'ingest',
+      messages: 4,
       visible: 3,
       inFlight: 1,
       delayed: 0,
@@ -97,8 +100,9 @@ describe('report lines', () => {
     deadLetterQueue: {
       url: 'http://q/ingest-dlq',
       name: 'ingest-dlq',
+      messages: 3,
       visible: 2,
-      inFlight: 0,
+      inFlight: 1,
       delayed: 0,
       oldestMessage: { source: 'estimate', ageSeconds: 42, sampledMessages: 2 },
       redrivePolicy: undefined,
@@ -113,43 +117,64 @@ describe('report lines', () => {
     expect(oldestText({ source: 'cloudwatch', ageSeconds: undefined, windowMinutes: 15 })).toBe('no CloudWatch data in the last 15 min');
   });
 
-  it('prints status as two labelled blocks', () => {
+  it('prints the DLQ total (visible + in flight) first, then the two labelled blocks', () => {
     expect(statusLines(status)).toEqual([
+      'DLQ: 3 messages (2 visible, 1 in flight); `dlq peek` shows why they failed',
+      'ingest queue: 4 messages (3 visible, 1 in flight)',
+      '',
       'ingest queue: ingest  http://q/ingest',
+      '  messages        4 (visible + in flight)',
       '  visible         3',
       '  in flight       1',
       '  delayed         0',
       '  oldest message  2 min 5 s (CloudWatch, 2026-11-25T18:00:00.000Z)',
       '  redrive policy  to arn:aws:sqs:r:1:ingest-dlq after maxReceiveCount 5 receives',
       'dead-letter queue: ingest-dlq  http://q/ingest-dlq',
+      '  messages         3 (visible + in flight)',
       '  visible          2',
-      '  in flight        0',
+      '  in flight        1',
       '  delayed          0',
       '  oldest message   ~42 s (estimate from 2 sampled messages)',
       '  redrive sources  http://q/ingest',
     ]);
+    expect(statusLines({ ...status, deadLetterQueue: { ...status.deadLetterQueue, messages: 0, visible: 0, inFlight: 0 } })[0]).toBe('DLQ: empty');
   });
 
-  it('says how a redrive ended and how to go on', () => {
-    const report: RedriveReport = {
-      dryRun: false,
-      method: 'client-side',
-      methodReason: 'the endpoint has no message move tasks (InvalidAction)',
-      dlqUrl: 'http://q/dlq',
-      destinationUrl: 'http://q/ingest',
-      dlqVisibleBefore: 30,
-      moved: 20,
-      sent: 15,
-      finishedFromJournal: 5,
-      arrivedDuringRun: 2,
-      stoppedBy: 'interrupted',
-      journal: '/tmp/j',
-    };
-    expect(redriveLines(report)).toEqual([
-      'moved 20 messages (15 sent now, 5 sent by an earlier run and deleted now); interrupted: run the same command again to go on',
+  const redrive: RedriveReport = {
+    dryRun: false,
+    method: 'client-side',
+    methodReason: 'the endpoint has no message move tasks (InvalidAction)',
+    dlqUrl: 'http://q/dlq',
+    destinationUrl: 'http://q/ingest',
+    selector: { by: 'all' },
+    dlqBefore: { messages: 30, visible: 30, inFlight: 0 },
+    moved: 20,
+    sent: 15,
+    finishedFromJournal: 5,
+    arrivedDuringRun: 2,
+    stoppedBy: 'interrupted',
+    journal: '/tmp/j',
+    dlqAfter: { messages: 12, visible: 12, inFlight: 0 },
+  };
+
+  it('says how a redrive ended, how to go on, and what the DLQ holds now', () => {
+    expect(redriveLines(redrive)).toEqual([
+      'moved 20 messages (15 sent now, 5 sent by an earlier run and deleted now); interrupted: run the same command again to go on; ' +
+        'the DLQ holds 12 messages (12 visible, 0 in flight) now (2 dead-lettered again or newly during this run): `dlq peek` shows them',
       'method client-side (the endpoint has no message move tasks (InvalidAction)); http://q/dlq -> http://q/ingest',
-      'left in the DLQ: 2 messages dead-lettered again during this run',
       'journal: /tmp/j',
     ]);
+  });
+
+  it('never says the DLQ is drained when messages came back after a completed move', () => {
+    const completed = (dlqAfter: RedriveReport['dlqAfter']): string =>
+      redriveLines({ ...redrive, moved: 30, sent: 30, finishedFromJournal: 0, arrivedDuringRun: 0, stoppedBy: 'completed', dlqAfter })[0] ?? '';
+
+    expect(completed({ messages: 0, visible: 0, inFlight: 0 })).toBe('moved 30 messages (30 sent now, 0 sent by an earlier run and deleted now); the DLQ is empty now');
+    const cameBack = completed({ messages: 4, visible: 3, inFlight: 1 });
+    expect(cameBack).toContain('the DLQ holds 4 messages (3 visible, 1 in flight) now');
+    expect(cameBack).not.toMatch(/drained|empty/);
+    const moveTask = redriveLines({ ...redrive, method: 'move-task', sent: undefined, moveTaskStatus: 'COMPLETED', stoppedBy: 'completed', arrivedDuringRun: undefined, dlqAfter: { messages: 2, visible: 0, inFlight: 2 } })[0];
+    expect(moveTask).toBe('moved 20 messages; move task COMPLETED; the DLQ holds 2 messages (0 visible, 2 in flight) now: `dlq peek` shows them');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Message, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { UsageError } from '../../../../../ops/cli/exit-codes.ts';
-import { chooseRedriveMethod, needsMoveTaskProbe } from '../../../../../ops/cli/redrive/method.ts';
+import { chooseRedriveMethod, needsMoveTaskProbe, type RedriveRequest } from '../../../../../ops/cli/redrive/method.ts';
 import type { MoveTaskSupport } from '../../../../../ops/cli/redrive/move-task.ts';
 import { redrivenAttributes, sendToSourceQueue } from '../../../../../ops/cli/redrive/send.ts';
 import { SendBatchesError, type BatchSender } from '../../../../../worker/common/send-batches.ts';
@@ -10,33 +10,44 @@ import { isUnsupportedOperation } from '../../../../../ops/cli/unsupported-opera
 const SUPPORTED: MoveTaskSupport = { supported: true, running: undefined };
 const UNSUPPORTED: MoveTaskSupport = { supported: false, reason: 'the endpoint has no message move tasks (InvalidAction)' };
 
+const ask = (request: Partial<RedriveRequest> = {}): RedriveRequest => ({ method: 'auto', limit: undefined, rate: undefined, filtered: false, ...request });
+
 describe('chooseRedriveMethod', () => {
   it('uses SQS move tasks where the endpoint has them', () => {
-    expect(chooseRedriveMethod('auto', undefined, undefined, SUPPORTED)).toEqual({ method: 'move-task', why: 'SQS StartMessageMoveTask' });
-    expect(chooseRedriveMethod('auto', undefined, 500, SUPPORTED).method).toBe('move-task');
+    expect(chooseRedriveMethod(ask(), SUPPORTED)).toEqual({ method: 'move-task', why: 'SQS StartMessageMoveTask' });
+    expect(chooseRedriveMethod(ask({ rate: 500 }), SUPPORTED).method).toBe('move-task');
   });
 
   it('moves client-side where the endpoint lacks them, saying why', () => {
-    expect(chooseRedriveMethod('auto', undefined, undefined, UNSUPPORTED)).toEqual({ method: 'client-side', why: UNSUPPORTED.reason });
+    expect(chooseRedriveMethod(ask(), UNSUPPORTED)).toEqual({ method: 'client-side', why: UNSUPPORTED.reason });
   });
 
   it('moves client-side for --limit, which a move task cannot honour, without probing', () => {
-    expect(needsMoveTaskProbe('auto', 5)).toBe(false);
-    expect(chooseRedriveMethod('auto', 5, undefined, undefined).method).toBe('client-side');
-    expect(() => chooseRedriveMethod('move-task', 5, undefined, SUPPORTED)).toThrow(UsageError);
+    expect(needsMoveTaskProbe(ask({ limit: 5 }))).toBe(false);
+    expect(chooseRedriveMethod(ask({ limit: 5 }), undefined).method).toBe('client-side');
+    expect(() => chooseRedriveMethod(ask({ method: 'move-task', limit: 5 }), SUPPORTED)).toThrow(UsageError);
+  });
+
+  it('moves client-side for --reason, since a move task cannot filter, and says so', () => {
+    expect(needsMoveTaskProbe(ask({ filtered: true }))).toBe(false);
+    expect(chooseRedriveMethod(ask({ filtered: true }), undefined)).toEqual({
+      method: 'client-side',
+      why: 'a move task cannot choose messages by --reason',
+    });
+    expect(() => chooseRedriveMethod(ask({ method: 'move-task', filtered: true }), SUPPORTED)).toThrow('--reason needs --method client-side');
   });
 
   it('honours --method client-side, and refuses --method move-task where there is none', () => {
-    expect(needsMoveTaskProbe('client-side', undefined)).toBe(false);
-    expect(chooseRedriveMethod('client-side', undefined, undefined, undefined).method).toBe('client-side');
-    expect(() => chooseRedriveMethod('move-task', undefined, undefined, UNSUPPORTED)).toThrow('--method move-task: the endpoint has no message move tasks');
+    expect(needsMoveTaskProbe(ask({ method: 'client-side' }))).toBe(false);
+    expect(chooseRedriveMethod(ask({ method: 'client-side' }), undefined).method).toBe('client-side');
+    expect(() => chooseRedriveMethod(ask({ method: 'move-task' }), UNSUPPORTED)).toThrow('--method move-task: the endpoint has no message move tasks');
   });
 
   it('refuses a rate a move task cannot take, and a second task on the same DLQ', () => {
-    expect(() => chooseRedriveMethod('auto', undefined, 2.5, SUPPORTED)).toThrow('--rate must be a whole number from 1 to 500');
-    expect(() => chooseRedriveMethod('auto', undefined, 501, SUPPORTED)).toThrow(UsageError);
+    expect(() => chooseRedriveMethod(ask({ rate: 2.5 }), SUPPORTED)).toThrow('--rate must be a whole number from 1 to 500');
+    expect(() => chooseRedriveMethod(ask({ rate: 501 }), SUPPORTED)).toThrow(UsageError);
     const running: MoveTaskSupport = { supported: true, running: { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 12 } };
-    expect(() => chooseRedriveMethod('auto', undefined, undefined, running)).toThrow('already runs on this DLQ (12 moved so far)');
+    expect(() => chooseRedriveMethod(ask(), running)).toThrow('already runs on this DLQ (12 moved so far)');
   });
 });
 
