@@ -54,8 +54,9 @@ export function labelled(rows: ReadonlyArray<readonly [string, string]>, indent 
   return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`);
 }
 
-/** "4 messages (3 visible, 1 in flight)", "no messages". */
-export function messageCountText(counts: { readonly messages: number; readonly visible: number; readonly inFlight: number }): string {
+/** "4 messages (3 visible, 1 in flight)", "5 messages (3 visible, 1 in flight, 1 delayed)", "no messages". */
+export function messageCountText(counts: { readonly messages: number; readonly visible: number; readonly inFlight: number; readonly delayed: number }): string {
   if (counts.messages === 0) return 'no messages';
-  return `${plural(counts.messages, 'message')} (${counts.visible} visible, ${counts.inFlight} in flight)`;
+  const delayed = counts.delayed > 0 ? `, ${counts.delayed} delayed` : '';
+  return `${plural(counts.messages, 'message')} (${counts.visible} visible, ${counts.inFlight} in flight${delayed})`;
 }

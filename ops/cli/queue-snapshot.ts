@@ -18,17 +18,20 @@ export interface QueueSnapshot {
 }
 
 /**
- * A queue's messages as the alarms count them: visible + in flight. A peek, a redrive or a worker holds
- * messages in flight for a moment; they are still in the queue. (Delayed ones are not deliverable yet.)
+ * A queue's messages as the DLQ alarm and alert count them: visible + in flight + delayed. A peek, a
+ * redrive or a worker holds messages in flight for a moment, and a delayed one is not deliverable yet;
+ * all are still in the queue.
  */
 export interface MessageCounts {
   readonly messages: number;
   readonly visible: number;
   readonly inFlight: number;
+  readonly delayed: number;
 }
 
-export function messageCountsOf(snapshot: Pick<QueueSnapshot, 'visible' | 'inFlight'>): MessageCounts {
-  return { messages: snapshot.visible + snapshot.inFlight, visible: snapshot.visible, inFlight: snapshot.inFlight };
+export function messageCountsOf(snapshot: Pick<QueueSnapshot, 'visible' | 'inFlight' | 'delayed'>): MessageCounts {
+  const { visible, inFlight, delayed } = snapshot;
+  return { messages: visible + inFlight + delayed, visible, inFlight, delayed };
 }
 
 /** The policy as SQS stores it (JSON text); undefined when absent or unreadable. */

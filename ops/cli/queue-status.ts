@@ -2,13 +2,13 @@
 import { ListDeadLetterSourceQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { formatDuration, labelled, messageCountText } from './format.ts';
 import { AGE_SOURCES, oldestMessageAge, type AgeMethod, type OldestMessageAge } from './oldest-message-age.ts';
-import { readQueueSnapshot, type QueueSnapshot, type RedrivePolicy } from './queue-snapshot.ts';
+import { messageCountsOf, readQueueSnapshot, type QueueSnapshot, type RedrivePolicy } from './queue-snapshot.ts';
 import { isUnsupportedOperation } from './unsupported-operation.ts';
 
 export interface QueueStatus {
   readonly url: string;
   readonly name: string;
-  /** Visible + in flight: what the alarms count. A message held by a peek or a worker is still in the queue. */
+  /** Visible + in flight + delayed: what the alarms count. A message held by a peek or a worker is still in the queue. */
   readonly messages: number;
   readonly visible: number;
   readonly inFlight: number;
@@ -29,14 +29,11 @@ export interface IngestStatus {
 }
 
 async function queueStatus(sqs: SQSClient, snapshot: QueueSnapshot, ageMethod: AgeMethod, nowMs: number): Promise<QueueStatus> {
-  const { url, name, visible, inFlight, delayed, redrivePolicy } = snapshot;
+  const { url, name, redrivePolicy } = snapshot;
   return {
     url,
     name,
-    messages: visible + inFlight,
-    visible,
-    inFlight,
-    delayed,
+    ...messageCountsOf(snapshot),
     redrivePolicy,
     oldestMessage: await oldestMessageAge(sqs, snapshot, ageMethod, nowMs),
   };
@@ -91,7 +88,7 @@ function queueLines(title: string, status: QueueStatus, extra: ReadonlyArray<rea
     `${title}: ${status.name}  ${status.url}`,
     ...labelled(
       [
-        ['messages', `${status.messages} (visible + in flight)`],
+        ['messages', `${status.messages} (visible + in flight + delayed)`],
         ['visible', String(status.visible)],
         ['in flight', String(status.inFlight)],
         ['delayed', String(status.delayed)],
@@ -103,7 +100,7 @@ function queueLines(title: string, status: QueueStatus, extra: ReadonlyArray<rea
   ];
 }
 
-/** The first line: what an alarm is about, the DLQ's messages visible + in flight. */
+/** The first line: what an alarm is about, every message in the DLQ. */
 export function deadLetterHeadline(dlq: QueueStatus): string {
   if (dlq.messages === 0) return 'DLQ: empty';
   return `DLQ: ${messageCountText(dlq)}; \`dlq peek\` shows why they failed`;
@@ -114,7 +111,7 @@ export function statusLines(status: IngestStatus): string[] {
   const sources = status.deadLetterQueue.redriveSources;
   return [
     deadLetterHeadline(status.deadLetterQueue),
-    `ingest queue: ${messageCountText(status.queue)}${status.queue.delayed > 0 ? `, ${status.queue.delayed} delayed` : ''}`,
+    `ingest queue: ${messageCountText(status.queue)}`,
     '',
     ...queueLines('ingest queue', status.queue, [
       [

@@ -15,7 +15,7 @@ export interface RedriveReport {
   readonly destinationUrl: string;
   /** Which messages are to move: `all`, or `reason` with --reason. */
   readonly selector: DeadLetterSelector;
-  /** The DLQ when the command started (visible + in flight). */
+  /** The DLQ when the command started (visible + in flight + delayed). */
   readonly dlqBefore: MessageCounts;
   readonly moved: number;
   readonly sent?: number;

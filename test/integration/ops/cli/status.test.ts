@@ -38,7 +38,7 @@ describe('status', () => {
     expect(status.deadLetterQueue.redriveSources).toEqual({ reported: false, reason: 'the endpoint has no ListDeadLetterSourceQueues' });
   });
 
-  it('counts the DLQ as visible + in flight, first line and JSON, so a peek or a held message does not hide any', async () => {
+  it('counts the DLQ as visible + in flight + delayed, first line and JSON, so a peek, a held or a delayed message does not hide any', async () => {
     const resources = await createTestStack(clients);
     await receiveAll(clients.sqs, resources.queueUrl);
     await seedQueue(clients.sqs, resources.dlqUrl, [{ body: 'dead 1' }, { body: 'dead 2' }, { body: 'dead 3' }, { body: 'dead 4' }]);
@@ -54,7 +54,12 @@ describe('status', () => {
     expect(afterPeek.json<IngestStatus>().deadLetterQueue).toMatchObject({ messages: 4 });
     expect(json.json<IngestStatus>().deadLetterQueue).toMatchObject({ messages: 4, visible: 3, inFlight: 1 });
     expect(human.stdout.split('\n')[0]).toBe('DLQ: 4 messages (3 visible, 1 in flight); `dlq peek` shows why they failed');
-    expect(human.stdout).toMatch(/dead-letter queue: .*\n {2}messages +4 \(visible \+ in flight\)\n {2}visible +3\n {2}in flight +1/);
+    expect(human.stdout).toMatch(/dead-letter queue: .*\n {2}messages +4 \(visible \+ in flight \+ delayed\)\n {2}visible +3\n {2}in flight +1/);
+
+    // A message sent to the DLQ by hand with a delay is in it too, as the alarm and the alert count it.
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: resources.dlqUrl, MessageBody: 'dead 5', DelaySeconds: 300 }));
+    const withDelayed = await runOps(['status'], { env: pipelineEnv(resources) });
+    expect(withDelayed.stdout.split('\n')[0]).toBe('DLQ: 5 messages (3 visible, 1 in flight, 1 delayed); `dlq peek` shows why they failed');
   });
 
   it('samples the ingest queue too with --sample-age, and finds the DLQ through the redrive policy when DLQ_URL is unset', async () => {

@@ -79,8 +79,8 @@ describe('the drop report', () => {
     dryRun: false,
     dlqUrl: 'http://q/dlq',
     selector: { by: 'id', ids: ['m-1', 'm-9'] } as const,
-    dlqBefore: { messages: 3, visible: 3, inFlight: 0 },
-    dlqAfter: { messages: 2, visible: 2, inFlight: 0 },
+    dlqBefore: { messages: 3, visible: 3, inFlight: 0, delayed: 0 },
+    dlqAfter: { messages: 2, visible: 2, inFlight: 0, delayed: 0 },
   };
 
   it('lists id, object, reason and receive count, names the journal, and says what the DLQ holds now', () => {

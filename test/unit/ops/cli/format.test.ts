@@ -117,20 +117,20 @@ describe('report lines', () => {
     expect(oldestText({ source: 'cloudwatch', ageSeconds: undefined, windowMinutes: 15 })).toBe('no CloudWatch data in the last 15 min');
   });
 
-  it('prints the DLQ total (visible + in flight) first, then the two labelled blocks', () => {
+  it('prints the DLQ total (visible + in flight + delayed) first, then the two labelled blocks', () => {
     expect(statusLines(status)).toEqual([
       'DLQ: 3 messages (2 visible, 1 in flight); `dlq peek` shows why they failed',
       'ingest queue: 4 messages (3 visible, 1 in flight)',
       '',
       'ingest queue: ingest  http://q/ingest',
-      '  messages        4 (visible + in flight)',
+      '  messages        4 (visible + in flight + delayed)',
       '  visible         3',
       '  in flight       1',
       '  delayed         0',
       '  oldest message  2 min 5 s (CloudWatch, 2026-11-25T18:00:00.000Z)',
       '  redrive policy  to arn:aws:sqs:r:1:ingest-dlq after maxReceiveCount 5 receives',
       'dead-letter queue: ingest-dlq  http://q/ingest-dlq',
-      '  messages         3 (visible + in flight)',
+      '  messages         3 (visible + in flight + delayed)',
       '  visible          2',
       '  in flight        1',
       '  delayed          0',
@@ -147,14 +147,14 @@ describe('report lines', () => {
     dlqUrl: 'http://q/dlq',
     destinationUrl: 'http://q/ingest',
     selector: { by: 'all' },
-    dlqBefore: { messages: 30, visible: 30, inFlight: 0 },
+    dlqBefore: { messages: 30, visible: 30, inFlight: 0, delayed: 0 },
     moved: 20,
     sent: 15,
     finishedFromJournal: 5,
     arrivedDuringRun: 2,
     stoppedBy: 'interrupted',
     journal: '/tmp/j',
-    dlqAfter: { messages: 12, visible: 12, inFlight: 0 },
+    dlqAfter: { messages: 12, visible: 12, inFlight: 0, delayed: 0 },
   };
 
   it('says how a redrive ended, how to go on, and what the DLQ holds now', () => {
@@ -170,11 +170,12 @@ describe('report lines', () => {
     const completed = (dlqAfter: RedriveReport['dlqAfter']): string =>
       redriveLines({ ...redrive, moved: 30, sent: 30, finishedFromJournal: 0, arrivedDuringRun: 0, stoppedBy: 'completed', dlqAfter })[0] ?? '';
 
-    expect(completed({ messages: 0, visible: 0, inFlight: 0 })).toBe('moved 30 messages (30 sent now, 0 sent by an earlier run and deleted now); the DLQ is empty now');
-    const cameBack = completed({ messages: 4, visible: 3, inFlight: 1 });
+    expect(completed({ messages: 0, visible: 0, inFlight: 0, delayed: 0 })).toBe('moved 30 messages (30 sent now, 0 sent by an earlier run and deleted now); the DLQ is empty now');
+    const cameBack = completed({ messages: 4, visible: 3, inFlight: 1, delayed: 0 });
     expect(cameBack).toContain('the DLQ holds 4 messages (3 visible, 1 in flight) now');
     expect(cameBack).not.toMatch(/drained|empty/);
-    const moveTask = redriveLines({ ...redrive, method: 'move-task', sent: undefined, moveTaskStatus: 'COMPLETED', stoppedBy: 'completed', arrivedDuringRun: undefined, dlqAfter: { messages: 2, visible: 0, inFlight: 2 } })[0];
+    expect(completed({ messages: 5, visible: 3, inFlight: 1, delayed: 1 })).toContain('the DLQ holds 5 messages (3 visible, 1 in flight, 1 delayed) now');
+    const moveTask = redriveLines({ ...redrive, method: 'move-task', sent: undefined, moveTaskStatus: 'COMPLETED', stoppedBy: 'completed', arrivedDuringRun: undefined, dlqAfter: { messages: 2, visible: 0, inFlight: 2, delayed: 0 } })[0];
     expect(moveTask).toBe('moved 20 messages; move task COMPLETED; the DLQ holds 2 messages (0 visible, 2 in flight) now: `dlq peek` shows them');
   });
 });
