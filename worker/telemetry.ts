@@ -8,6 +8,7 @@ import type { ObjectRef } from './common/events.ts';
 import type { FileResult } from './process-object.ts';
 import { RETRIES_EXHAUSTED_REASON } from './errors.ts';
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS, freshnessBuckets, freshnessSeconds } from './freshness.ts';
+import { isLastAllowedReceive } from './queue/message-fate.ts';
 import { QUEUE_ROLES, type QueueDepth, type QueueRole } from './queue/queue-depth.ts';
 import type { FilesInFlightEvents } from './queue/adaptive-concurrency.ts';
 import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
@@ -237,10 +238,9 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
       metrics.messagesFailed.inc({ action: 'retry' });
       const fields = { messageId, receiveCount, ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }), backoffSeconds, err: error };
       // Only when the worker's own copy to the DLQ failed: SQS moves it at its next receive instead, with no reason attached.
-      const lastReceive = maxReceiveCount !== undefined && receiveCount >= maxReceiveCount;
       logger.warn(
         fields,
-        lastReceive
+        isLastAllowedReceive(receiveCount, maxReceiveCount)
           ? 'message failed on its last allowed receive and could not be copied to the dead-letter queue; the redrive policy moves it there, without a reason, after the backoff'
           : 'message failed; it will be retried after the backoff',
       );
