@@ -6,6 +6,10 @@
 import { SYSTEM_CLOCK } from './context.ts';
 import { runCli } from './program.ts';
 
+// `npm run ops` starts this in the project's folder; a relative path the user names (generate -o, upload,
+// the dlq drop journal) means the folder they typed the command in, which npm passes as INIT_CWD.
+if (process.env['npm_lifecycle_event'] === 'ops' && process.env['INIT_CWD']) process.chdir(process.env['INIT_CWD']);
+
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
   if (interrupt.signal.aborted) process.exit(130);

@@ -31,11 +31,14 @@ export type ParsedMessage =
 /** A message that can never succeed, however often it is retried. */
 export class PoisonMessageError extends Error {
   readonly reason: string;
+  /** What is wrong, without the reason (the DLQ copy carries the two in separate attributes). */
+  readonly detail: string;
 
   constructor(reason: string, detail: string) {
     super(`${reason}: ${detail}`);
     this.name = 'PoisonMessageError';
     this.reason = reason;
+    this.detail = detail;
   }
 }
 

@@ -98,7 +98,7 @@ function deadLetterForFile(error: unknown): MessageFate {
 }
 
 function deadLetterForBody(error: unknown): MessageFate {
-  if (error instanceof PoisonMessageError) return deadLetterFate(error.reason, error.message);
+  if (error instanceof PoisonMessageError) return deadLetterFate(error.reason, error.detail);
   return deadLetterFate(PERMANENT_REASONS.unexpectedError, errorMessage(error));
 }
 

@@ -103,7 +103,7 @@ describe('decideFate: before or without processing', () => {
     // Act
     const fate = decideFate({ kind: 'unreadable', error }, context());
     // Assess
-    expect(fate).toStrictEqual({ kind: FATE_KINDS.deadLetter, reason: 'not_json', detail: 'not_json: the body is not JSON' });
+    expect(fate).toStrictEqual({ kind: FATE_KINDS.deadLetter, reason: 'not_json', detail: 'the body is not JSON' });
   });
 
   it.each([

@@ -86,7 +86,7 @@ describe('createMessageHandler', () => {
     await expect(handle({ MessageId: 'p', Body: 'not json' })).resolves.toStrictEqual({
       kind: FATE_KINDS.deadLetter,
       reason: 'not_json',
-      detail: 'not_json: the body is not JSON',
+      detail: 'the body is not JSON',
     });
   });
 
