@@ -5,10 +5,11 @@
  * A batch's lines are written and fsynced before the DeleteMessageBatch that drops it; a message that
  * then could not be deleted gets a `notDropped` line after it (it is still in the DLQ).
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { recordedReasonOf } from '../dead-letter-reasons.ts';
+import { syncDirectoryOf } from '../sync-directory.ts';
 
 export interface DroppedMessageRecord {
   readonly messageId: string;
@@ -62,17 +63,6 @@ export function droppedMessageRecord(message: Message, dlqUrl: string, nowMs: nu
   };
 }
 
-async function syncDirectoryOf(path: string): Promise<void> {
-  let directory: FileHandle | undefined;
-  try {
-    directory = await open(dirname(path), 'r');
-    await directory.sync();
-  } catch {
-    // Some platforms cannot open or fsync a directory; the file's own fsync still holds its lines.
-  } finally {
-    await directory?.close();
-  }
-}
 
 /** Opens (creating, or appending to) the journal; readable by its owner only, as the bodies may be private. */
 export async function openDropJournal(path: string): Promise<DropJournal> {

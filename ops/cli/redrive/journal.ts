@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../exit-codes.ts';
 import { queueNameOf } from '../queue-targets.ts';
+import { syncDirectoryOf } from '../sync-directory.ts';
 import { isJsonObject } from '../../../worker/common/json-object.ts';
 
 const FORMAT = 'iot-ingest-redrive-journal';
@@ -80,17 +80,6 @@ function headerLine(dlqUrl: string): string {
   return `${JSON.stringify({ format: FORMAT, version: VERSION, dlqUrl })}\n`;
 }
 
-async function syncDirectory(path: string): Promise<void> {
-  let directory: FileHandle | undefined;
-  try {
-    directory = await open(dirname(path), 'r');
-    await directory.sync();
-  } catch {
-    // Some platforms cannot open or fsync a directory; the rename is still atomic there.
-  } finally {
-    await directory?.close();
-  }
-}
 
 /** Replaces the file atomically with the header and the pending ids. */
 async function writeCompacted(path: string, dlqUrl: string, pending: ReadonlySet<string>): Promise<void> {
@@ -103,7 +92,7 @@ async function writeCompacted(path: string, dlqUrl: string, pending: ReadonlySet
     await handle.close();
   }
   await rename(temporary, path);
-  await syncDirectory(path);
+  await syncDirectoryOf(path);
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
