@@ -4,21 +4,14 @@ import type { ObjectRef } from '../../../worker/common/events.ts';
 import { ConfigError, parseConfig, type Environment } from '../../../worker/config.ts';
 import { freshnessBuckets, freshnessSeconds } from '../../../worker/freshness.ts';
 import type { FileResult } from '../../../worker/process-object.ts';
-import { emptyTally } from '../../../worker/records/line-outcomes.ts';
 import { createTelemetry, type FileOutcome } from '../../../worker/telemetry.ts';
+import { emptySucceededFile } from '../../support/file-results.ts';
 
 const BASE: Environment = { AWS_REGION: 'eu-west-1', QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest', PROCESSED_BUCKET: 'processed' };
 const NOW_MS = Date.parse('2026-12-03T12:00:00.000Z');
 
 function succeeded(key: string): FileResult {
-  return {
-    outcome: 'succeeded',
-    tally: emptyTally(),
-    gzip: false,
-    bytesRead: 0,
-    bytesWritten: { processed: 0, rejected: 0 },
-    outputs: { processed: [{ bucket: 'out', key, bytes: 0 }], rejected: { bucket: 'out', key: `rejected/${key}`, bytes: 0 } },
-  };
+  return emptySucceededFile(key);
 }
 
 /** A telemetry whose wall clock stands at NOW_MS, and what its freshness histogram holds. */

@@ -4,25 +4,18 @@ import pLimit from 'p-limit';
 import { pino } from 'pino';
 import { PermanentFileError } from '../../../../worker/errors.ts';
 import type { ObjectRef } from '../../../../worker/common/events.ts';
-import { emptyTally } from '../../../../worker/records/line-outcomes.ts';
 import { createMessageHandler, type MessageHandlerDeps } from '../../../../worker/queue/message-handler.ts';
 import { ByteBudget } from '../../../../worker/queue/byte-budget.ts';
 import { FileLoad } from '../../../../worker/queue/file-load.ts';
 import { FATE_KINDS } from '../../../../worker/queue/message-fate.ts';
 import type { FileResult } from '../../../../worker/process-object.ts';
 import { createTelemetry } from '../../../../worker/telemetry.ts';
+import { emptySucceededFile } from '../../../support/file-results.ts';
 
 const POLICY = { backoffBaseSeconds: 10, backoffMaxSeconds: 300 };
 
 function succeeded(ref: ObjectRef): FileResult {
-  return {
-    outcome: 'succeeded',
-    tally: emptyTally(),
-    gzip: false,
-    bytesRead: 0,
-    bytesWritten: { processed: 0, rejected: 0 },
-    outputs: { processed: [{ bucket: 'out', key: ref.key, bytes: 0 }], rejected: { bucket: 'out', key: `rejected/${ref.key}`, bytes: 0 } },
-  };
+  return emptySucceededFile(ref.key);
 }
 
 function messageFor(keys: readonly string[], receiveCount = 1, size?: number): Message {
