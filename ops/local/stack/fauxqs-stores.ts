@@ -1,6 +1,7 @@
 /**
  * fauxqs's in-memory stores, created here and handed to `buildApp({ stores })`, so that the local
- * stack holds the very SQS store fauxqs answers from (visibility-expiry.ts needs it). fauxqs exports
+ * stack holds the very SQS and S3 stores fauxqs answers from (visibility-expiry.ts and
+ * object-tag-store.ts need them). fauxqs exports
  * the store types (through `BuildAppOptions`) but not the classes, so they are loaded from the files
  * next to its entry point; a fauxqs that moved or renamed them fails the start with a message that
  * says so, rather than a local stack that miscounts.
@@ -49,6 +50,7 @@ export async function createFauxqsStores(): Promise<FauxqsStores> {
   ]);
   const stores: FauxqsStores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
   assertSqsStoreShape(stores.sqsStore);
+  assertS3StoreShape(stores.s3Store);
   return stores;
 }
 
@@ -64,5 +66,27 @@ function assertSqsStoreShape(store: FauxqsSqsStore): void {
     if (!(probe.inflightMessages instanceof Map)) throw new FauxqsLayoutError('its SQS queues keep no inflightMessages map');
   } finally {
     store.deleteQueue(probe.url);
+  }
+}
+
+/**
+ * What object-tag-store.ts relies on: `headObject` hands out the stored object itself, the same one
+ * until the key is written or deleted again, and a new one after a write.
+ */
+function assertS3StoreShape(store: FauxqsStores['s3Store']): void {
+  if (typeof store.headObject !== 'function') throw new FauxqsLayoutError('its S3 store has no method headObject');
+  const probeBucket = 'local-stack-shape-probe';
+  store.createBucket(probeBucket);
+  try {
+    store.putObject(probeBucket, 'probe', Buffer.from('1'));
+    const first = store.headObject(probeBucket, 'probe');
+    const again = store.headObject(probeBucket, 'probe');
+    store.putObject(probeBucket, 'probe', Buffer.from('1'));
+    if (first !== again || store.headObject(probeBucket, 'probe') === first) {
+      throw new FauxqsLayoutError('its S3 store no longer keeps one object per write (object tags would follow the wrong object)');
+    }
+  } finally {
+    store.deleteObject(probeBucket, 'probe');
+    store.deleteBucket(probeBucket);
   }
 }

@@ -54,7 +54,7 @@ export function createdObjectOf(request: FinishedS3Request): CreatedObject | und
 
 // PutObject and CopyObject carry no sub-resource in the query: only the SDK's `x-id` and the
 // parameters of a presigned URL. Anything else (uploadId, tagging, acl, ...) is another operation.
-function isPlainObjectWrite(query: Readonly<Record<string, unknown>>): boolean {
+export function isPlainObjectWrite(query: Readonly<Record<string, unknown>>): boolean {
   return Object.keys(query).every((name) => name === 'x-id' || /^x-amz-/i.test(name) || PRESIGN_V2_PARAMS.has(name));
 }
 

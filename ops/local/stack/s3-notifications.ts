@@ -21,6 +21,7 @@ import type { QueueNotification } from './notification-configuration.ts';
 import { createdObjectOf, objectCreatedMessage, testEventMessage } from './s3-events.ts';
 import type { CreatedObject } from './s3-events.ts';
 import { bucketOf, keyOf, newHostId, newRequestId, principalIdOf, queryOf, S3RequestError, sendS3Error } from './s3-protocol.ts';
+import { logToStderr } from './stderr-log.ts';
 
 /** Each bucket's notification configuration, by bucket name. */
 export type BucketNotifications = Map<string, readonly QueueNotification[]>;
@@ -282,9 +283,4 @@ async function sendToQueue(clients: SelfClients, queueArn: string, body: string)
   const queueUrl = await queueUrlOf(clients, queueArn);
   const { region } = parseQueueArn(queueArn);
   await clients.forRegion(region).sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-}
-
-/** One JSON line on stderr: the local stack's own failures must never share stdout with the emulator's protocol line. */
-function logToStderr(msg: string, details: Readonly<Record<string, unknown>> = {}): void {
-  process.stderr.write(`${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg, ...details })}\n`);
 }

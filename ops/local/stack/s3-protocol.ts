@@ -86,6 +86,39 @@ function baseName(path: string): string {
   return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
 }
 
+/** What CopyObject's `x-amz-copy-source` names: `[/]bucket/key[?versionId=…]`, URL-encoded. */
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+/**
+ * The object a copy reads, or undefined when the header names none. Decoded as the emulator decodes
+ * it (the whole path at once), so that both agree on which object was copied.
+ */
+export function parseCopySource(header: string): CopySource | undefined {
+  const versionAt = header.lastIndexOf(VERSION_ID_QUERY);
+  const path = decodedOrUndefined(versionAt === -1 ? header : header.slice(0, versionAt));
+  const versionId = versionAt === -1 ? undefined : decodedOrUndefined(header.slice(versionAt + VERSION_ID_QUERY.length));
+  if (path === undefined || (versionAt !== -1 && versionId === undefined)) return undefined;
+  const withoutSlash = path.startsWith('/') ? path.slice(1) : path;
+  const slash = withoutSlash.indexOf('/');
+  if (slash <= 0 || slash === withoutSlash.length - 1) return undefined;
+  const source = { bucket: withoutSlash.slice(0, slash), key: withoutSlash.slice(slash + 1) };
+  return versionId === undefined ? source : { ...source, versionId };
+}
+
+const VERSION_ID_QUERY = '?versionId=';
+
+function decodedOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** 16 upper-case hex characters, the shape of S3's x-amz-request-id. */
 export function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
@@ -100,19 +133,29 @@ export function newHostId(): string {
 export class S3RequestError extends Error {
   readonly code: string;
   readonly statusCode: number;
+  /** The elements S3 adds to some errors' document, after `<Message>`: `Key`, `BucketName`, `ArgumentName`… */
+  readonly details: Readonly<Record<string, string>>;
 
-  constructor(code: string, message: string, statusCode = 400) {
+  constructor(code: string, message: string, statusCode = 400, details: Readonly<Record<string, string>> = {}) {
     super(message);
     this.name = 'S3RequestError';
     this.code = code;
     this.statusCode = statusCode;
+    this.details = details;
   }
 }
 
+/** S3's answer to a request document it cannot read. */
+export function malformedXmlError(): S3RequestError {
+  return new S3RequestError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
 export function sendS3Error(reply: FastifyReply, error: S3RequestError, requestId: string): FastifyReply {
+  const details = Object.entries(error.details).map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`);
   const xml = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<Error><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message>`,
+    ...details,
     `<RequestId>${escapeXml(requestId)}</RequestId></Error>`,
   ].join('');
   return reply.status(error.statusCode).header('content-type', 'application/xml').send(xml);

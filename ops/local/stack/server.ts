@@ -1,6 +1,6 @@
 /**
  * The local stack: fauxqs (S3 + SQS on one endpoint) plus what it lacks, S3 bucket notifications to
- * SQS queues (s3-notifications.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
+ * SQS queues (s3-notifications.ts), object tagging (object-tagging.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
  * (sqs-query-protocol.ts), queue counts as SQS reports them (visibility-expiry.ts), and AWS's limits
  * where fauxqs is kinder than AWS (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works
  * here does not fail on AWS.
@@ -8,6 +8,8 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from 'fauxqs';
 import { createFauxqsStores } from './fauxqs-stores.ts';
+import { createObjectTagStore } from './object-tag-store.ts';
+import { registerObjectTagging } from './object-tagging.ts';
 import { createSequencer } from './s3-events.ts';
 import {
   createNotificationDelivery,
@@ -54,6 +56,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   registerSqsQueryProtocol(app);
   // Before every other hook: a request AWS refuses must reach neither fauxqs nor the notifier.
   registerStrictS3Limits(app);
+  // Next: its onSend hook must follow fauxqs's own without a pause (see object-tagging.ts).
+  registerObjectTagging(app, createObjectTagStore(stores.s3Store));
   registerStrictSqsLimits(app);
   registerVisibilityExpiry(app, stores.sqsStore);
 

@@ -5,17 +5,18 @@
  * 5 MiB (EntityTooSmall).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseTaggingDocument, parseTaggingHeader } from './object-tags.ts';
+import type { TagSet } from './object-tags.ts';
 import {
   bucketOf,
-  elementsNamed,
   formUploadKey,
   keyOf,
+  malformedXmlError,
   newHostId,
   newRequestId,
   queryOf,
   S3RequestError,
   sendS3Error,
-  textOf,
 } from './s3-protocol.ts';
 
 const S3_LIMITS = {
@@ -36,10 +37,9 @@ type Check = () => S3RequestError | undefined;
 /**
  * Refuses, before the emulator sees them, the S3 writes that S3 itself refuses and the emulator
  * accepts: keys over 1,024 bytes, more than 2 KB of user metadata, tag sets S3 rejects, part
- * numbers outside 1..10,000. Object tagging requests are answered NotImplemented once their tags
- * are checked: the emulator has no tagging API and would take them for PutObject, GetObject or
- * DeleteObject on the object itself. A browser form upload (PostObject) has its key checked; its
- * metadata and tagging fields are not.
+ * numbers outside 1..10,000, in PutObject, CopyObject, CreateMultipartUpload and PutObjectTagging
+ * alike (object-tagging.ts answers the tagging API once this check passed). A browser form upload
+ * (PostObject) has its key checked; its metadata and tagging fields are not.
  */
 export function registerStrictS3Limits(app: FastifyInstance): void {
   app.addHook('preHandler', async (request, reply) => {
@@ -60,7 +60,9 @@ function s3LimitError(request: FastifyRequest): S3RequestError | undefined {
     const postedKey = method === 'POST' ? formUploadKey(headers, request.body) : undefined;
     return postedKey === undefined ? undefined : keyLengthError(postedKey);
   }
-  if ('tagging' in query) return firstError(() => keyLengthError(key), () => objectTaggingError(request));
+  if ('tagging' in query) {
+    return firstError(() => keyLengthError(key), () => (method === 'PUT' ? taggingDocumentError(bodyText(request.body)) : undefined));
+  }
   if (method === 'PUT' && 'uploadId' in query && 'partNumber' in query) {
     return firstError(() => keyLengthError(key), () => partNumberError(query['partNumber']));
   }
@@ -83,13 +85,9 @@ function s3LimitError(request: FastifyRequest): S3RequestError | undefined {
   return undefined;
 }
 
-function objectTaggingError(request: FastifyRequest): S3RequestError {
-  if (request.method === 'PUT') {
-    const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
-    const refused = taggingDocumentError(body);
-    if (refused !== undefined) return refused;
-  }
-  return new S3RequestError('NotImplemented', 'The local stack does not implement object tagging (PutObjectTagging, GetObjectTagging, DeleteObjectTagging)', 501);
+function bodyText(body: unknown): string {
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return typeof body === 'string' ? body : '';
 }
 
 function taggingError(header: string | string[] | undefined): S3RequestError | undefined {
@@ -125,8 +123,8 @@ function userMetadataError(headers: Readonly<Record<string, string | string[] | 
 
 /** The `x-amz-tagging` header of PutObject, CopyObject and CreateMultipartUpload: `key1=value1&key2=value2`. */
 function taggingHeaderError(header: string): S3RequestError | undefined {
-  const tags = [...new URLSearchParams(header)];
-  if (new Set(tags.map(([key]) => key)).size !== tags.length) {
+  const tags = parseTaggingHeader(header);
+  if (new Set(tags.map(({ key }) => key)).size !== tags.length) {
     return new S3RequestError(
       'InvalidArgument',
       "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
@@ -137,18 +135,19 @@ function taggingHeaderError(header: string): S3RequestError | undefined {
 
 /** The `<Tagging><TagSet><Tag>` document of PutObjectTagging. */
 function taggingDocumentError(xml: string): S3RequestError | undefined {
-  const tags = elementsNamed(xml, 'Tag').map((tag): [string, string] => [textOf(tag, 'Key') ?? '', textOf(tag, 'Value') ?? '']);
-  if (new Set(tags.map(([key]) => key)).size !== tags.length) {
+  const tags = parseTaggingDocument(xml);
+  if (tags === undefined) return malformedXmlError();
+  if (new Set(tags.map(({ key }) => key)).size !== tags.length) {
     return new S3RequestError('InvalidTag', 'Cannot provide multiple Tags with the same key');
   }
   return tagSetError(tags);
 }
 
-function tagSetError(tags: ReadonlyArray<readonly [string, string]>): S3RequestError | undefined {
+function tagSetError(tags: TagSet): S3RequestError | undefined {
   if (tags.length > S3_LIMITS.maxTagsPerObject) {
     return new S3RequestError('BadRequest', `Object tags cannot be greater than ${S3_LIMITS.maxTagsPerObject}`);
   }
-  for (const [key, value] of tags) {
+  for (const { key, value } of tags) {
     if (key === '') return new S3RequestError('InvalidTag', 'The TagKey you have provided is invalid');
     if (characters(key) > S3_LIMITS.maxTagKeyCharacters) {
       return new S3RequestError('InvalidTag', `The TagKey you have provided is too long, max ${S3_LIMITS.maxTagKeyCharacters}`);

@@ -166,17 +166,18 @@ describe('strict local stack: S3 refuses what AWS refuses', () => {
     expect(await readObjectText(clients.s3, bucket, 'tagged.txt')).toBe('x');
   });
 
-  it('checks PutObjectTagging as S3 does, then answers NotImplemented rather than overwrite the object with the tag document', async () => {
+  it('checks PutObjectTagging as S3 does, and stores a tag set at the limits without touching the object', async () => {
     await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tag-api.txt', Body: 'content' }));
     const tagSet = (count: number): Tag[] => Array.from({ length: count }, (_, index) => ({ Key: `tag${index}`, Value: 'v' }));
     const putTagging = (TagSet: Tag[]) => clients.s3.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: 'tag-api.txt', Tagging: { TagSet } }));
+    const atLimits = [...tagSet(9), { Key: '温'.repeat(128), Value: 'ü'.repeat(256) }];
 
     await expect(refusal(putTagging(tagSet(11)))).resolves.toMatchObject({ name: 'BadRequest', $metadata: { httpStatusCode: 400 } });
     await expect(refusal(putTagging([{ Key: 'k'.repeat(129), Value: 'v' }]))).resolves.toMatchObject({ name: 'InvalidTag' });
-    await expect(refusal(putTagging(tagSet(10)))).resolves.toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } });
-    await expect(refusal(clients.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tag-api.txt' })))).resolves.toMatchObject({
-      name: 'NotImplemented',
-    });
+    await expect(refusal(putTagging([{ Key: 'k', Value: 'v'.repeat(257) }]))).resolves.toMatchObject({ name: 'InvalidTag' });
+    await expect(clients.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tag-api.txt' }))).resolves.toMatchObject({ TagSet: [] });
+    await putTagging(atLimits);
+    await expect(clients.s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'tag-api.txt' }))).resolves.toMatchObject({ TagSet: atLimits });
     expect(await readObjectText(clients.s3, bucket, 'tag-api.txt')).toBe('content');
   });
 });

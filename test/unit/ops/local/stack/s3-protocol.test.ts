@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formUploadKey, postObjectKey } from '../../../../../ops/local/stack/s3-protocol.ts';
+import { formUploadKey, parseCopySource, postObjectKey } from '../../../../../ops/local/stack/s3-protocol.ts';
 
 const BOUNDARY = 'XyZ';
 
@@ -33,5 +33,23 @@ describe('formUploadKey', () => {
     expect(formUploadKey({ 'content-type': 'application/octet-stream' }, FORM_UPLOAD)).toBeUndefined();
     expect(formUploadKey({}, FORM_UPLOAD)).toBeUndefined();
     expect(formUploadKey({ 'content-type': formContentType }, FORM_UPLOAD.toString('utf8'))).toBeUndefined();
+  });
+});
+
+describe('parseCopySource', () => {
+  it('reads bucket, key and version id of x-amz-copy-source, with or without the leading slash, decoding the key', () => {
+    expect(parseCopySource('raw-bucket/in%2Fa%20b%2B%C3%BC.jsonl')).toEqual({ bucket: 'raw-bucket', key: 'in/a b+ü.jsonl' });
+    expect(parseCopySource('/raw-bucket/in/file.jsonl?versionId=3HL4kqtJ%2Bv')).toEqual({
+      bucket: 'raw-bucket',
+      key: 'in/file.jsonl',
+      versionId: '3HL4kqtJ+v',
+    });
+  });
+
+  it('names no object when there is no bucket, no key, or an encoding that does not decode', () => {
+    expect(parseCopySource('only-bucket')).toBeUndefined();
+    expect(parseCopySource('/bucket/')).toBeUndefined();
+    expect(parseCopySource('//key')).toBeUndefined();
+    expect(parseCopySource('bucket/%E0%A4%A')).toBeUndefined();
   });
 });
