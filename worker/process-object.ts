@@ -3,6 +3,8 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isBucketMissing, isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
+import { provenanceMetadata, type ProvenanceSource } from './common/provenance.ts';
+import { workerVersion } from './common/worker-version.ts';
 import { LineOutcomeRouter, type FileTally } from './records/line-outcomes.ts';
 import { LineSplitter } from './records/line-splitter.ts';
 import type { RecordRules } from './records/pipeline.ts';
@@ -19,6 +21,8 @@ export interface ObjectProcessorDeps {
   readonly limits: FileLimits;
   /** The rules in force when a file starts; one file is processed with one registry snapshot. */
   readonly rules: () => RecordRules;
+  /** Written into every output's provenance; default the version in the worker's package.json. */
+  readonly workerVersion?: string;
 }
 
 /** Past these a file fails for good, with a reason, instead of running on: see MAX_OBJECT_BYTES and MAX_RECORDS_PER_FILE. */
@@ -32,6 +36,8 @@ export interface FileLimits {
 export type FileResult =
   | {
       readonly outcome: 'succeeded';
+      /** The raw object version the outputs were made from (its version id as the event or, failing that, S3 named it). */
+      readonly source: ProvenanceSource;
       readonly tally: FileTally;
       readonly gzip: boolean;
       readonly bytesRead: number;
@@ -134,6 +140,7 @@ function classifyReadError(error: unknown, bytesRead: number, contentLength: num
  */
 export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcessor {
   const openOutputs = fileOutputsOpener(deps.s3, deps.output, deps.upload);
+  const version = deps.workerVersion ?? workerVersion();
 
   return async function processObject(ref, signal) {
     const keys = outputKeys(deps.output, ref.key);
@@ -151,13 +158,17 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
       throw tooLarge(response.ContentLength, deps.limits);
     }
 
+    // The version the event named, else the one S3 served (the current version of a versioned bucket).
+    const versionId = ref.versionId ?? response.VersionId;
+    const source: ProvenanceSource = { bucket: ref.bucket, key: ref.key, eTag: currentETag, ...(versionId ? { versionId } : {}) };
     const counter = { bytes: 0 };
     let decodedBytes = 0;
     const rules = deps.rules();
     let outputs: FileOutputs | undefined;
     try {
       const { gzip, decoded } = await openBody(body, ref.key, counter);
-      outputs = openOutputs({ inputKey: ref.key, keys, gzip, metadata: { 'source-etag': currentETag } });
+      // Every output carries the provenance from its start; the counts, known at the end, are added by finish.
+      outputs = openOutputs({ inputKey: ref.key, keys, gzip, metadata: provenanceMetadata(source, undefined, version) });
       const lines = new LineOutcomeRouter(rules, outputs);
       const splitter = new LineSplitter(deps.maxLineBytes, lines);
 
@@ -173,9 +184,10 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
       checkRecordLimit(lines.tally, deps.limits);
       signal.throwIfAborted();
       await outputs.drain();
-      const { outputs: stored, ...details } = await outputs.finish();
+      const { outputs: stored, ...details } = await outputs.finish(provenanceMetadata(source, lines.tally, version));
       return {
         outcome: 'succeeded',
+        source,
         tally: lines.tally,
         gzip,
         bytesRead: counter.bytes,

@@ -5,6 +5,7 @@ import { emptyTally } from '../../worker/records/line-outcomes.ts';
 export function emptySucceededFile(key: string): FileResult {
   return {
     outcome: 'succeeded',
+    source: { bucket: 'raw', key, eTag: 'd41d8cd98f00b204e9800998ecf8427e' },
     tally: emptyTally(),
     gzip: false,
     bytesRead: 0,

@@ -1,6 +1,6 @@
 /**
  * S3 in memory, behind the real S3Client: a request handler that serves the operations the worker's
- * file path uses (GetObject, PutObject, the multipart upload calls, DeleteObjects) from Maps and answers
+ * file path uses (GetObject, PutObject, the multipart upload calls, CopyObject, DeleteObjects) from Maps and answers
  * with the HTTP responses S3 sends, so that the SDK serialises, signs, checksums and parses as it does
  * against S3. No network. Faults can be injected per operation and key.
  *
@@ -19,6 +19,7 @@ export const S3_OPERATIONS = [
   'UploadPart',
   'CompleteMultipartUpload',
   'AbortMultipartUpload',
+  'CopyObject',
   'DeleteObjects',
 ] as const;
 export type S3Operation = (typeof S3_OPERATIONS)[number];
@@ -28,6 +29,8 @@ export interface MemoryObject {
   readonly contentType: string | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly eTag: string;
+  /** Sent by GetObject as x-amz-version-id, as a versioned bucket does. */
+  readonly versionId?: string;
 }
 
 export interface S3Call {
@@ -164,9 +167,9 @@ export class InMemoryS3 {
     });
   }
 
-  put(bucket: string, key: string, body: Buffer | string, contentType?: string): void {
+  put(bucket: string, key: string, body: Buffer | string, contentType?: string, versionId?: string): void {
     const bytes = Buffer.from(body);
-    this.objects.set(`${bucket}/${key}`, { body: bytes, contentType, metadata: {}, eTag: `"${md5(bytes)}"` });
+    this.objects.set(`${bucket}/${key}`, { body: bytes, contentType, metadata: {}, eTag: `"${md5(bytes)}"`, ...(versionId ? { versionId } : {}) });
   }
 
   get(bucket: string, key: string): MemoryObject | undefined {
@@ -197,7 +200,7 @@ export class InMemoryS3 {
     if (options?.abortSignal?.aborted === true) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
     const [bucket = '', ...keyParts] = request.path.replace(/^\//, '').split('/');
     const key = decodeURIComponent(keyParts.join('/'));
-    const operation = this.operationOf(request.method, request.query, key);
+    const operation = this.operationOf(request.method, request.query, key, header(request, 'x-amz-copy-source') !== undefined);
     try {
       if (operation === undefined) throw new S3ErrorResponse(501, 'NotImplemented', `${request.method} ${request.path} is not served in memory`);
       this.calls.push({ operation, bucket, key });
@@ -215,10 +218,11 @@ export class InMemoryS3 {
     }
   }
 
-  private operationOf(method: string, query: HttpRequest['query'], key: string): S3Operation | undefined {
+  private operationOf(method: string, query: HttpRequest['query'], key: string, copying: boolean): S3Operation | undefined {
     const has = (name: string) => Object.hasOwn(query, name);
     if (key === '') return method === 'POST' && has('delete') ? 'DeleteObjects' : undefined;
     if (method === 'GET' && !has('uploadId')) return 'GetObject';
+    if (method === 'PUT' && copying) return has('uploadId') ? undefined : 'CopyObject';
     if (method === 'PUT') return has('uploadId') ? 'UploadPart' : 'PutObject';
     if (method === 'POST') return has('uploads') ? 'CreateMultipartUpload' : has('uploadId') ? 'CompleteMultipartUpload' : undefined;
     if (method === 'DELETE' && has('uploadId')) return 'AbortMultipartUpload';
@@ -263,6 +267,8 @@ export class InMemoryS3 {
         this.upload(request, bucket, key);
         this.uploads.delete(String(request.query['uploadId']));
         return response(204, {});
+      case 'CopyObject':
+        return this.copyObject(request, bucket, key);
       case 'DeleteObjects': {
         for (const deleted of xmlValues(body.toString('utf8'), 'Key')) this.objects.delete(`${bucket}/${deleted}`);
         return xmlResponse('<DeleteResult></DeleteResult>');
@@ -275,9 +281,28 @@ export class InMemoryS3 {
     if (object === undefined) throw new S3ErrorResponse(404, 'NoSuchKey', 'The specified key does not exist.');
     const headers: Record<string, string> = { 'content-length': String(object.body.length), etag: object.eTag, 'last-modified': new Date(0).toUTCString() };
     if (object.contentType !== undefined) headers['content-type'] = object.contentType;
+    if (object.versionId !== undefined) headers['x-amz-version-id'] = object.versionId;
     for (const [name, value] of Object.entries(object.metadata)) headers[`x-amz-meta-${name}`] = value;
     const sent = bodyEndsAfterBytes === undefined ? object.body : object.body.subarray(0, bodyEndsAfterBytes);
     return new HttpResponse({ statusCode: 200, headers, body: bodyStream(sent, this.getObjectChunkBytes) });
+  }
+
+  /** Within one store; metadata and content type as the directive says, the If-Match precondition checked. */
+  private copyObject(request: HttpRequest, bucket: string, key: string): HttpResponse {
+    const source = decodeURIComponent(header(request, 'x-amz-copy-source') ?? '').replace(/^\//, '');
+    const object = this.objects.get(source);
+    if (object === undefined) throw new S3ErrorResponse(404, 'NoSuchKey', 'The specified key does not exist.');
+    const ifMatch = header(request, 'x-amz-copy-source-if-match');
+    if (ifMatch !== undefined && ifMatch.replace(/"/g, '') !== object.eTag.replace(/"/g, '')) {
+      throw new S3ErrorResponse(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
+    const replace = header(request, 'x-amz-metadata-directive') === 'REPLACE';
+    if (source === `${bucket}/${key}` && !replace) {
+      throw new S3ErrorResponse(400, 'InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata');
+    }
+    const copy = { body: object.body, ...(replace ? this.objectHeaders(request) : { contentType: object.contentType, metadata: object.metadata }), eTag: `"${md5(object.body)}"` };
+    this.objects.set(`${bucket}/${key}`, copy);
+    return xmlResponse(`<CopyObjectResult><ETag>${escapeXml(copy.eTag)}</ETag><LastModified>${new Date(0).toISOString()}</LastModified></CopyObjectResult>`);
   }
 
   private completeUpload(request: HttpRequest, bucket: string, key: string, xml: string): HttpResponse {

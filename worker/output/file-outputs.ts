@@ -29,7 +29,10 @@ export interface OutputFile {
   readonly keys: OutputKeys;
   /** The input was gzip: the JSON Lines outputs are gzip too. */
   readonly gzip: boolean;
-  /** Stored with every output object. */
+  /**
+   * Every output object carries it from its start (the provenance without counts); `finish` gives
+   * the metadata they end with.
+   */
   readonly metadata: Record<string, string>;
 }
 
@@ -49,11 +52,12 @@ export class FileOutputs {
     await this.rejected.drain();
   }
 
-  async finish(): Promise<FinishedOutputs> {
+  /** Stores both outputs, every object ending with `finalMetadata`. */
+  async finish(finalMetadata: Record<string, string>): Promise<FinishedOutputs> {
     // The rejected output first: if it fails, the processed output is still unfinished and is aborted
     // with it, so the main output never appears without its rejected lines.
-    const { objects: [rejected] } = await this.rejected.finish();
-    const { objects: processed, ...details } = await this.processed.finish();
+    const { objects: [rejected] } = await this.rejected.finish(finalMetadata);
+    const { objects: processed, ...details } = await this.processed.finish(finalMetadata);
     return { outputs: { processed, rejected }, ...details };
   }
 

@@ -8,6 +8,7 @@ import type { OutputLifecycle, StoredObject } from './processed-output.ts';
 export interface JsonLinesOutputOptions extends ObjectLocation, UploadSettings {
   /** Compresses the object; its content type then says gzip. */
   readonly gzip: boolean;
+  /** Stored from the start; `finish` gives the metadata the object ends with. */
   readonly metadata: Record<string, string>;
 }
 
@@ -22,10 +23,19 @@ export class JsonLinesOutput implements ProcessedLineSink, RejectedSink, OutputL
   private text = '';
 
   constructor(s3: S3Client, options: JsonLinesOutputOptions) {
-    const { bucket, key, gzip, metadata, partSizeBytes, queueSize } = options;
+    const { bucket, key, gzip, metadata, partSizeBytes, queueSize, metadataReplacement } = options;
     this.location = { bucket, key };
     const contentType = gzip ? CONTENT_TYPES.gzip : CONTENT_TYPES.jsonLines;
-    this.writer = new ObjectWriter(s3, { bucket, key, gzip, contentType, metadata, partSizeBytes, queueSize });
+    this.writer = new ObjectWriter(s3, {
+      bucket,
+      key,
+      gzip,
+      contentType,
+      metadata,
+      partSizeBytes,
+      queueSize,
+      ...(metadataReplacement ? { metadataReplacement } : {}),
+    });
   }
 
   add(line: string): void {
@@ -39,9 +49,9 @@ export class JsonLinesOutput implements ProcessedLineSink, RejectedSink, OutputL
   }
 
   /** Drains and stores the object; it is stored even when no line was added (an empty object). */
-  async finish(): Promise<{ readonly objects: readonly [StoredObject] }> {
+  async finish(finalMetadata: Record<string, string>): Promise<{ readonly objects: readonly [StoredObject] }> {
     await this.drain();
-    const bytes = await this.writer.finish();
+    const bytes = await this.writer.finish(finalMetadata);
     return { objects: [{ ...this.location, bytes }] };
   }
 

@@ -6,6 +6,10 @@
  *
  * An object smaller than one part is stored with one PutObject. Nothing is visible in S3 before
  * `finish` succeeds; `abort` discards the multipart upload.
+ *
+ * Metadata known only at the end (an output's line counts) is given to `finish`: a single PutObject
+ * carries it directly; a multipart upload, whose metadata S3 fixed when it was created, gets it by a
+ * server-side copy onto itself once completed (metadata-replacement.ts).
  */
 import {
   AbortMultipartUploadCommand,
@@ -16,27 +20,38 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { OUTPUT_CHECKSUM_ALGORITHM, replaceObjectMetadata, type MetadataReplacementLimits } from './metadata-replacement.ts';
 
 export interface MultipartUploadOptions {
   readonly bucket: string;
   readonly key: string;
   readonly contentType: string;
+  /** Stored from the start: with the upload's creation, or with the single PutObject unless `finish` is given other metadata. */
   readonly metadata?: Record<string, string>;
   /** At least 5 MiB, S3's smallest part but the last. */
   readonly partSizeBytes: number;
   /** Parts sent at once; writing waits while this many are in flight. */
   readonly queueSize: number;
+  /** How metadata is replaced after a multipart upload; S3's own limits when omitted (tests lower them). */
+  readonly metadataReplacement?: MetadataReplacementLimits;
 }
 
 /** How every output object is uploaded: WorkerConfig.upload. */
-export type UploadSettings = Pick<MultipartUploadOptions, 'partSizeBytes' | 'queueSize'>;
+export type UploadSettings = Pick<MultipartUploadOptions, 'partSizeBytes' | 'queueSize' | 'metadataReplacement'>;
+
+/** What `finish` stored. */
+interface StoredState {
+  readonly bytes: number;
+  readonly eTag: string | undefined;
+  readonly metadata: Readonly<Record<string, string>> | undefined;
+}
 
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;
 /** An object starts in a buffer this small and grows to a part, so a small file costs little memory. */
 export const FIRST_BUFFER_BYTES = 4 * 1024;
 /** S3 verifies every part and the whole object against CRC32s the SDK computes. */
-const CHECKSUM_ALGORITHM = 'CRC32';
+const CHECKSUM_ALGORITHM = OUTPUT_CHECKSUM_ALGORITHM;
 
 export class MultipartUpload {
   private readonly s3: S3Client;
@@ -53,6 +68,7 @@ export class MultipartUpload {
   private partsSent = 0;
   private lastWrite: Promise<void> | undefined;
   private bytesSent = 0;
+  private stored: StoredState | undefined;
 
   constructor(s3: S3Client, options: MultipartUploadOptions) {
     this.s3 = s3;
@@ -76,23 +92,48 @@ export class MultipartUpload {
     return write;
   }
 
-  /** Stores the object whole and returns its size in bytes. */
-  async finish(): Promise<number> {
+  /**
+   * Stores the object whole and returns its size in bytes. With `finalMetadata` the object ends with
+   * that metadata instead of the options' one: after a multipart upload that costs a copy, and until
+   * the copy succeeds the object carries the options' metadata (a failed copy throws like a failed upload).
+   */
+  async finish(finalMetadata?: Record<string, string>): Promise<number> {
     await this.lastWrite;
     this.throwIfFailed();
     if (this.uploadId === undefined) {
-      await this.s3.send(new PutObjectCommand({ ...this.objectParams(), Body: this.buffer.subarray(0, this.used) }));
-      return this.used;
+      const metadata = finalMetadata ?? this.options.metadata;
+      const bytes = this.used;
+      const put = await this.s3.send(new PutObjectCommand({ ...this.objectParams(metadata), Body: this.buffer.subarray(0, bytes) }));
+      this.stored = { bytes, eTag: put.ETag, metadata };
+      this.releaseBuffers();
+      return bytes;
     }
     if (this.used > 0) this.sendPart();
     await Promise.all(this.inFlight);
     this.throwIfFailed();
     const uploadId = await this.uploadId;
     const parts = [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    await this.s3.send(
+    const completed = await this.s3.send(
       new CompleteMultipartUploadCommand({ Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
     );
+    this.stored = { bytes: this.bytesSent, eTag: completed.ETag, metadata: this.options.metadata };
+    this.releaseBuffers();
+    if (finalMetadata !== undefined) await this.replaceMetadata(finalMetadata);
     return this.bytesSent;
+  }
+
+  /**
+   * After `finish`: gives the stored object `metadata` in place of what it carries, by a copy onto
+   * itself (none when it carries exactly that already). The copy reads only the object `finish`
+   * stored (its ETag): should another writer have replaced it meanwhile, the copy fails.
+   */
+  async replaceMetadata(metadata: Record<string, string>): Promise<void> {
+    const stored = this.stored;
+    if (stored === undefined) throw new Error(`s3://${this.options.bucket}/${this.options.key} is not stored yet: finish it first`);
+    if (sameMetadata(stored.metadata, metadata)) return;
+    const { bucket, key, contentType, metadataReplacement } = this.options;
+    const eTag = await replaceObjectMetadata(this.s3, { bucket, key, contentType, bytes: stored.bytes, eTag: stored.eTag }, metadata, metadataReplacement);
+    this.stored = { bytes: stored.bytes, eTag, metadata };
   }
 
   /** Discards whatever was sent; never throws. */
@@ -204,12 +245,24 @@ export class MultipartUpload {
     this.parts.push({ PartNumber: partNumber, ETag, ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}) });
   }
 
-  private objectParams() {
-    const { bucket, key, contentType, metadata } = this.options;
+  private objectParams(metadata = this.options.metadata) {
+    const { bucket, key, contentType } = this.options;
     return { Bucket: bucket, Key: key, ContentType: contentType, ...(metadata ? { Metadata: metadata } : {}) };
+  }
+
+  /** Stored: the part buffers are no longer needed, even if this object is kept to replace its metadata later. */
+  private releaseBuffers(): void {
+    this.buffer = Buffer.alloc(0);
+    this.used = 0;
+    this.spare.length = 0;
   }
 
   private throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure.error;
   }
+}
+
+function sameMetadata(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>>): boolean {
+  const entries = Object.entries(a ?? {});
+  return entries.length === Object.keys(b).length && entries.every(([name, value]) => b[name] === value);
 }

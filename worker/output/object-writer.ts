@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { MetadataReplacementLimits } from './metadata-replacement.ts';
 import { MultipartUpload } from './multipart-upload.ts';
 
 export const CONTENT_TYPES = {
@@ -18,7 +19,9 @@ export interface ObjectWriterOptions {
   readonly gzip?: boolean;
   readonly partSizeBytes: number;
   readonly queueSize: number;
+  /** Stored from the start; `finish` may give the metadata the object ends with. */
   readonly metadata?: Record<string, string>;
+  readonly metadataReplacement?: MetadataReplacementLimits;
 }
 
 /**
@@ -50,13 +53,21 @@ export class ObjectWriter {
     await Promise.race([once(this.gzip, 'drain'), this.compressed]);
   }
 
-  /** Ends the object and waits until S3 has it whole; returns the bytes stored. */
-  async finish(): Promise<number> {
+  /**
+   * Ends the object and waits until S3 has it whole, with `finalMetadata` if given (MultipartUpload.finish);
+   * returns the bytes stored.
+   */
+  async finish(finalMetadata?: Record<string, string>): Promise<number> {
     if (this.gzip) {
       this.gzip.end();
       await this.compressed;
     }
-    return this.upload.finish();
+    return this.upload.finish(finalMetadata);
+  }
+
+  /** After `finish`: replaces the stored object's metadata (MultipartUpload.replaceMetadata). */
+  replaceMetadata(metadata: Record<string, string>): Promise<void> {
+    return this.upload.replaceMetadata(metadata);
   }
 
   /** Discards the object; never throws. */

@@ -27,8 +27,11 @@ export interface StoredProcessed {
 export interface OutputLifecycle<Stored> {
   /** Writes what was added so far, waiting while the upload is behind; fails as soon as it does. */
   drain(): Promise<void>;
-  /** Stores the output whole; returns the objects really stored. */
-  finish(): Promise<Stored>;
+  /**
+   * Stores the output whole, every object ending with `finalMetadata` (the provenance with the file's
+   * counts, known only now); returns the objects really stored.
+   */
+  finish(finalMetadata: Record<string, string>): Promise<Stored>;
   /** Discards the output, parts stored early included; never throws. */
   abort(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
 import { createObjectProcessor, type FileResult } from '../../../worker/process-object.ts';
 import type { OutputLocation } from '../../../worker/output/output-keys.ts';
+import { readProvenance } from '../../../worker/common/provenance.ts';
 import { InMemoryS3 } from '../../support/in-memory-s3.ts';
 
 const RAW = 'raw';
@@ -47,6 +48,7 @@ function setUp({ format = 'jsonl', partSizeBytes = 5 * 1024 * 1024, getObjectChu
     maxLineBytes: 1024 * 1024,
     limits: { maxObjectBytes: 100 * 1024 * 1024, maxRecordsPerFile: 1_000_000 },
     rules: () => RULES,
+    workerVersion: 'test-version',
   });
   const processKey = (key: string, eTag?: string) => processFile({ bucket: RAW, key, ...(eTag === undefined ? {} : { eTag }) }, new AbortController().signal);
   return { s3, processKey };
@@ -94,7 +96,16 @@ describe('the object processor, JSON Lines', () => {
     const sourceETag = s3.get(RAW, 'site-1/readings.jsonl')?.eTag.replace(/"/g, '');
     for (const object of [processed, rejected]) {
       expect(object).toMatchObject({ contentType: 'application/x-ndjson', metadata: { 'source-etag': sourceETag } });
+      expect(readProvenance(object?.metadata)).toStrictEqual({
+        sourceBucket: RAW,
+        sourceKey: 'site-1/readings.jsonl',
+        sourceKeySha256: createHash('sha256').update('site-1/readings.jsonl').digest('hex'),
+        sourceETag,
+        lines: { processed: 2, filtered: 1, rejected: 2 },
+        workerVersion: 'test-version',
+      });
     }
+    expect(result.source).toStrictEqual({ bucket: RAW, key: 'site-1/readings.jsonl', eTag: sourceETag });
     expectOutputsStored(s3, result);
     expect(s3.callsOf('CreateMultipartUpload')).toHaveLength(0);
   });
@@ -127,7 +138,13 @@ describe('the object processor, JSON Lines', () => {
 
     expect(inParts.s3.callsOf('UploadPart').length).toBeGreaterThan(5);
     expect(inParts.s3.get(OUT, 'big.jsonl')?.body).toStrictEqual(whole.s3.get(OUT, 'big.jsonl')?.body);
-    expect(inParts.s3.get(OUT, 'big.jsonl')?.eTag).toMatch(/-\d+"$/);
+    expect(inParts.s3.callsOf('CompleteMultipartUpload')).toStrictEqual([{ operation: 'CompleteMultipartUpload', bucket: OUT, key: 'big.jsonl' }]);
+    // S3 fixed the metadata at CreateMultipartUpload; the counts arrive by one copy of the object onto itself.
+    expect(inParts.s3.callsOf('CopyObject')).toStrictEqual([{ operation: 'CopyObject', bucket: OUT, key: 'big.jsonl' }]);
+    expect(whole.s3.callsOf('CopyObject')).toHaveLength(0);
+    expect(inParts.s3.get(OUT, 'big.jsonl')?.metadata).toStrictEqual(whole.s3.get(OUT, 'big.jsonl')?.metadata);
+    expect(inParts.s3.get(OUT, 'big.jsonl')?.contentType).toBe('application/x-ndjson');
+    expect(readProvenance(inParts.s3.get(OUT, 'big.jsonl')?.metadata)?.lines).toStrictEqual({ processed: 400, filtered: 0, rejected: 0 });
     expect(result).toStrictEqual(expected);
     expectOutputsStored(inParts.s3, result);
   });
@@ -204,6 +221,49 @@ describe('the object processor, Parquet', () => {
   });
 });
 
+describe('the object processor, provenance', () => {
+  it('gives a Parquet partition stored before the file ended its counts by a copy, so every output ends with the same provenance', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet', getObjectChunkBytes: 512 });
+    // Five dates: the fifth closes the least recently used partition, stored before the counts are known.
+    const days = ['2025-07-01', '2025-07-02', '2025-07-03', '2025-07-04', '2025-07-05'];
+    s3.put(RAW, 'days.jsonl', [...days.map((day) => reading(20, day)), ...Array.from({ length: 20 }, () => reading(20, '2025-07-05')), '{'].join('\n'));
+
+    const result = succeeded(await processKey('days.jsonl'));
+
+    expect(s3.callsOf('CopyObject').map(({ key }) => key)).toStrictEqual(['parquet/dt=2025-07-01/days.parquet']);
+    const stored = [...result.outputs.processed, result.outputs.rejected];
+    expect(stored).toHaveLength(6);
+    for (const { bucket, key } of stored) {
+      expect(readProvenance(s3.get(bucket, key)?.metadata)).toMatchObject({ sourceKey: 'days.jsonl', lines: { processed: 25, filtered: 0, rejected: 1 } });
+    }
+    expect(s3.get(OUT, 'parquet/dt=2025-07-01/days.parquet')?.contentType).toBe('application/vnd.apache.parquet');
+  });
+
+  it('records the version the event named, else the one S3 served', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'v.jsonl', INPUT, undefined, 'version-served');
+
+    const served = succeeded(await processKey('v.jsonl'));
+    expect(served.source.versionId).toBe('version-served');
+    expect(readProvenance(s3.get(OUT, 'v.jsonl')?.metadata)?.sourceVersionId).toBe('version-served');
+
+    const processFile = createObjectProcessor({
+      s3: s3.client(),
+      output: LOCATION,
+      upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
+      maxLineBytes: 1024,
+      limits: { maxObjectBytes: 1024 * 1024, maxRecordsPerFile: 100 },
+      rules: () => RULES,
+    });
+    const named = succeeded(await processFile({ bucket: RAW, key: 'v.jsonl', versionId: 'version-named' }, new AbortController().signal));
+    expect(named.source.versionId).toBe('version-named');
+    const provenance = readProvenance(s3.get(OUT, 'rejected/v.jsonl')?.metadata);
+    expect(provenance?.sourceVersionId).toBe('version-named');
+    // Without a version given, the worker names its own: the package.json version.
+    expect(provenance?.workerVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
 describe('the object processor, when the file fails', () => {
   it('aborts the multipart upload of the processed output when a part fails, leaving no output', async () => {
     const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
@@ -241,6 +301,21 @@ describe('the object processor, when the file fails', () => {
     expect(s3.callsOf('PutObject').map(({ key }) => key)).toContain('parquet/dt=2025-07-01/days.parquet');
     expect(s3.callsOf('DeleteObjects')).toHaveLength(1);
     expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it('fails the file when the copy that adds the counts to a multipart output fails, which then carries its provenance without counts', async () => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    s3.put(RAW, 'big.jsonl', manyReadings(400));
+    s3.fail({ operation: 'CopyObject', key: 'big.jsonl', code: 'SlowDown', status: 503 });
+
+    await expect(processKey('big.jsonl')).rejects.toMatchObject({ name: 'SlowDown' });
+
+    // Complete but not current: readProvenance says incomplete, and a retry rewrites it.
+    const processed = readProvenance(s3.get(OUT, 'big.jsonl')?.metadata);
+    expect(processed).toMatchObject({ sourceBucket: RAW, sourceKey: 'big.jsonl', workerVersion: 'test-version' });
+    expect(processed?.lines).toBeUndefined();
+    expect(readProvenance(s3.get(OUT, 'rejected/big.jsonl')?.metadata)?.lines).toStrictEqual({ processed: 400, filtered: 0, rejected: 0 });
     expect(s3.uploads.size).toBe(0);
   });
 

@@ -2,6 +2,8 @@ import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ProcessedRecordSink } from '../../records/line-outcomes.ts';
 import type { UploadSettings } from '../multipart-upload.ts';
 import { CONTENT_TYPES, ObjectWriter } from '../object-writer.ts';
+import { inParallel } from '../in-parallel.ts';
+import type { ParquetObjectSink } from './object-sink.ts';
 import type { OutputLifecycle, StoredProcessed } from '../processed-output.ts';
 import { PartitionedParquetWriter } from './partitioned-writer.ts';
 
@@ -11,6 +13,7 @@ export interface ParquetOutputOptions extends UploadSettings {
   readonly prefix: string;
   /** The raw object's key, from which the Parquet keys are derived. */
   readonly inputKey: string;
+  /** Every object carries it from its start; `finish` gives the metadata they end with. */
   readonly metadata: Record<string, string>;
 }
 
@@ -20,15 +23,22 @@ export class ParquetOutput implements ProcessedRecordSink, OutputLifecycle<Store
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly writer: PartitionedParquetWriter;
+  /** Set by `finish`: the objects stored from then on end with it directly. */
+  private finalMetadata: Record<string, string> | undefined;
+  /** Objects stored before `finish` (partitions closed early): they get the final metadata by a copy. */
+  private readonly storedEarly: ObjectWriter[] = [];
+  private readonly queueSize: number;
 
   constructor(s3: S3Client, options: ParquetOutputOptions) {
-    const { bucket, prefix, inputKey, metadata, partSizeBytes, queueSize } = options;
+    const { bucket, prefix, inputKey, metadata, partSizeBytes, queueSize, metadataReplacement } = options;
     this.s3 = s3;
     this.bucket = bucket;
+    this.queueSize = queueSize;
+    const objectOptions = { bucket, contentType: CONTENT_TYPES.parquet, metadata, partSizeBytes, queueSize, ...(metadataReplacement ? { metadataReplacement } : {}) };
     this.writer = new PartitionedParquetWriter({
       inputKey,
       prefix,
-      openObject: (key) => new ObjectWriter(s3, { bucket, key, contentType: CONTENT_TYPES.parquet, metadata, partSizeBytes, queueSize }),
+      openObject: (key) => this.openObject(new ObjectWriter(s3, { ...objectOptions, key })),
     });
   }
 
@@ -40,9 +50,26 @@ export class ParquetOutput implements ProcessedRecordSink, OutputLifecycle<Store
     return this.writer.drain();
   }
 
-  async finish(): Promise<StoredProcessed> {
+  async finish(finalMetadata: Record<string, string>): Promise<StoredProcessed> {
+    this.finalMetadata = finalMetadata;
     const parquetObjects = await this.writer.finish();
+    // As many copies at once as parts in flight: the sockets the worker sizes for each output (workerSocketPools).
+    await inParallel(this.storedEarly, this.queueSize, (object) => object.replaceMetadata(finalMetadata));
     return { objects: parquetObjects.map(({ key, bytes }) => ({ bucket: this.bucket, key, bytes })), parquetObjects };
+  }
+
+  /** The sink of one object, which ends with the final metadata if it is stored after `finish` began. */
+  private openObject(writer: ObjectWriter): ParquetObjectSink {
+    return {
+      write: (bytes) => writer.write(bytes),
+      finish: async () => {
+        const finalMetadata = this.finalMetadata;
+        const bytes = await writer.finish(finalMetadata);
+        if (finalMetadata === undefined) this.storedEarly.push(writer);
+        return bytes;
+      },
+      abort: () => writer.abort(),
+    };
   }
 
   /**
