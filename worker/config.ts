@@ -7,6 +7,7 @@
 import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from './queue/adaptive-concurrency.ts';
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from './freshness.ts';
+import { prefixesOverlap, SOURCE_AFTER_SUCCESS_MODES, type OutputPrefix, type SourceActionSettings } from './after-success/source-action.ts';
 import {
   ConfigError,
   finiteNumber,
@@ -22,6 +23,7 @@ import {
   type Environment,
   type Setting,
   type SettingKind,
+  type SettingValues,
 } from './common/settings.ts';
 
 export { ConfigError, type Environment };
@@ -202,6 +204,22 @@ export interface WorkerConfig {
      */
     readonly queueSize: number;
   };
+  /** What follows a file's success, before its message is deleted (after-success/). */
+  readonly afterSuccess: {
+    /**
+     * SOURCE_AFTER_SUCCESS: what happens to the raw object. keep; tag (iot-ingest=processed and the line counts, its
+     * own tags kept); delete (exactly the version processed); move (copied to the archive, then that version deleted).
+     * SOURCE_ARCHIVE_BUCKET (@default - the raw object's own bucket) and SOURCE_ARCHIVE_PREFIX (@default 'archive/';
+     * not empty with move, and apart from the outputs) say where move puts it; events for keys there are acknowledged without work.
+     * @default keep
+     */
+    readonly source: SourceActionSettings;
+    /**
+     * FILE_EVENTS_TOPIC_ARN: a standard SNS topic that gets one completion event per file.
+     * @default - unset, no events
+     */
+    readonly fileEventsTopicArn: string | undefined;
+  };
   /**
    * SHUTDOWN_GRACE_SECONDS: on SIGTERM, how long files in flight may finish before they are released.
    * @default 25
@@ -279,6 +297,12 @@ const freshnessObjective: SettingKind<number> = {
   },
 };
 
+/** Standard topics only: a FIFO topic wants a message group id with every publish. */
+const snsTopicArn: SettingKind<string> = {
+  expectation: 'a standard SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)',
+  parse: (value) => (/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value) ? value : undefined),
+};
+
 const registrySource: SettingKind<RegistrySource> = {
   expectation: '"builtin", a JSON file path or s3://bucket/key',
   parse: (value) => (value.startsWith('s3:') && !/^s3:\/\/[^/]+\/.+$/.test(value) ? undefined : parseRegistrySource(value)),
@@ -332,6 +356,12 @@ export const WORKER_SETTINGS = {
     partSizeMiB: setting('UPLOAD_PART_SIZE_MIB', wholeNumber({ min: 5, max: 512, unit: 'MiB' }), { default: 5 }),
     queueSize: setting('UPLOAD_QUEUE_SIZE', wholeNumber({ min: 1, max: 16 }), { default: 2 }),
   },
+  afterSuccess: {
+    mode: setting('SOURCE_AFTER_SUCCESS', oneOf(SOURCE_AFTER_SUCCESS_MODES), { default: 'keep' }),
+    archiveBucket: setting('SOURCE_ARCHIVE_BUCKET', text('the name of the bucket for archived raw objects')),
+    archivePrefix: setting('SOURCE_ARCHIVE_PREFIX', keyPrefix(), { default: 'archive/' }),
+    fileEventsTopicArn: setting('FILE_EVENTS_TOPIC_ARN', snsTopicArn),
+  },
   shutdownGraceSeconds: setting('SHUTDOWN_GRACE_SECONDS', wholeNumber({ min: 0, max: 3_600, ...SECONDS }), { default: 25 }),
   freshnessObjectiveSeconds: setting('FRESHNESS_OBJECTIVE_SECONDS', freshnessObjective, { default: DEFAULT_FRESHNESS_OBJECTIVE_SECONDS }),
   taskProtection: {
@@ -376,15 +406,50 @@ function checkOutputsApart(output: OutputSettings): void {
   }
 }
 
+type AfterSuccessSettings = SettingValues<typeof WORKER_SETTINGS.afterSuccess>;
+
+/** Where outputs are written: the processed objects (JSON Lines or Parquet) and the rejected lines. */
+export function outputPrefixes(output: OutputSettings): OutputPrefix[] {
+  const processedPrefix = output.format === 'parquet' ? output.parquetPrefix : output.processedPrefix;
+  return [
+    { bucket: output.processedBucket, prefix: processedPrefix },
+    { bucket: output.rejectedBucket, prefix: output.rejectedPrefix },
+  ];
+}
+
+/**
+ * The move mode's archive: not empty (the whole bucket would be "archive", every event ignored) and apart from the
+ * outputs. With the default bucket (the raw object's own) the outputs are checked per object (after-success.ts).
+ */
+function sourceActionSettings(settings: AfterSuccessSettings, output: OutputSettings): SourceActionSettings {
+  const archive = { bucket: settings.archiveBucket, prefix: settings.archivePrefix };
+  if (settings.mode === 'move') {
+    if (archive.prefix === '') {
+      throw new ConfigError('SOURCE_ARCHIVE_PREFIX', 'a non-empty key prefix when SOURCE_AFTER_SUCCESS is move', archive.prefix);
+    }
+    const { bucket } = archive;
+    const overlapped = bucket === undefined ? undefined : outputPrefixes(output).find((candidate) => prefixesOverlap({ bucket, prefix: archive.prefix }, candidate));
+    if (overlapped !== undefined) {
+      throw new ConfigError(
+        'SOURCE_ARCHIVE_PREFIX',
+        `a prefix apart from the outputs under "${overlapped.prefix}" in SOURCE_ARCHIVE_BUCKET ${overlapped.bucket} (or another SOURCE_ARCHIVE_BUCKET)`,
+        archive.prefix,
+      );
+    }
+  }
+  return { mode: settings.mode, archive };
+}
+
 /** Reads and validates every setting, each on its own and then how they agree; throws `ConfigError` on the first bad one. */
 export function parseConfig(env: Environment): WorkerConfig {
-  const { aws, output, consumer, upload, ...rest } = readSettings(env, WORKER_SETTINGS);
+  const { aws, output, consumer, upload, afterSuccess, ...rest } = readSettings(env, WORKER_SETTINGS);
   const heartbeatIntervalSeconds = heartbeatIntervalSetting(consumer.visibilityTimeoutSeconds).read(env);
   const retryBackoffMaxSeconds = retryBackoffMaxSetting(consumer.retryBackoffBaseSeconds).read(env);
   const minFilesInFlight = minFilesInFlightSetting(consumer.maxFilesInFlight).read(env);
 
   const outputs = { ...output, rejectedBucket: output.rejectedBucket ?? output.processedBucket };
   checkOutputsApart(outputs);
+  const source = sourceActionSettings(afterSuccess, outputs);
   if (aws.idleTimeoutSeconds <= consumer.waitTimeSeconds) {
     const expectation = `more seconds than WAIT_TIME_SECONDS (${consumer.waitTimeSeconds}), or long polls would time out`;
     throw new ConfigError('AWS_IDLE_TIMEOUT_SECONDS', expectation, String(aws.idleTimeoutSeconds));
@@ -397,5 +462,6 @@ export function parseConfig(env: Environment): WorkerConfig {
     output: outputs,
     consumer: { ...consumerRest, maxBytesInFlight: maxBytesInFlightMiB * MEBIBYTE, minFilesInFlight, heartbeatIntervalSeconds, retryBackoffMaxSeconds },
     upload: { partSizeBytes: upload.partSizeMiB * MEBIBYTE, queueSize: upload.queueSize },
+    afterSuccess: { source, fileEventsTopicArn: afterSuccess.fileEventsTopicArn },
   };
 }

@@ -15,6 +15,11 @@ import { RECORD_OUTCOMES, REJECT_REASONS } from './records/pipeline.ts';
 import { PROTECTION_ACTIONS, type ProtectionAction } from './task-protection/agent-client.ts';
 import type { TaskProtectionEvents } from './task-protection/driver.ts';
 import type { AgentCallFailure, AgentProtection } from './task-protection/protocol.ts';
+import { SOURCE_ACTIONS, type SourceAction } from './after-success/source-action.ts';
+import { SOURCE_ACTION_RESULTS, type SourceActionResult } from './after-success/source-action-runner.ts';
+import type { AfterSuccessEvents } from './after-success/after-success.ts';
+import type { SourceVersion } from './after-success/source-version.ts';
+import { errorMessage } from './common/error-message.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
 
@@ -25,6 +30,11 @@ export const MESSAGE_FAILURES = ['retry', 'dead_letter', 'release'] as const;
 export type MessageFailure = (typeof MESSAGE_FAILURES)[number];
 
 const PROTECTION_YIELD_STAGES = ['stopped_receiving', 'released', 'release_failed', 'resumed'] as const;
+
+export const IGNORED_MESSAGE_KINDS = ['test_event', 'other_event', 'archive_copy'] as const;
+export type IgnoredMessageKind = (typeof IGNORED_MESSAGE_KINDS)[number];
+
+const FILE_EVENT_RESULTS = ['published', 'failed'] as const;
 
 /** What one file's processing ended in; handed to whoever listens (local mode prints it). */
 export interface FileReport {
@@ -57,7 +67,7 @@ function createMetrics(registry: Registry, freshnessObjectiveSeconds: number) {
     }),
     messagesIgnored: new Counter({
       name: name('messages_ignored_total'),
-      help: 'Well-formed messages with nothing to do (s3:TestEvent, events other than object creation)',
+      help: 'Well-formed messages with nothing to do (s3:TestEvent, events other than object creation, objects the move mode put in the archive)',
       labelNames: ['kind'],
       registers,
     }),
@@ -125,6 +135,18 @@ function createMetrics(registry: Registry, freshnessObjectiveSeconds: number) {
       labelNames: ['operation'],
       registers,
     }),
+    sourceActions: new Counter({
+      name: name('source_actions_total'),
+      help: 'What SOURCE_AFTER_SUCCESS did to raw objects after their outputs were stored, by action (tag, delete, move) and result (done; gone: the version no longer existed; superseded: a newer object holds the key and was left alone; skipped; failed: the message is retried or dead-lettered)',
+      labelNames: ['action', 'result'],
+      registers,
+    }),
+    fileEvents: new Counter({
+      name: name('file_events_total'),
+      help: 'Completion events published to FILE_EVENTS_TOPIC_ARN, by result (failed: the message is retried, and the event published again with the same id)',
+      labelNames: ['result'],
+      registers,
+    }),
     registryDevices: new Gauge({ name: name('device_registry_devices'), help: 'Devices in the loaded device registry', registers }),
     registryRefreshFailures: new Counter({
       name: name('device_registry_refresh_failures_total'),
@@ -135,6 +157,16 @@ function createMetrics(registry: Registry, freshnessObjectiveSeconds: number) {
 }
 
 export type Telemetry = ReturnType<typeof createTelemetry>;
+
+const SOURCE_ACTION_MESSAGES = {
+  done: 'raw object handled (SOURCE_AFTER_SUCCESS)',
+  gone: 'raw object version already gone (SOURCE_AFTER_SUCCESS): nothing to do',
+  superseded: 'raw object replaced by a newer upload (SOURCE_AFTER_SUCCESS): the newer object is left alone',
+} as const;
+
+function sourceFields(source: SourceVersion) {
+  return { bucket: source.bucket, key: source.key, ...(source.versionId === undefined ? {} : { versionId: source.versionId }), eTag: source.eTag };
+}
 
 export interface TelemetryOptions {
   /** Node.js and process metrics. @default true */
@@ -164,6 +196,11 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
   for (const queue of QUEUE_ROLES) metrics.queueSampleFailures.inc({ queue }, 0);
   for (const stage of PROTECTION_YIELD_STAGES) metrics.protectionYields.inc({ stage }, 0);
   for (const operation of PROTECTION_ACTIONS) metrics.protectionAgentFailures.inc({ operation }, 0);
+  for (const kind of IGNORED_MESSAGE_KINDS) metrics.messagesIgnored.inc({ kind }, 0);
+  for (const action of SOURCE_ACTIONS) {
+    for (const result of [...SOURCE_ACTION_RESULTS, 'failed']) metrics.sourceActions.inc({ action, result }, 0);
+  }
+  for (const result of FILE_EVENT_RESULTS) metrics.fileEvents.inc({ result }, 0);
 
   const protectionLogger = logger.child({ component: 'task-protection' });
 
@@ -230,7 +267,7 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
     messageDeletesFailed: (messageIds: readonly string[], error: string): void => {
       logger.warn({ messageIds, err: error }, 'delete failed; these messages will be processed again after their visibility timeout');
     },
-    messageIgnored: (messageId: string | undefined, kind: 'test_event' | 'other_event', detail: string): void => {
+    messageIgnored: (messageId: string | undefined, kind: IgnoredMessageKind, detail: string): void => {
       metrics.messagesIgnored.inc({ kind });
       logger.info({ messageId, kind, detail }, 'message acknowledged without work');
     },
@@ -350,6 +387,27 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
       metrics.protectionYields.inc({ stage: 'resumed' });
       logger.info({ idleSeconds: Math.round(idleMs / 1000) }, 'not replaced while unprotected: receiving again');
     },
+    afterSuccess: {
+      sourceActionEnded: (source: SourceVersion, action: SourceAction, outcome: SourceActionResult): void => {
+        metrics.sourceActions.inc({ action, result: outcome.result });
+        const fields = { ...sourceFields(source), action, result: outcome.result, ...('detail' in outcome && outcome.detail !== undefined ? { detail: outcome.detail } : {}) };
+        // One line per file is the 'file processed' line: what went as planned is at debug, the rest says why.
+        if (outcome.result === 'skipped') logger.warn(fields, `raw object left as it is (SOURCE_AFTER_SUCCESS=${action})`);
+        else logger[outcome.result === 'done' ? 'debug' : 'info'](fields, SOURCE_ACTION_MESSAGES[outcome.result]);
+      },
+      sourceActionFailed: (source: SourceVersion, action: SourceAction, error: unknown): void => {
+        metrics.sourceActions.inc({ action, result: 'failed' });
+        logger.warn({ ...sourceFields(source), action, err: errorMessage(error) }, `SOURCE_AFTER_SUCCESS=${action} failed; the outputs stay stored and the message is not deleted`);
+      },
+      fileEventPublished: (source: SourceVersion, eventId: string, messageId: string | undefined): void => {
+        metrics.fileEvents.inc({ result: 'published' });
+        logger.debug({ ...sourceFields(source), eventId, snsMessageId: messageId }, 'completion event published');
+      },
+      fileEventFailed: (source: SourceVersion, eventId: string, error: unknown): void => {
+        metrics.fileEvents.inc({ result: 'failed' });
+        logger.warn({ ...sourceFields(source), eventId, err: errorMessage(error) }, 'completion event not published; the message is not deleted, and the file is processed and its event published again');
+      },
+    } satisfies AfterSuccessEvents,
     registryLoaded: (devices: number, source: string): void => {
       metrics.registryDevices.set(devices);
       logger.info({ devices, source }, 'device registry loaded');

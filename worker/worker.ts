@@ -6,8 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Logger } from 'pino';
-import type { WorkerConfig } from './config.ts';
+import { outputPrefixes, type WorkerConfig } from './config.ts';
 import { ConsumerPool } from './queue/consumer-pool.ts';
 import { receiveLoopCount } from './queue/receive-loop.ts';
 import { resolveDeadLetterRouting } from './queue/dead-letter.ts';
@@ -24,11 +25,17 @@ import { startQueueDepthSampler } from './queue/queue-depth.ts';
 import { createProtectionYield } from './task-protection/yield-rule.ts';
 import { createTaskProtection } from './task-protection/driver.ts';
 import { createTelemetry, taskProtectionEvents, type Telemetry } from './telemetry.ts';
+import { createAfterSuccess, type AfterSuccess } from './after-success/after-success.ts';
+import { createFileEventPublisher } from './after-success/file-event-publisher.ts';
+import { isArchiveCopy } from './after-success/source-action.ts';
+import { workerVersion } from './common/worker-version.ts';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  /** Needed when FILE_EVENTS_TOPIC_ARN is set. */
+  readonly sns?: SNSClient;
   readonly logger: Logger;
   readonly nowMs?: () => number;
 }
@@ -39,6 +46,23 @@ export interface RunningWorker {
   readonly httpAddress: string;
   /** Stops receiving, lets files in flight finish within the grace period, releases the rest. */
   stop(): Promise<void>;
+}
+
+/** The raw object's action and the completion event, when the settings ask for either. */
+function afterSuccessOf(deps: WorkerDeps, telemetry: Telemetry): AfterSuccess | undefined {
+  const { config } = deps;
+  const { source, fileEventsTopicArn } = config.afterSuccess;
+  if (source.mode === 'keep' && fileEventsTopicArn === undefined) return undefined;
+  if (fileEventsTopicArn !== undefined && deps.sns === undefined) throw new Error('FILE_EVENTS_TOPIC_ARN is set but the worker was given no SNS client');
+  return createAfterSuccess({
+    s3: deps.s3,
+    settings: source,
+    outputPrefixes: outputPrefixes(config.output),
+    publisher: fileEventsTopicArn === undefined || deps.sns === undefined ? undefined : createFileEventPublisher(deps.sns, fileEventsTopicArn),
+    workerVersion: workerVersion(),
+    wallClockMs: Date.now,
+    events: telemetry.afterSuccess,
+  });
 }
 
 /** After the grace period, how long aborted files get to abort their uploads and release their messages. */
@@ -97,6 +121,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     drainSignal: drainController.signal,
     releaseSignal: releaseController.signal,
     nowMs,
+    afterSuccess: afterSuccessOf(deps, telemetry),
+    isArchiveCopy: (ref) => isArchiveCopy(ref, config.afterSuccess.source),
   });
 
   // While any message is held, ECS must not pick this task to stop when the service scales in.
@@ -167,6 +193,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       maxReceiveCount: maxReceiveCount ?? 'no redrive policy',
       filesInFlight: { mode: consumer.filesInFlightMode, min: consumer.minFilesInFlight, max: consumer.maxFilesInFlight },
       maxBytesInFlightMiB: consumer.maxBytesInFlight / 1024 ** 2,
+      sourceAfterSuccess: config.afterSuccess.source.mode,
+      fileEventsTopicArn: config.afterSuccess.fileEventsTopicArn ?? 'none',
       httpAddress,
     },
     'worker started',

@@ -14,6 +14,8 @@ export interface FirstScreen {
   readonly rejectedLocation: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  /** The completion events' topic and the queue subscribed to it; undefined when the worker publishes elsewhere (or nowhere). */
+  readonly fileEvents?: { readonly topicArn: string; readonly queueUrl: string } | undefined;
   readonly maxReceiveCount: number;
   readonly workerAddress: string;
   readonly temperatureThresholdCelsius: number;
@@ -63,6 +65,10 @@ function localOpsCommand(screen: FirstScreen, args: string): string {
   return `${prefix}npm run ops -- ${args} --local`;
 }
 
+function awsCli(screen: FirstScreen): string {
+  return `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${screen.emulator.region} --endpoint-url ${screen.emulator.endpoint}`;
+}
+
 export function firstScreenLines(screen: FirstScreen): string[] {
   const { emulator } = screen;
   const tryNext: Array<[string, string]> = [
@@ -79,6 +85,9 @@ export function firstScreenLines(screen: FirstScreen): string[] {
     `  processed bucket  ${screen.processedLocation}  rejected lines: ${screen.rejectedLocation}`,
     `  ingest queue      ${screen.queueUrl}`,
     `  dead-letter queue ${screen.dlqUrl}  (after ${screen.maxReceiveCount} receives)`,
+    ...(screen.fileEvents === undefined
+      ? []
+      : [`  file events       ${screen.fileEvents.topicArn}  → queue ${screen.fileEvents.queueUrl}  (one per file, in SNS's envelope)`]),
     `  worker            ${screen.workerAddress}/healthz  /readyz  /metrics`,
     '',
     'The samples went through S3 → queue → worker:',
@@ -86,7 +95,13 @@ export function firstScreenLines(screen: FirstScreen): string[] {
     '',
     'Try next:',
     ...tryNext.map(([command, what]) => `  ${command.padEnd(commandWidth)}  # ${what}`),
-    `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${emulator.region} --endpoint-url ${emulator.endpoint} s3 cp readings.jsonl s3://${screen.rawBucket}/`,
+    `  ${awsCli(screen)} s3 cp readings.jsonl s3://${screen.rawBucket}/`,
+    ...(screen.fileEvents === undefined
+      ? []
+      : [
+          `  ${awsCli(screen)} sqs receive-message --queue-url ${screen.fileEvents.queueUrl} --max-number-of-messages 10`,
+          '    # the completion events: each Body is SNS\'s envelope, the event (eventId, counts, outputs) in its Message',
+        ]),
     ...(screen.prometheusFindsWorker
       ? [
           `  Metrics: ${screen.workerAddress}/metrics; Prometheus with the alert rules, scraping this worker:`,

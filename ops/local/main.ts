@@ -16,7 +16,7 @@ import { EmulatorExitedError, startEmulatorProcess } from './emulator-process.ts
 import { firstScreenLines } from './first-screen.ts';
 import { LOG_FORMATS, prettyDestination, resolveLogFormat, useColor } from './pretty-log.ts';
 import { DEFAULT_PROMETHEUS_TARGETS_FILE, scrapeTarget, targetsDocument, writeFileAtomically } from './prometheus-targets.ts';
-import { createLocalResources, DEFAULT_LOCAL_NAMES } from './resources.ts';
+import { createFileEventsResources, createLocalResources, DEFAULT_FILE_EVENTS_NAMES, DEFAULT_LOCAL_NAMES } from './resources.ts';
 import { readSampleOutcome, runSamples } from './sample-files.ts';
 
 const DEFAULT_EMULATOR_PORT = 4566;
@@ -104,11 +104,14 @@ setInterval(() => {
 }, ORPHAN_CHECK_INTERVAL_MS).unref();
 
 const resources = await createLocalResources(clients, DEFAULT_LOCAL_NAMES, { maxReceiveCount: local.maxReceiveCount });
+// Completion events go to a topic with a queue subscribed, unless FILE_EVENTS_TOPIC_ARN names another topic.
+const fileEvents = await createFileEventsResources(clients, DEFAULT_FILE_EVENTS_NAMES);
 
 const config = orExit(() =>
   parseConfig({
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '8080',
+    FILE_EVENTS_TOPIC_ARN: fileEvents.topicArn,
     ...process.env,
     AWS_REGION: emulator.region,
     AWS_ENDPOINT_URL: emulator.endpoint,
@@ -159,6 +162,7 @@ const screen = firstScreenLines({
   rejectedLocation: `s3://${output.rejectedBucket}/${output.rejectedPrefix}`,
   queueUrl: resources.queueUrl,
   dlqUrl: resources.dlqUrl,
+  fileEvents: config.afterSuccess.fileEventsTopicArn === fileEvents.topicArn ? { topicArn: fileEvents.topicArn, queueUrl: fileEvents.queueUrl } : undefined,
   maxReceiveCount: local.maxReceiveCount,
   workerAddress: worker.httpAddress,
   temperatureThresholdCelsius: config.recordRules.temperatureThresholdCelsius,

@@ -7,6 +7,7 @@ import {
   QueueNameExists,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import type { AwsClients } from '../../worker/common/aws-clients.ts';
 
 export interface LocalResourceNames {
@@ -107,7 +108,7 @@ interface Queue {
   readonly arn: string;
 }
 
-async function ensureQueue(clients: AwsClients, name: string, attributes: Record<string, string>): Promise<Queue> {
+async function ensureQueue(clients: Pick<AwsClients, 'sqs'>, name: string, attributes: Record<string, string>): Promise<Queue> {
   let url: string | undefined;
   try {
     ({ QueueUrl: url } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })));
@@ -157,6 +158,52 @@ function queueConfigurations(queueArn: string, suffixes: readonly string[]): Que
     Events: events,
     Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
   }));
+}
+
+/** The names `npm start` gives the completion events' topic and the queue subscribed to it. */
+export const DEFAULT_FILE_EVENTS_NAMES = { topicName: 'iot-ingest-file-events', queueName: 'iot-ingest-file-events' } as const satisfies FileEventsNames;
+
+export interface FileEventsNames {
+  readonly topicName: string;
+  readonly queueName: string;
+}
+
+export interface FileEventsResources {
+  /** FILE_EVENTS_TOPIC_ARN. */
+  readonly topicArn: string;
+  /** Where the events can be read: each SQS message is SNS's envelope (raw message delivery off, as SNS's default), the event in its Message. */
+  readonly queueUrl: string;
+  readonly queueArn: string;
+}
+
+/**
+ * The topic the worker publishes completion events to, and a queue subscribed to it, as a consumer would
+ * set them up. Safe to run again: CreateTopic and Subscribe return what exists.
+ */
+export async function createFileEventsResources(clients: Pick<AwsClients, 'sns' | 'sqs'>, names: FileEventsNames): Promise<FileEventsResources> {
+  const { TopicArn: topicArn } = await clients.sns.send(new CreateTopicCommand({ Name: names.topicName }));
+  if (topicArn === undefined) throw new Error(`SNS returned no ARN for topic ${names.topicName}`);
+  const queue = await ensureQueue({ sqs: clients.sqs }, names.queueName, {});
+  // What real SQS needs before SNS may send to the queue; the emulator does not check it.
+  await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(snsSendPolicy(queue.arn, topicArn)) } }));
+  await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.arn }));
+  return { topicArn, queueUrl: queue.url, queueArn: queue.arn };
+}
+
+function snsSendPolicy(queueArn: string, topicArn: string): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowFileEventsTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
 }
 
 function assertIntegerIn(name: string, value: number, min: number, max: number): void {

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { createAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../worker/common/aws-clients.ts';
 import { parseConfig, type Environment, type WorkerConfig } from '../../worker/config.ts';
 import type { FileReport } from '../../worker/telemetry.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
@@ -96,8 +96,7 @@ export async function startTestWorker(
     },
     async stop() {
       await worker.stop();
-      clients.s3.destroy();
-      clients.sqs.destroy();
+      destroyAwsClients(clients);
     },
   };
 }
@@ -124,13 +123,11 @@ export async function startStackWithWorker(
       harness,
       async stop() {
         await harness.stop();
-        clients.s3.destroy();
-        clients.sqs.destroy();
+        destroyAwsClients(clients);
       },
     };
   } catch (error) {
-    clients.s3.destroy();
-    clients.sqs.destroy();
+    destroyAwsClients(clients);
     throw error;
   }
 }

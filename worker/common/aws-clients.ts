@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface AwsClientOptions {
@@ -55,6 +56,8 @@ const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 export interface AwsClients {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  /** For completion events (FILE_EVENTS_TOPIC_ARN); opens no connection unless used. */
+  readonly sns: SNSClient;
 }
 
 /** The emulator checks no signature, but the SDK refuses to send unsigned requests. */
@@ -75,10 +78,13 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   return {
     s3: new S3Client({ ...common(options.maxSockets?.s3), forcePathStyle: options.forcePathStyle ?? local }),
     sqs: new SQSClient(common(options.maxSockets?.sqs)),
+    // One publish per file, after its outputs: the SDK's default pool (50) is plenty.
+    sns: new SNSClient(common(undefined)),
   };
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
   clients.s3.destroy();
   clients.sqs.destroy();
+  clients.sns.destroy();
 }

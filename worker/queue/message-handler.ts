@@ -8,6 +8,8 @@ import { isTransientFailure, PermanentFileError } from '../errors.ts';
 import { errorMessage } from '../common/error-message.ts';
 import { parseMessageBody, type ObjectRef } from '../common/events.ts';
 import type { FileResult } from '../process-object.ts';
+import type { AfterSuccess } from '../after-success/after-success.ts';
+import { processedSourceOf } from '../after-success/processed-source.ts';
 import type { FileOutcome, Telemetry } from '../telemetry.ts';
 import type { ByteReservation } from './byte-budget.ts';
 import type { FileLoad } from './file-load.ts';
@@ -30,6 +32,17 @@ export interface MessageHandlerDeps {
   /** Aborted when the grace period is over: files still running stop and their messages are released. */
   readonly releaseSignal: AbortSignal;
   readonly nowMs: () => number;
+  /**
+   * After a file's outputs are stored, before its message may go: the raw object's action and the completion
+   * event (after-success/). A failure there fails the file's message like any other; the file's outcome stays logged.
+   * @default - nothing
+   */
+  readonly afterSuccess?: AfterSuccess;
+  /**
+   * Objects the move mode put in its archive: acknowledged without work.
+   * @default - none
+   */
+  readonly isArchiveCopy?: (ref: ObjectRef) => boolean;
 }
 
 /** Handles one message and resolves to its fate; never rejects. */
@@ -55,16 +68,26 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
       deps.load.fileEnded(outcome, durationSeconds);
       return durationSeconds;
     };
+    let result: FileResult;
     try {
-      const result = await deps.processFile(ref, deps.releaseSignal);
-      telemetry.fileFinished({ ref, outcome: result.outcome, durationSeconds: ended(result.outcome), result });
-      return { kind: 'done' };
+      result = await deps.processFile(ref, deps.releaseSignal);
     } catch (error) {
       const outcome: FileOutcome = deps.releaseSignal.aborted ? 'released' : isTransientFailure(error) ? 'failed_transient' : 'failed_permanent';
       // An error nobody foresaw is a bug to find: its stack goes with it.
       const unexpected = outcome === 'failed_permanent' && !(error instanceof PermanentFileError);
       const stack = unexpected && error instanceof Error ? { stack: error.stack } : {};
       telemetry.fileFinished({ ref, outcome, durationSeconds: ended(outcome), error: errorMessage(error), ...stack });
+      return { kind: 'failed', error };
+    }
+    const durationSeconds = ended(result.outcome);
+    telemetry.fileFinished({ ref, outcome: result.outcome, durationSeconds, result });
+    if (result.outcome !== 'succeeded' || deps.afterSuccess === undefined) return { kind: 'done' };
+    // The outputs are stored and counted; what follows reports itself (telemetry.afterSuccess) and only decides the message's fate.
+    try {
+      const source = processedSourceOf(ref, result);
+      await deps.afterSuccess({ ...result, source, durationMs: durationSeconds * 1000 }, deps.releaseSignal);
+      return { kind: 'done' };
+    } catch (error) {
       return { kind: 'failed', error };
     }
   }
@@ -115,7 +138,15 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
       telemetry.messageIgnored(message.MessageId, 'other_event', parsed.reason);
       return { kind: 'nothingToDo' };
     }
-    const settled = await Promise.allSettled(parsed.objects.map((ref) => attemptOne(ref)));
+    const isArchiveCopy = deps.isArchiveCopy ?? (() => false);
+    const archived = parsed.objects.filter((ref) => isArchiveCopy(ref));
+    const objects = parsed.objects.filter((ref) => !isArchiveCopy(ref));
+    if (archived.length > 0) {
+      const keys = archived.map((ref) => `s3://${ref.bucket}/${ref.key}`).join(', ');
+      telemetry.messageIgnored(message.MessageId, 'archive_copy', `archived by SOURCE_AFTER_SUCCESS=move, not processed again: ${keys}`);
+    }
+    if (objects.length === 0) return { kind: 'nothingToDo' };
+    const settled = await Promise.allSettled(objects.map((ref) => attemptOne(ref)));
     const attempts = settled.map((outcome): ObjectAttempt => (outcome.status === 'fulfilled' ? outcome.value : { kind: 'failed', error: outcome.reason }));
     return { kind: 'objectsAttempted', attempts };
   }

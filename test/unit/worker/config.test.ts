@@ -48,6 +48,7 @@ describe('parseConfig', () => {
         queueMetricsIntervalSeconds: 30,
       },
       upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
+      afterSuccess: { source: { mode: 'keep', archive: { bucket: undefined, prefix: 'archive/' } }, fileEventsTopicArn: undefined },
       shutdownGraceSeconds: 25,
       freshnessObjectiveSeconds: 900,
       taskProtection: { agentUri: undefined, expiresInMinutes: 60, releaseDelaySeconds: 10, maxHoldSeconds: 1_800, yieldIdleSeconds: 60 },
@@ -201,5 +202,65 @@ describe('parseConfig', () => {
 
   it('rejects a PROCESSED_PREFIX that lies inside REJECTED_PREFIX in a shared bucket', () => {
     expect(configError({ ...BASE, PROCESSED_PREFIX: 'rejected/ok/' }).variable).toBe('REJECTED_PREFIX');
+  });
+
+  describe('after success: SOURCE_AFTER_SUCCESS, the archive and FILE_EVENTS_TOPIC_ARN', () => {
+    it('reads the mode, the archive location and the topic', () => {
+      const config = parseConfig({
+        ...BASE,
+        SOURCE_AFTER_SUCCESS: 'move',
+        SOURCE_ARCHIVE_BUCKET: 'raw-archive',
+        SOURCE_ARCHIVE_PREFIX: 'done/',
+        FILE_EVENTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:iot-ingest-file-events',
+      });
+
+      expect(config.afterSuccess).toStrictEqual({
+        source: { mode: 'move', archive: { bucket: 'raw-archive', prefix: 'done/' } },
+        fileEventsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:iot-ingest-file-events',
+      });
+    });
+
+    it.each(['keep', 'tag', 'delete', 'move'] as const)('accepts SOURCE_AFTER_SUCCESS=%s', (mode) => {
+      expect(parseConfig({ ...BASE, SOURCE_AFTER_SUCCESS: mode }).afterSuccess.source.mode).toBe(mode);
+    });
+
+    it('refuses an unknown mode in one line naming the variable and the choices', () => {
+      expect(() => parseConfig({ ...BASE, SOURCE_AFTER_SUCCESS: 'archive' })).toThrow(
+        'SOURCE_AFTER_SUCCESS must be one of keep, tag, delete, move; got "archive"',
+      );
+    });
+
+    it('refuses an empty archive prefix with move, and lets it be with the other modes', () => {
+      expect(() => parseConfig({ ...BASE, SOURCE_AFTER_SUCCESS: 'move', SOURCE_ARCHIVE_PREFIX: '' })).toThrow(
+        'SOURCE_ARCHIVE_PREFIX must be a non-empty key prefix when SOURCE_AFTER_SUCCESS is move; got ""',
+      );
+      expect(parseConfig({ ...BASE, SOURCE_AFTER_SUCCESS: 'tag', SOURCE_ARCHIVE_PREFIX: '' }).afterSuccess.source.archive.prefix).toBe('');
+    });
+
+    it('refuses an archive in the output bucket where outputs are written', () => {
+      // PROCESSED_PREFIX '' is the whole processed bucket.
+      const processedBucket = () => parseConfig({ ...BASE, SOURCE_AFTER_SUCCESS: 'move', SOURCE_ARCHIVE_BUCKET: 'processed' });
+      const rejected = () =>
+        parseConfig({ ...BASE, PROCESSED_PREFIX: 'out/', SOURCE_AFTER_SUCCESS: 'move', SOURCE_ARCHIVE_BUCKET: 'processed', SOURCE_ARCHIVE_PREFIX: 'rejected/old/' });
+
+      expect(processedBucket).toThrow(ConfigError);
+      expect(processedBucket).toThrow(/^SOURCE_ARCHIVE_PREFIX must be a prefix apart from the outputs under "" in SOURCE_ARCHIVE_BUCKET processed/);
+      expect(rejected).toThrow(/apart from the outputs under "rejected\/"/);
+    });
+
+    it('accepts an archive beside the outputs in their bucket', () => {
+      const config = parseConfig({ ...BASE, PROCESSED_PREFIX: 'out/', SOURCE_AFTER_SUCCESS: 'move', SOURCE_ARCHIVE_BUCKET: 'processed', SOURCE_ARCHIVE_PREFIX: 'archive/' });
+
+      expect(config.afterSuccess.source.archive).toStrictEqual({ bucket: 'processed', prefix: 'archive/' });
+    });
+
+    it.each([
+      'arn:aws:sqs:eu-west-1:123456789012:queue',
+      'arn:aws:sns:eu-west-1:123456789012:events.fifo',
+      'iot-ingest-file-events',
+      'arn:aws:sns:eu-west-1:1234:events',
+    ])('refuses FILE_EVENTS_TOPIC_ARN=%s', (arn) => {
+      expect(() => parseConfig({ ...BASE, FILE_EVENTS_TOPIC_ARN: arn })).toThrow(/^FILE_EVENTS_TOPIC_ARN must be a standard SNS topic ARN/);
+    });
   });
 });

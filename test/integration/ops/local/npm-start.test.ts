@@ -324,6 +324,33 @@ describe('npm start', () => {
     expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
   }, 60_000);
 
+  it('publishes a completion event per sample to its topic, and the receive-message line it prints reads them', async () => {
+    const npmStart = await startNpmStart({});
+    const { stdout } = npmStart;
+
+    const eventsLine = /^ {2}file events {7}(arn:aws:sns:\S+:iot-ingest-file-events) {2}→ queue (http:\/\/\S+\/iot-ingest-file-events) /m.exec(stdout);
+    expect(eventsLine).not.toBeNull();
+    const receive = section(stdout, 'Try next:', READY_LINE).find((line) => line.includes(' sqs receive-message ')) ?? '';
+    expect(receive).toContain(`sqs receive-message --queue-url ${eventsLine?.[2]} --max-number-of-messages 10`);
+
+    // As printed; the events may still be on their way from SNS to the queue.
+    const bodies: string[] = [];
+    const deadline = Date.now() + 15_000;
+    while (bodies.length < 2 && Date.now() < deadline) {
+      const run = spawnSync('sh', ['-c', `${receive.trim()} --wait-time-seconds 1 --visibility-timeout 30 --output json`], { encoding: 'utf8', timeout: 20_000 });
+      expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      const messages = run.stdout.trim() === '' ? [] : ((JSON.parse(run.stdout) as { Messages?: Array<{ Body: string }> }).Messages ?? []);
+      bodies.push(...messages.map((message) => message.Body));
+    }
+    const events = bodies.map((body) => JSON.parse((JSON.parse(body) as { Message: string }).Message) as { type: string; source: { key: string }; counts: unknown });
+    expect(events.map((event) => [event.type, event.source.key]).sort()).toEqual([
+      ['iot-ingest.file.processed', OUTCOMES_KEY],
+      ['iot-ingest.file.processed', 'samples/sample_data.jsonl'],
+    ].sort());
+    expect(events.find((event) => event.source.key === OUTCOMES_KEY)?.counts).toMatchObject({ processed: 2, filtered: 1, rejected: 3 });
+    expect(await stopWith(npmStart.child, 'SIGINT', -npmStart.pid)).toBe(0);
+  }, 60_000);
+
   it('in a pipe, logs JSON lines: one object per event, the file outcomes with key and counts', async () => {
     const npmStart = await startNpmStart({ LOG_LEVEL: 'info' });
     const lines = logLines(npmStart.stdout);

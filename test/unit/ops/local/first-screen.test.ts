@@ -51,4 +51,18 @@ describe('firstScreenLines', () => {
     expect(lines).toContain('s3://iot-raw/samples/sample_data.jsonl: ended as failed_transient: socket hang up');
     expect(lines.at(-2)).toBe(READY_LINE);
   });
+
+  it('names the completion events queue and how to read it, only when the worker publishes to the local topic', () => {
+    const fileEvents = { topicArn: 'arn:aws:sns:us-east-1:000000000000:iot-ingest-file-events', queueUrl: 'http://127.0.0.1:4566/000000000000/iot-ingest-file-events' };
+
+    const text = firstScreenLines(screen({ fileEvents })).join('\n');
+    const without = firstScreenLines(screen()).join('\n');
+
+    expect(text).toContain(`  file events       ${fileEvents.topicArn}  → queue ${fileEvents.queueUrl}`);
+    expect(text).toContain(
+      `aws --region us-east-1 --endpoint-url http://127.0.0.1:4566 sqs receive-message --queue-url ${fileEvents.queueUrl} --max-number-of-messages 10\n`,
+    );
+    expect(without).not.toContain('file events');
+    expect(without).not.toContain('receive-message');
+  });
 });

@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import type { Message } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { pino } from 'pino';
-import { PermanentFileError } from '../../../../worker/errors.ts';
+import { PermanentFileError, TransientFileError } from '../../../../worker/errors.ts';
 import type { ObjectRef } from '../../../../worker/common/events.ts';
 import { createMessageHandler, type MessageHandlerDeps } from '../../../../worker/queue/message-handler.ts';
 import { ByteBudget } from '../../../../worker/queue/byte-budget.ts';
@@ -375,5 +375,48 @@ describe('createMessageHandler', () => {
     // Assess
     expect(load.takeWindow()).toStrictEqual({ filesFinished: 1, meanFileSeconds: 2, transientFailures: 1, peakFilesRunning: 2 });
     expect(load.filesRunning).toBe(0);
+  });
+
+  describe('after success', () => {
+    it('acknowledges, without processing, an object the move mode archived, and counts it ignored', async () => {
+      // Prepare
+      const telemetry = createTelemetry(pino({ level: 'silent' }), { defaultMetrics: false });
+      const { handle, processed } = setup({ telemetry, isArchiveCopy: (ref) => ref.key.startsWith('archive/') });
+      // Act
+      const fate = await handle(messageFor(['archive/a.jsonl']));
+      // Assess
+      expect(fate).toStrictEqual(DELETE);
+      expect(processed).toStrictEqual([]);
+      const ignored = await telemetry.registry.getSingleMetric('iot_ingest_messages_ignored_total')?.get();
+      expect(ignored?.values.find((value) => value.labels.kind === 'archive_copy')?.value).toBe(1);
+    });
+
+    it('processes the other objects of a message that also names an archived one', async () => {
+      const { handle, processed } = setup({ isArchiveCopy: (ref) => ref.key.startsWith('archive/') });
+
+      await expect(handle(messageFor(['archive/a.jsonl', 'b.jsonl']))).resolves.toStrictEqual(DELETE);
+      expect(processed).toStrictEqual(['b.jsonl']);
+    });
+
+    it('runs after the outputs with the version read, and a transient failure there retries the message while the file stays counted as succeeded', async () => {
+      // Prepare
+      const telemetry = createTelemetry(pino({ level: 'silent' }), { defaultMetrics: false });
+      const seen: string[] = [];
+      const { handle } = setup({
+        telemetry,
+        processFile: (ref) => Promise.resolve({ ...succeeded(ref), source: { bucket: 'raw', key: ref.key, eTag: 'e-read', versionId: 'v-read' } }),
+        afterSuccess: (file) => {
+          seen.push(`${file.source.key} ${file.source.versionId} ${file.source.eTag}`);
+          return Promise.reject(new TransientFileError('publish failed'));
+        },
+      });
+      // Act
+      const fate = await handle(messageFor(['a.jsonl']));
+      // Assess
+      expect(seen).toStrictEqual(['a.jsonl v-read e-read']);
+      expect(fate).toMatchObject({ kind: FATE_KINDS.retry, error: 'TransientFileError: publish failed' });
+      const files = await telemetry.registry.getSingleMetric('iot_ingest_files_total')?.get();
+      expect(files?.values.find((value) => value.labels.outcome === 'succeeded')?.value).toBe(1);
+    });
   });
 });
