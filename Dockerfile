@@ -1,6 +1,6 @@
 # The worker's container image (ECS Fargate). Three stages: `build` compiles the TypeScript with every
 # dependency, `prod-deps` installs the production dependencies only, `runtime` gets nothing but
-# package.json, those node_modules and the compiled worker.
+# package.json, those node_modules, the compiled worker and the compiled ops CLI.
 #
 # No `# syntax=` directive on purpose: it makes BuildKit pull its Dockerfile frontend (docker/dockerfile)
 # from Docker Hub before anything else, anonymously and from CodeBuild's shared addresses in the pipeline.
@@ -23,8 +23,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-# Only the worker: it imports nothing from ops/ or trigger/, and a build without them proves it.
+# The worker, and the ops CLI for the scheduled reconciliation (`node dist/ops/cli/main.js reconcile …`
+# from the service's own image): ops/cli and the only two ops/local modules it imports. Nothing else of
+# ops/, and no trigger/: a build without them proves neither is imported (the artifact check's import
+# scan then finds any file the compiled code imports but the image lacks).
 COPY worker ./worker
+COPY ops/cli ./ops/cli
+COPY ops/local/resources.ts ops/local/synthetic-data.ts ./ops/local/
 RUN npm run build
 
 # ---- prod-deps: production dependencies only --------------------------------------------------------
@@ -58,6 +63,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/worker ./dist/worker
+COPY --from=build /app/dist/ops ./dist/ops
 
 USER node
 # = PRODUCTION_HTTP_PORT in worker/production-runtime.ts.

@@ -1,7 +1,8 @@
 /**
  * Runs the assembled artifact against the local stack: the emulator as a child process, buckets, a queue
  * and its DLQ from ops/local/resources.ts, the runtime CMD with the stage's ENV, its HEALTHCHECK, one
- * small JSON Lines file processed end to end, then SIGTERM with exit 0 and nothing on stderr expected.
+ * small JSON Lines file processed end to end, the ops CLI's `reconcile` (the scheduled task's command)
+ * finding it current, then SIGTERM with exit 0 and nothing on stderr expected.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,9 @@ const FILE_TIMEOUT_MS = 30_000;
 const S3_CALL_TIMEOUT_MS = 10_000;
 const WORKER_STOP_TIMEOUT_MS = 20_000; // above SHUTDOWN_GRACE_SECONDS below
 const EMULATOR_STOP_TIMEOUT_MS = 15_000;
+const RECONCILE_TIMEOUT_MS = 20_000;
+/** The ops CLI in the image, as the scheduled reconciliation task runs it. */
+const RECONCILE_ENTRY = 'dist/ops/cli/main.js';
 
 const INPUT_LINES = [
   '{"device_id":"sensor-alpha","temperature":21.5,"humidity":40.5,"timestamp":"2025-07-11T11:00:00Z"}',
@@ -108,6 +112,19 @@ export async function runAgainstLocalStack(artifact: AssembledArtifact, workRoot
       const text = (await Body?.transformToString('utf8')) ?? '';
       if (text !== `${EXPECTED_PROCESSED}\n`) throw new Error(`unexpected processed output in s3://${bucket}/${outputKey}:\n${text}`);
       return `s3://${bucket}/${outputKey}: ${text.length} bytes, as expected`;
+    });
+
+    await step(`run \`node ${RECONCILE_ENTRY} reconcile --since 1h --json\` in the artifact (the scheduled task's command)`, async () => {
+      const reconcileEnv = { PATH: env['PATH'] ?? '', HOME: home, ...artifact.env, ...scratchWorkerSettings(emulator, resources), RAW_BUCKET: resources.rawBucket };
+      const output = await runCommand(process.execPath, [RECONCILE_ENTRY, 'reconcile', '--since', '1h', '--json'], artifact.appFolder, RECONCILE_TIMEOUT_MS, reconcileEnv);
+      const lines = output.trim().split('\n');
+      if (lines.length !== 1) throw new Error(`reconcile --json printed ${lines.length} lines, not one:\n${output}`);
+      const counts = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+      const expected = { listed: 1, current: 1, missing: 0, stale: 0, incomplete: 0, sent: 0 };
+      for (const [name, value] of Object.entries(expected)) {
+        if (counts[name] !== value) throw new Error(`reconcile found ${name} ${String(counts[name])}, expected ${value}: ${lines[0]}`);
+      }
+      return `reconcile: the processed file is current (${lines[0]})`;
     });
 
     await step('SIGTERM the worker (exit 0 expected)', async () => {

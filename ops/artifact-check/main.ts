@@ -24,7 +24,9 @@
  *     queue and its DLQ with ops/local/resources.ts, starts the runtime stage's CMD in its WORKDIR with
  *     its ENV (NODE_ENV, NODE_OPTIONS = PRODUCTION_NODE_OPTIONS), runs the HEALTHCHECK command against
  *     it, puts a small JSON Lines file in the raw bucket, waits for 'file processed' and the processed
- *     output, then sends SIGTERM and expects exit 0 with nothing on stderr.
+ *     output, runs the image's ops CLI as the scheduled reconciliation does (`node dist/ops/cli/main.js
+ *     reconcile --since 1h --json`, one JSON line finding the file current), then sends SIGTERM and
+ *     expects exit 0 with nothing on stderr.
  *
  * Not replayed: USER (the worker runs as the current user), ENTRYPOINT (tini only forwards signals),
  * the image's own Node (this script's Node, the `node` devDependency, stands in: same major).

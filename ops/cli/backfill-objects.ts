@@ -1,20 +1,21 @@
 /**
- * Enqueues object messages for objects already in the raw bucket: list a page (ListObjectsV2), keep
- * the keys with a wanted suffix, optionally skip those whose processed output exists, send the rest
- * in batches of 10 at the given rate. One page at a time, so memory does not grow with the bucket.
+ * Enqueues object messages for objects already in the raw bucket, on the shared sweep engine
+ * (ops/cli/object-sweep/): list pages (ListObjectsV2), keep the keys with a wanted suffix, optionally
+ * skip those whose processed output exists, send the rest in batches of 10 at the given rate.
  */
-import { HeadObjectCommand, ListObjectsV2Command, type _Object, type S3Client } from '@aws-sdk/client-s3';
+import type { _Object, S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import pLimit from 'p-limit';
-import { sendObjectMessages, type RetryOptions } from '../../worker/common/send-batches.ts';
-import { inGroupsOf } from '../../worker/common/in-groups.ts';
-import { SQS_MAX_BATCH_ENTRIES } from '../../worker/common/sqs-limits.ts';
-import { isObjectMissing } from '../../worker/errors.ts';
-import { objectMessage, type ObjectMessage } from '../../worker/common/object-message.ts';
-import { outputKeys, type OutputLocation } from '../../worker/output/output-keys.ts';
+import type { ObjectMessage } from '../../worker/common/object-message.ts';
+import type { RetryOptions } from '../../worker/common/send-batches.ts';
+import type { OutputLocation } from '../../worker/output/output-keys.ts';
+import { listedPages } from './object-sweep/list-source.ts';
+import { processedOutputsExist } from './object-sweep/processed-output.ts';
+import { DEFAULT_SUFFIXES, inScope, wantedKey } from './object-sweep/scope.ts';
+import { sweep, SweepError, type Decide, type SweepTally } from './object-sweep/sweep.ts';
+import { fromListing, sweepMessage } from './object-sweep/sweep-object.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
-export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz'] as const;
+export { DEFAULT_SUFFIXES, wantedKey };
 
 export interface BackfillOptions {
   readonly rawBucket: string;
@@ -63,90 +64,46 @@ export class BackfillError extends Error {
   }
 }
 
-const HEAD_CONCURRENCY = 16;
-
-/** A key the worker would process: ends in a wanted suffix, and is not a folder marker. */
-export function wantedKey(key: string, suffixes: readonly string[]): boolean {
-  return !key.endsWith('/') && suffixes.some((suffix) => key.endsWith(suffix));
-}
+/** Backfill's outcomes: everything in scope is sent, unless --skip-processed finds its processed output. */
+export const BACKFILL_OUTCOMES = { send: 'send', processed: 'processed' } as const;
 
 export function messageFor(bucket: string, object: _Object): ObjectMessage {
-  return objectMessage({
-    bucket,
-    key: object.Key ?? '',
-    ...(object.Size === undefined ? {} : { size: object.Size }),
-    ...(object.ETag === undefined ? {} : { eTag: object.ETag.replace(/"/g, '') }),
-  });
+  return sweepMessage(bucket, fromListing(object));
 }
 
-async function hasProcessedOutput(s3: S3Client, location: OutputLocation, key: string): Promise<boolean> {
-  let processed;
-  try {
-    ({ processed } = outputKeys(location, key));
-  } catch {
-    // The worker refuses such a key (output_key_collision): it can have no output.
-    return false;
-  }
-  try {
-    await s3.send(new HeadObjectCommand({ Bucket: processed.bucket, Key: processed.key }));
-    return true;
-  } catch (error) {
-    if (isObjectMissing(error)) return false;
-    throw error;
-  }
+function backfillDecide(s3: S3Client, skipProcessed: OutputLocation | undefined): Decide {
+  const send = { send: true, outcome: BACKFILL_OUTCOMES.send };
+  if (skipProcessed === undefined) return (objects) => Promise.resolve(objects.map(() => send));
+  return async (objects) => {
+    const done = await processedOutputsExist(s3, skipProcessed, objects);
+    return done.map((processed) => (processed ? { send: false, outcome: BACKFILL_OUTCOMES.processed } : send));
+  };
 }
 
-async function unprocessed(s3: S3Client, location: OutputLocation | undefined, objects: readonly _Object[]): Promise<_Object[]> {
-  if (location === undefined) return [...objects];
-  const limit = pLimit(HEAD_CONCURRENCY);
-  const done = await Promise.all(objects.map((object) => limit(() => hasProcessedOutput(s3, location, object.Key ?? ''))));
-  return objects.filter((_, index) => !done[index]);
-}
-
-async function sendPage(sqs: SQSClient, options: BackfillOptions, objects: readonly _Object[], tally: BackfillTally): Promise<boolean> {
-  for (const batch of inGroupsOf(objects, SQS_MAX_BATCH_ENTRIES)) {
-    if (options.dryRun) {
-      options.onWouldSend?.(batch.map((object) => object.Key ?? ''));
-    } else {
-      await options.rateLimiter.take(batch.length, options.signal);
-      if (options.signal.aborted) return false;
-      try {
-        await sendObjectMessages(sqs, options.queueUrl, batch.map((object) => messageFor(options.rawBucket, object)), options.retry);
-      } catch (error) {
-        throw new BackfillError(`${error instanceof Error ? error.message : String(error)}`, tally, { cause: error });
-      }
-      tally.sent += batch.length;
-      tally.lastSentKey = batch.at(-1)?.Key;
-    }
-    options.onProgress?.(tally);
-    if (options.signal.aborted) return false;
-  }
-  return true;
+function backfillTally(tally: SweepTally): BackfillTally {
+  return {
+    listed: tally.listed,
+    matched: tally.matched,
+    skippedProcessed: tally.outcomes[BACKFILL_OUTCOMES.processed] ?? 0,
+    sent: tally.sent,
+    lastSentKey: tally.lastSentKey,
+  };
 }
 
 export async function backfill(clients: { s3: S3Client; sqs: SQSClient }, options: BackfillOptions): Promise<BackfillResult> {
-  const tally: BackfillTally = { listed: 0, matched: 0, skippedProcessed: 0, sent: 0, lastSentKey: undefined };
-  let continuationToken: string | undefined;
-  do {
-    if (options.signal.aborted) return { tally, interrupted: true };
-    const page = await clients.s3.send(
-      new ListObjectsV2Command({
-        Bucket: options.rawBucket,
-        Prefix: options.prefix,
-        MaxKeys: options.pageSize,
-        ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
-        ...(continuationToken === undefined && options.startAfter !== undefined ? { StartAfter: options.startAfter } : {}),
-      }),
-    );
-    const objects = page.Contents ?? [];
-    tally.listed += objects.length;
-    const matched = objects.filter((object) => object.Key !== undefined && wantedKey(object.Key, options.suffixes));
-    tally.matched += matched.length;
-    const toSend = await unprocessed(clients.s3, options.skipProcessed, matched);
-    tally.skippedProcessed += matched.length - toSend.length;
-    options.onProgress?.(tally);
-    if (!(await sendPage(clients.sqs, options, toSend, tally))) return { tally, interrupted: true };
-    continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (continuationToken !== undefined);
-  return { tally, interrupted: false };
+  try {
+    const { tally, interrupted } = await sweep(clients.sqs, {
+      pages: listedPages(clients.s3, { bucket: options.rawBucket, prefix: options.prefix, pageSize: options.pageSize, startAfter: options.startAfter }),
+      inScope: (object) => inScope(object, { prefix: '', suffixes: options.suffixes }),
+      decide: backfillDecide(clients.s3, options.skipProcessed),
+      send: { rawBucket: options.rawBucket, queueUrl: options.queueUrl, dryRun: options.dryRun, rateLimiter: options.rateLimiter, retry: options.retry },
+      signal: options.signal,
+      ...(options.dryRun && options.onWouldSend ? { onBatch: (batch) => options.onWouldSend?.(batch.map(({ object }) => object.key)) } : {}),
+      ...(options.onProgress ? { onProgress: (tally) => options.onProgress?.(backfillTally(tally)) } : {}),
+    });
+    return { tally: backfillTally(tally), interrupted };
+  } catch (error) {
+    if (error instanceof SweepError) throw new BackfillError(error.message, backfillTally(error.tally), { cause: error.cause });
+    throw error;
+  }
 }

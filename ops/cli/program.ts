@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBackfillCommand } from './commands/backfill.ts';
 import { registerDlqCommands } from './commands/dlq.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
+import { registerReconcileCommand } from './commands/reconcile.ts';
 import { registerRedriveCommand } from './commands/redrive.ts';
 import { registerSmokeCommand } from './commands/smoke.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -17,7 +18,7 @@ export const PROGRAM_NAME = 'iot-ingest-ops';
 
 const GENERAL_HELP = `
 Settings: a flag wins over its environment variable (the worker's: AWS_ENDPOINT_URL, AWS_REGION, QUEUE_URL,
-DLQ_URL, PROCESSED_BUCKET, PROCESSED_PREFIX, REJECTED_BUCKET, REJECTED_PREFIX; plus RAW_BUCKET). --local means
+DLQ_URL, PROCESSED_BUCKET, PROCESSED_PREFIX, REJECTED_BUCKET, REJECTED_PREFIX, OUTPUT_FORMAT; plus RAW_BUCKET). --local means
 the npm start stack: http://127.0.0.1:4566 (or LOCAL_EMULATOR_PORT), us-east-1, buckets iot-raw and
 iot-processed, queues iot-ingest and iot-ingest-dlq. Credentials come from the SDK's default chain.
 
@@ -27,7 +28,7 @@ configuration error (nothing touched); 3 partially done (interrupted by Ctrl-C: 
 function buildProgram(host: CommandHost): Command {
   const { context } = host;
   const program = new Command(PROGRAM_NAME)
-    .description('operate the IoT ingestion pipeline: queue status, DLQ peek, drop and redrive, backfill, upload, test data, smoke test')
+    .description('operate the IoT ingestion pipeline: queue status, DLQ peek, drop and redrive, backfill, reconcile, upload, test data, smoke test')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.stdout.write(text),
@@ -39,6 +40,7 @@ function buildProgram(host: CommandHost): Command {
   registerDlqCommands(program, host);
   registerRedriveCommand(program, host);
   registerBackfillCommand(program, host);
+  registerReconcileCommand(program, host);
   registerUploadCommand(program, host);
   registerGenerateCommand(program, host);
   registerSmokeCommand(program, host);

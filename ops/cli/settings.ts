@@ -6,6 +6,7 @@
 import type { AwsClientOptions } from '../../worker/common/aws-clients.ts';
 import { ConfigError, portNumber, setting, type Setting } from '../../worker/common/settings.ts';
 import { WORKER_SETTINGS } from '../../worker/config.ts';
+import type { SourceActionSettings } from '../../worker/after-success/source-action.ts';
 import type { OutputLocation } from '../../worker/output/output-keys.ts';
 import { DEFAULT_LOCAL_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
@@ -147,5 +148,21 @@ export function resolveOutputLocation(flags: ConnectionFlags, env: Environment):
     processedPrefix: prefixSetting(processedPrefix, `${SETTINGS.processedPrefix.flag} / PROCESSED_PREFIX`, ''),
     rejectedBucket: variableOnly(env, WORKER_SETTINGS.output.rejectedBucket) ?? processedBucket,
     rejectedPrefix: variableOnly(env, WORKER_SETTINGS.output.rejectedPrefix),
+  };
+}
+
+/** OUTPUT_FORMAT as the worker reads it (default jsonl): which outputs a raw object has. */
+export function resolveOutputFormat(env: Environment): 'jsonl' | 'parquet' {
+  return variableOnly(env, WORKER_SETTINGS.output.format);
+}
+
+/**
+ * SOURCE_AFTER_SUCCESS and the archive as the worker reads them: with `move`, the copies it puts under
+ * SOURCE_ARCHIVE_PREFIX (in the raw bucket, unless SOURCE_ARCHIVE_BUCKET names another) are not raw objects to process.
+ */
+export function resolveSourceAction(env: Environment): SourceActionSettings {
+  return {
+    mode: variableOnly(env, WORKER_SETTINGS.afterSuccess.mode),
+    archive: { bucket: variableOnly(env, WORKER_SETTINGS.afterSuccess.archiveBucket), prefix: variableOnly(env, WORKER_SETTINGS.afterSuccess.archivePrefix) },
   };
 }

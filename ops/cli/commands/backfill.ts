@@ -7,6 +7,7 @@ import { addConnectionOptions, addJsonOption } from '../connection-options.ts';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.ts';
 import { positiveNumber, repeatable, wholeNumber } from '../option-parsers.ts';
 import { printReport, PROGRESS_UNITS, startProgress, writeLines } from '../output.ts';
+import { keyLine } from '../object-sweep/key-line.ts';
 import { queueUrlOf } from '../queue-targets.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
 import { resolveBucket, resolveConnection, resolveOutputLocation, resolveQueue, type ConnectionFlags } from '../settings.ts';
@@ -31,16 +32,6 @@ interface BackfillReport extends BackfillTally {
   readonly wouldSend?: readonly string[];
   readonly stoppedBy: 'done' | 'interrupted' | 'failed';
   readonly error?: string;
-}
-
-/**
- * A key on a line of its own, as it is; as a JSON string (control characters escaped) when it holds a
- * control character, which could break the line or hide on a terminal, or starts with a quote.
- */
-export function keyLine(key: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/[\u0000-\u001f\u007f-\u009f]/.test(key) && !key.startsWith('"')) return key;
-  return JSON.stringify(key).replace(/[\u007f-\u009f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function summaryLine(report: BackfillReport, wouldSend: number): string {

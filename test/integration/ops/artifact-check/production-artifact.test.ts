@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import {
@@ -33,6 +33,23 @@ afterAll(() => {
   // SIGTERM: the check kills its own children (emulator, worker, npm) before it exits.
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 });
+
+/** The ops CLI's modules outside ops/cli/ and worker/: what the Dockerfile and .dockerignore must let in besides ops/cli. */
+const CLI_PROJECT_IMPORTS_OUTSIDE_CLI = ['ops/local/resources.ts', 'ops/local/synthetic-data.ts'] as const;
+
+/** Every project file `entry` imports, directly or not, outside ops/cli/ (relative imports followed from the sources). */
+function cliImportsOutside(entry: string): string[] {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) visit(posix.normalize(posix.join(posix.dirname(file), match[1] ?? '')));
+  };
+  visit(entry);
+  return [...seen].filter((file) => !file.startsWith('ops/cli/') && !file.startsWith('worker/'));
+}
 
 function instructions(stage: Stage, keyword: string): string[] {
   return stage.instructions.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args);
@@ -69,10 +86,18 @@ describe('Dockerfile', () => {
     expect(copies.find((copy) => copy.destination.replace(/\/$/, '').endsWith('node_modules'))?.from).toBe(productionInstall?.stage);
   });
 
-  it('copies only package.json, the production node_modules and dist/worker into the runtime stage', () => {
+  it('copies only package.json, the production node_modules, dist/worker and dist/ops (the ops CLI) into the runtime stage', () => {
     const copies = instructions(runtime, 'COPY').map((args, index) => parseCopy({ keyword: 'COPY', args, line: index }));
     const copied = copies.flatMap((copy) => copy.sources.map((source) => `${copy.from ?? 'context'}:${source}`));
-    expect(copied.sort()).toEqual(['build:/app/dist/worker', 'context:package.json', 'prod-deps:/app/node_modules'].sort());
+    expect(copied.sort()).toEqual(['build:/app/dist/ops', 'build:/app/dist/worker', 'context:package.json', 'prod-deps:/app/node_modules'].sort());
+  });
+
+  it('builds the ops CLI with every project module it imports, and nothing else of ops/', () => {
+    const build = dockerfile.stages.find((stage) => stage.name === 'build');
+    const copies = instructions(build ?? runtime, 'COPY').map((args, index) => parseCopy({ keyword: 'COPY', args, line: index }));
+    const fromOps = copies.flatMap((copy) => copy.sources).filter((source) => source.startsWith('ops/'));
+    expect(fromOps.sort()).toEqual([...CLI_PROJECT_IMPORTS_OUTSIDE_CLI, 'ops/cli'].sort());
+    expect(cliImportsOutside('ops/cli/main.ts').filter((file) => file.startsWith('ops/')).sort()).toEqual([...CLI_PROJECT_IMPORTS_OUTSIDE_CLI].sort());
   });
 
   it('runs the compiled worker as the non-root node user, under tini, with NODE_ENV and the production NODE_OPTIONS', () => {
@@ -138,7 +163,10 @@ describe('.dockerignore', () => {
     'npm-debug.log',
     // What the image does not run: each would change the image asset's hash and roll the service on an unrelated commit.
     'infra/worker-service.ts',
-    'ops/cli/main.ts',
+    'ops/local/main.ts',
+    'ops/local/emulator.ts',
+    'ops/artifact-check/main.ts',
+    'ops/bench/main.ts',
     'trigger/handler.ts',
     'data',
     'README.md',
@@ -156,7 +184,17 @@ describe('.dockerignore', () => {
     },
   );
 
-  it.each(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'worker/main.ts', 'worker/output/parquet/schema.ts'])('keeps %s in it', (path) => {
+  it.each([
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'worker/main.ts',
+    'worker/output/parquet/schema.ts',
+    'ops/cli/main.ts',
+    'ops/cli/commands/reconcile.ts',
+    ...CLI_PROJECT_IMPORTS_OUTSIDE_CLI,
+  ])('keeps %s in it', (path) => {
     expect(isDockerIgnored(path, patterns)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { keyLine } from '../../../../ops/cli/commands/backfill.ts';
+import { keyLine } from '../../../../ops/cli/object-sweep/key-line.ts';
 
 describe('a dry run key line', () => {
   it('shows a key as it is, spaces and non-ASCII included', () => {

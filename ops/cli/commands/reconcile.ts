@@ -1,0 +1,162 @@
+/**
+ * `reconcile`: compare every raw object (listed, or read from an S3 Inventory report) with its outputs'
+ * provenance, and re-enqueue through the ingest queue those whose outputs are missing, stale or incomplete.
+ */
+import type { Command } from 'commander';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { isArchiveCopy } from '../../../worker/after-success/source-action.ts';
+import { sendRetry, withAwsClients } from '../aws-session.ts';
+import type { CliContext, CommandHost } from '../context.ts';
+import { addConnectionOptions } from '../connection-options.ts';
+import { EXIT_CODES, UsageError, type ExitCode } from '../exit-codes.ts';
+import { inventoryPages, readManifest } from '../object-sweep/inventory/inventory-source.ts';
+import { parseS3Url } from '../object-sweep/inventory/manifest.ts';
+import { keyLine } from '../object-sweep/key-line.ts';
+import { listedPages } from '../object-sweep/list-source.ts';
+import { DEFAULT_SUFFIXES, inScope } from '../object-sweep/scope.ts';
+import { parseSince } from '../object-sweep/since.ts';
+import { sweep, SweepError, type Decided, type SourcePage, type SweepPosition, type SweepTally } from '../object-sweep/sweep.ts';
+import { readSweepState, removeSweepState, writeSweepState } from '../object-sweep/sweep-state.ts';
+import { positiveNumber, repeatable, wholeNumber } from '../option-parsers.ts';
+import { PROGRESS_UNITS, startProgress, writeLines } from '../output.ts';
+import { queueUrlOf } from '../queue-targets.ts';
+import { createRateLimiter } from '../rate-limiter.ts';
+import { reconcileDecide, UNPROCESSABLE } from '../reconcile/output-check.ts';
+import { reportCounts, summaryLines, type ReconcileReport } from '../reconcile/report.ts';
+import { resolveBucket, resolveConnection, resolveOutputFormat, resolveOutputLocation, resolveQueue, resolveSourceAction, type ConnectionFlags } from '../settings.ts';
+
+interface ReconcileFlags extends ConnectionFlags {
+  readonly json?: boolean;
+  readonly prefix: string;
+  readonly since?: string;
+  readonly inventory?: string;
+  readonly suffix: readonly string[];
+  readonly rate?: number;
+  readonly dryRun?: boolean;
+  readonly state?: string;
+  readonly pageSize: number;
+}
+
+interface SourcePlan {
+  readonly description: string;
+  readonly pages: (s3: S3Client, after: SweepPosition | undefined) => Promise<AsyncIterable<SourcePage>>;
+}
+
+function sourcePlan(flags: ReconcileFlags, rawBucket: string): SourcePlan {
+  if (flags.inventory !== undefined) {
+    let url: ReturnType<typeof parseS3Url>;
+    try {
+      url = parseS3Url(flags.inventory);
+    } catch (error) {
+      throw new UsageError(`--inventory: ${(error as Error).message}`);
+    }
+    return {
+      description: `inventory s3://${url.bucket}/${url.key}${flags.prefix === '' ? '' : ` prefix ${flags.prefix}`}`,
+      pages: async (s3, after) => {
+        const manifest = await readManifest(s3, url);
+        if (manifest.sourceBucket !== rawBucket) throw new UsageError(`the inventory is of bucket ${manifest.sourceBucket}, not the raw bucket ${rawBucket}`);
+        return inventoryPages(s3, manifest, { rawBucket, after });
+      },
+    };
+  }
+  return {
+    description: `s3://${rawBucket}/${flags.prefix}`,
+    pages: (s3, after) => Promise.resolve(listedPages(s3, { bucket: rawBucket, prefix: flags.prefix, pageSize: flags.pageSize, startAfter: after?.key })),
+  };
+}
+
+/** One line per object re-enqueued (or, on a dry run, to be): JSON on stderr with --json, else `reason key` on stdout for a dry run. */
+function objectLogger(context: CliContext, json: boolean, dryRun: boolean, rawBucket: string): ((batch: readonly Decided[]) => void) | undefined {
+  if (json) {
+    const msg = dryRun ? 'would re-enqueue' : 're-enqueued';
+    return (batch) => writeLines(context.stderr, batch.map(({ object, verdict }) => JSON.stringify({ msg, reason: verdict.outcome, bucket: rawBucket, key: object.key })));
+  }
+  if (dryRun) return (batch) => writeLines(context.stdout, batch.map(({ object, verdict }) => `${verdict.outcome.padEnd(10)} ${keyLine(object.key)}`));
+  return undefined;
+}
+
+function sinceFlag(value: string, now: number): Date {
+  try {
+    return parseSince(value, now);
+  } catch (error) {
+    throw new UsageError(`--since ${JSON.stringify(value)} ${(error as Error).message}`);
+  }
+}
+
+/** Objects finished with: those needing nothing, and those sent. */
+function progressDone(tally: SweepTally): number {
+  const { current = 0, [UNPROCESSABLE]: unprocessable = 0 } = tally.outcomes;
+  return current + unprocessable + tally.sent;
+}
+
+export function registerReconcileCommand(program: Command, host: CommandHost): void {
+  const command = program
+    .command('reconcile')
+    .description("re-enqueue raw objects whose outputs are missing, or were made from another version (stale) or never finished (incomplete), from the outputs' provenance")
+    .option('--prefix <prefix>', 'key prefix to check ("" for the whole bucket)', '')
+    .option('--since <when>', 'only objects last modified after this: a duration back from now (48h, 2d) or an ISO time')
+    .option('--inventory <url>', 'read the objects from an S3 Inventory report (s3://bucket/…/manifest.json; CSV or Parquet) instead of listing')
+    .option('--suffix <suffix>', `keep keys ending so; repeatable (default ${DEFAULT_SUFFIXES.join(' and ')})`, repeatable(DEFAULT_SUFFIXES), DEFAULT_SUFFIXES)
+    .option('--rate <n>', 'messages per second at most', positiveNumber)
+    .option('--dry-run', 'list the objects that would be re-enqueued, with the reason; send nothing')
+    .option('--state <file>', 'remember the last key handled in FILE; a rerun goes on after it (removed when the run finishes)')
+    .option('--page-size <n>', 'ListObjectsV2 page size (1 to 1000)', wholeNumber(1, 1000), 1000)
+    .option('--json', 'print the counts as one line of JSON on stdout, and one JSON line per re-enqueued object on stderr');
+  addConnectionOptions(command, ['rawBucket', 'queueUrl', 'processedBucket', 'processedPrefix']);
+  command.addHelpText(
+    'after',
+    '\nOutputs are found as the worker writes them: PROCESSED_BUCKET/PREFIX, REJECTED_BUCKET/PREFIX, OUTPUT_FORMAT (jsonl: the processed and\nthe rejected object are checked; parquet: the rejected one, always written). HeadObject per output: 1 or 2 requests per object.',
+  );
+  command.action(async (flags: ReconcileFlags) => {
+    const { context } = host;
+    const json = flags.json === true;
+    const dryRun = flags.dryRun === true;
+    const connection = resolveConnection(flags, context.env);
+    const rawBucket = resolveBucket(flags, context.env, 'rawBucket');
+    const queue = resolveQueue(flags, context.env);
+    const location = { ...resolveOutputLocation(flags, context.env), format: resolveOutputFormat(context.env) };
+    const sourceAction = resolveSourceAction(context.env);
+    const plan = sourcePlan(flags, rawBucket);
+    const state = flags.state === undefined ? undefined : readSweepState(flags.state);
+    if (state !== undefined && state.sweep !== plan.description) {
+      throw new UsageError(`--state ${flags.state} is for "${state.sweep}", not "${plan.description}"; remove it to start afresh`);
+    }
+    const since = flags.since === undefined ? undefined : sinceFlag(flags.since, context.clock.now());
+    // On resume, the window the sweep started with: a relative --since must not move between runs.
+    const modifiedAfter = state?.modifiedAfter !== undefined && since !== undefined ? new Date(state.modifiedAfter) : since;
+    const logBatch = objectLogger(context, json, dryRun, rawBucket);
+    const saveState = (position: SweepPosition) => {
+      if (flags.state !== undefined) writeSweepState(flags.state, { version: 1, sweep: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}), after: position });
+    };
+
+    const [report, exitCode] = await withAwsClients(context, connection, async (clients): Promise<[ReconcileReport, ExitCode]> => {
+      const queueUrl = await queueUrlOf(clients.sqs, queue);
+      const base = { dryRun, source: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}) };
+      const progress = startProgress(context, json || dryRun, 0, PROGRESS_UNITS.objects);
+      try {
+        const result = await sweep(clients.sqs, {
+          pages: await plan.pages(clients.s3, state?.after),
+          // The move mode's archived copies have no outputs of their own, and the worker ignores them.
+          inScope: (object) => inScope(object, { prefix: flags.prefix, suffixes: flags.suffix, modifiedAfter }) && !isArchiveCopy({ bucket: rawBucket, key: object.key }, sourceAction),
+          decide: reconcileDecide(clients.s3, rawBucket, location),
+          send: { rawBucket, queueUrl, dryRun, rateLimiter: createRateLimiter(flags.rate, context.clock), retry: sendRetry(context) },
+          signal: context.signal,
+          ...(logBatch ? { onBatch: logBatch } : {}),
+          onProgress: (progressTally) => progress.update(progressDone(progressTally), progressTally.matched),
+          ...(dryRun ? {} : { onCheckpoint: saveState }),
+        });
+        if (!result.interrupted && !dryRun && flags.state !== undefined) removeSweepState(flags.state);
+        return [{ ...reportCounts(result.tally), ...base, stoppedBy: result.interrupted ? 'interrupted' : 'done' }, result.interrupted ? EXIT_CODES.partial : EXIT_CODES.ok];
+      } catch (error) {
+        if (!(error instanceof SweepError)) throw error;
+        return [{ ...reportCounts(error.tally), ...base, stoppedBy: 'failed', error: error.message }, EXIT_CODES.failed];
+      } finally {
+        progress.stop();
+      }
+    });
+    if (json) context.stdout.write(`${JSON.stringify(report)}\n`);
+    else writeLines(context.stdout, summaryLines(report, flags.state));
+    if (report.error !== undefined) context.stderr.write(`error: ${report.error}\n`);
+    host.exit(exitCode);
+  });
+}

@@ -1,0 +1,51 @@
+/** What `reconcile` prints: one JSON line with --json (a CloudWatch metric filter reads `missing` from it), else lines for people. Pure. */
+import type { SweepTally } from '../object-sweep/sweep.ts';
+import { RECONCILE_REASONS } from './classify.ts';
+import { UNPROCESSABLE } from './output-check.ts';
+
+export interface ReconcileReport {
+  readonly listed: number;
+  readonly matched: number;
+  readonly current: number;
+  readonly missing: number;
+  readonly stale: number;
+  readonly incomplete: number;
+  /** Keys the worker refuses (an output key that would collide or be too long): never sent. */
+  readonly unprocessable: number;
+  readonly sent: number;
+  readonly dryRun: boolean;
+  /** What was swept: `s3://raw/prefix` or the inventory manifest's URL. */
+  readonly source: string;
+  /** --since, resolved. */
+  readonly modifiedAfter?: string;
+  readonly stoppedBy: 'done' | 'interrupted' | 'failed';
+  readonly error?: string;
+}
+
+export function reportCounts(tally: SweepTally): Pick<ReconcileReport, 'listed' | 'matched' | 'current' | 'missing' | 'stale' | 'incomplete' | 'unprocessable' | 'sent'> {
+  const count = (outcome: string) => tally.outcomes[outcome] ?? 0;
+  const [missing, stale, incomplete] = RECONCILE_REASONS.map(count);
+  return {
+    listed: tally.listed,
+    matched: tally.matched,
+    current: count('current'),
+    missing: missing ?? 0,
+    stale: stale ?? 0,
+    incomplete: incomplete ?? 0,
+    unprocessable: count(UNPROCESSABLE),
+    sent: tally.sent,
+  };
+}
+
+export function summaryLines(report: ReconcileReport, stateFile: string | undefined): string[] {
+  const needing = report.missing + report.stale + report.incomplete;
+  const counts =
+    `listed ${report.listed}, matched ${report.matched}: current ${report.current}, missing ${report.missing}, stale ${report.stale}, ` +
+    `incomplete ${report.incomplete}${report.unprocessable > 0 ? `, unprocessable ${report.unprocessable} (the worker refuses these keys)` : ''}`;
+  const first = report.dryRun ? `dry run: ${counts}; would send ${needing}${needing > 0 ? ' (the keys above)' : ''}; nothing was sent` : `${counts}; sent ${report.sent}`;
+  const lines = [first, `${report.source}${report.modifiedAfter === undefined ? '' : ` modified after ${report.modifiedAfter}`}`];
+  if (report.stoppedBy !== 'done') {
+    lines.push(stateFile === undefined ? `${report.stoppedBy}: run the same command again (objects already re-enqueued are checked again; add --state FILE to go on where it stopped)` : `${report.stoppedBy}: run the same command again to go on after the last key handled (${stateFile})`);
+  }
+  return lines;
+}
