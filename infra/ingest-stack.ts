@@ -5,13 +5,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_HTTP_PORT } from '../worker/production-runtime.ts';
 import { DataLake } from './data-lake.ts';
+import { FileEvents } from './file-events.ts';
 import { ingestMetrics } from './metrics.ts';
 import { Monitoring } from './monitoring.ts';
 import { Notifications } from './notifications.ts';
 import { ManagedPrometheus } from './prometheus.ts';
 import { Queues } from './queues.ts';
+import { ReconcileSchedule } from './reconcile-schedule.ts';
 import { QueueScaling } from './scaling.ts';
 import { filesInFlightEveryTaskTakes, type IngestSettings } from './settings.ts';
+import { sourceExpiryRule } from './source-lifecycle.ts';
 import { Storage } from './storage.ts';
 import { PARQUET_PREFIX, REJECTED_PREFIX, WorkerService } from './worker-service.ts';
 
@@ -46,6 +49,8 @@ export class IngestStack extends Stack {
   readonly monitoring: Monitoring;
   readonly prometheus: ManagedPrometheus | undefined;
   readonly dataLake: DataLake | undefined;
+  readonly fileEvents: FileEvents;
+  readonly reconcile: ReconcileSchedule | undefined;
   readonly settings: IngestSettings;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
@@ -55,6 +60,10 @@ export class IngestStack extends Stack {
     this.settings = settings;
 
     this.storage = new Storage(this, 'Storage', { rejectedRetentionDays: settings.rejectedRetentionDays, rejectedPrefix: REJECTED_PREFIX });
+    if (settings.sourceExpireDays !== undefined) {
+      const rule = sourceExpiryRule(settings.sourceAfterSuccess, settings.sourceArchivePrefix, settings.sourceExpireDays);
+      if (rule) this.storage.rawBucket.addLifecycleRule(rule);
+    }
     this.queues = new Queues(this, 'Queues', {
       maxReceiveCount: settings.maxReceiveCount,
       visibilityTimeoutSeconds: settings.longestFileSeconds,
@@ -67,6 +76,7 @@ export class IngestStack extends Stack {
       suffixes: settings.suffixes,
       logRetentionDays: settings.logRetentionDays,
     });
+    this.fileEvents = new FileEvents(this, 'FileEvents');
     this.workers = new WorkerService(this, 'Workers', {
       settings,
       rawBucket: this.storage.rawBucket,
@@ -74,6 +84,7 @@ export class IngestStack extends Stack {
       accessLogsBucket: this.storage.accessLogsBucket,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
+      fileEventsTopic: this.fileEvents.topic,
       ...(props.workerImage ? { image: props.workerImage } : {}),
     });
     if (settings.managedPrometheus) {
@@ -108,6 +119,23 @@ export class IngestStack extends Stack {
       noProgressAlarmMinutes: settings.noProgressAlarmMinutes,
       alarmEmail: settings.alarmEmail,
     });
+    if (settings.reconcileSchedule) {
+      this.reconcile = new ReconcileSchedule(this, 'Reconcile', {
+        settings,
+        schedule: settings.reconcileSchedule,
+        cluster: this.workers.cluster,
+        vpcSubnets: this.workers.vpcSubnets,
+        assignPublicIp: this.workers.assignPublicIp,
+        securityGroup: this.workers.securityGroup,
+        image: this.workers.image,
+        rawBucket: this.storage.rawBucket,
+        processedBucket: this.storage.processedBucket,
+        rejectedPrefix: REJECTED_PREFIX,
+        queue: this.queues.queue,
+        alarmTopic: this.monitoring.topic,
+      });
+      this.monitoring.dashboard.addWidgets(...this.reconcile.widgets());
+    }
     this.expireDeployTimeHandlerLogs(settings.logRetentionDays);
 
     new CfnOutput(this, 'RawBucketName', { value: this.storage.rawBucket.bucketName });
@@ -118,6 +146,8 @@ export class IngestStack extends Stack {
     new CfnOutput(this, 'ServiceName', { value: this.workers.service.serviceName });
     new CfnOutput(this, 'LogGroupName', { value: this.workers.logGroup.logGroupName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'FileEventsTopicArn', { value: this.fileEvents.topic.topicArn });
+    if (this.reconcile) new CfnOutput(this, 'ReconcileLogGroupName', { value: this.reconcile.logGroup.logGroupName });
     // ops smoke sets this alarm to ALARM and back, so the operator sees an alarm e-mail arrive.
     new CfnOutput(this, 'DeadLetterQueueAlarmName', { value: this.monitoring.alarms.deadLetterQueueNotEmpty.alarmName });
     if (this.prometheus) new CfnOutput(this, 'PrometheusWorkspaceId', { value: this.prometheus.workspace.attrWorkspaceId });

@@ -1,6 +1,8 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import type { IngestStack } from './ingest-stack.ts';
+import type { ReconcileSchedule } from './reconcile-schedule.ts';
+import { REJECTED_PREFIX } from './worker-service.ts';
 
 const LAMBDA_BASIC_EXECUTION = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
@@ -28,7 +30,18 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
   const { rawBucket, processedBucket } = stack.storage;
 
   const taskRole = taskDefinition.taskRole;
-  acknowledge(taskRole, `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/*]`, 'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion); at bucket level only s3:ListBucket, so that a missing key answers 404.');
+  acknowledge(
+    taskRole,
+    `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/*]`,
+    'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion), and with sourceAfterSuccess tag, delete or move tags, deletes or copies the tags of the version it processed; at bucket level only s3:ListBucket, so that a missing key answers 404.',
+  );
+  if (stack.settings.sourceAfterSuccess === 'move') {
+    acknowledge(
+      taskRole,
+      `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/${stack.settings.sourceArchivePrefix}*]`,
+      'sourceAfterSuccess move: the worker copies a processed raw object to the same key under the archive prefix (PutObject, PutObjectTagging), and writes nowhere else in the raw bucket.',
+    );
+  }
   acknowledge(
     taskRole,
     `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,
@@ -59,6 +72,8 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
     'The environment holds names, URLs and tuning values only (queue URLs, bucket names, limits): no secrets to move to Secrets Manager.',
   );
 
+  if (stack.reconcile) acknowledgeReconcileFindings(stack, stack.reconcile);
+
   const notificationsHandler = bucketNotificationsHandler(stack);
   if (notificationsHandler) {
     acknowledge(
@@ -67,4 +82,35 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
       "CDK's BucketNotificationsHandler custom resource (deploy time only) uses AWSLambdaBasicExecutionRole: CloudWatch Logs only.",
     );
   }
+}
+
+/** The scheduled reconcile task (reconcile-schedule.ts). */
+function acknowledgeReconcileFindings(stack: IngestStack, reconcile: ReconcileSchedule): void {
+  const { taskDefinition } = reconcile;
+  const { processedBucket } = stack.storage;
+  if (stack.settings.outputFormat === 'jsonl') {
+    acknowledge(
+      taskDefinition.taskRole,
+      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,
+      'Output keys mirror the raw keys, and the processed outputs are at the top level of the processed bucket (PROCESSED_PREFIX empty): reconcile reads their metadata (HeadObject, i.e. s3:GetObject) anywhere in it, and writes nothing.',
+    );
+  } else {
+    acknowledge(
+      taskDefinition.taskRole,
+      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/${REJECTED_PREFIX}*]`,
+      'Output keys mirror the raw keys: reconcile reads the metadata (HeadObject, i.e. s3:GetObject) of any rejected output, the one every file has with Parquet output, and writes nothing.',
+    );
+  }
+  if (taskDefinition.executionRole) {
+    acknowledge(
+      taskDefinition.executionRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "*" (added by CDK for the image pull).',
+    );
+  }
+  acknowledge(
+    taskDefinition,
+    'AwsSolutions-ECS2',
+    'The environment holds bucket names, the queue URL, prefixes and the output format: no secrets to move to Secrets Manager.',
+  );
 }

@@ -14,6 +14,18 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export const OUTPUT_FORMATS = ['jsonl', 'parquet'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The worker's SOURCE_AFTER_SUCCESS: what happens to a raw object once its outputs are stored. */
+import { SOURCE_AFTER_SUCCESS_MODES, type SourceAfterSuccess } from '../worker/after-success/source-action.ts';
+
+export { SOURCE_AFTER_SUCCESS_MODES, type SourceAfterSuccess };
+
+/** An EventBridge Scheduler expression for `ops reconcile`, with the time between runs when it is a rate. */
+export interface ReconcileSchedule {
+  readonly expression: string;
+  /** Seconds between runs of a rate(...) expression; undefined for a cron(...) one. */
+  readonly intervalSeconds: number | undefined;
+}
+
 export interface IngestSettings {
   /** direct: S3 → SQS; trigger: S3 → Lambda → SQS. */
   readonly notificationMode: NotificationMode;
@@ -57,6 +69,16 @@ export interface IngestSettings {
   readonly outputFormat: OutputFormat;
   /** A Glue database and tables over the Parquet output, and an Athena workgroup; needs outputFormat parquet. */
   readonly dataLake: boolean;
+  /** The worker's SOURCE_AFTER_SUCCESS; the task role gets what this mode needs on the raw bucket, and no more. */
+  readonly sourceAfterSuccess: SourceAfterSuccess;
+  /** The worker's SOURCE_ARCHIVE_PREFIX in the raw bucket (move mode); ends with "/". */
+  readonly sourceArchivePrefix: string;
+  /** Expire tagged (tag mode) or archived (move mode) raw objects this many days after they were written; unset: never. */
+  readonly sourceExpireDays: number | undefined;
+  /** When `ops reconcile` runs as a scheduled ECS task; undefined when off. */
+  readonly reconcileSchedule: ReconcileSchedule | undefined;
+  /** Each scheduled reconcile looks at raw objects written in the last this many hours (--since). */
+  readonly reconcileWindowHours: number;
 }
 
 export const DEFAULT_SETTINGS: IngestSettings = {
@@ -86,6 +108,11 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   natGateways: 1,
   outputFormat: 'jsonl',
   dataLake: false,
+  sourceAfterSuccess: 'keep',
+  sourceArchivePrefix: 'archive/',
+  sourceExpireDays: undefined,
+  reconcileSchedule: { expression: 'rate(1 day)', intervalSeconds: 86_400 },
+  reconcileWindowHours: 48,
 };
 
 function sizes(smallest: number, largest: number, step: number): readonly number[] {
@@ -200,6 +227,43 @@ function fargateMemory(context: Context, cpu: number, choices: readonly number[]
   return match;
 }
 
+function archivePrefix(context: Context): string {
+  const value = context('sourceArchivePrefix');
+  if (value === undefined) return DEFAULT_SETTINGS.sourceArchivePrefix;
+  // IAM resources and lifecycle filters match the prefix literally: no wildcards, and a "/" at the end so that
+  // `archive` cannot also cover raw keys such as `archive-2026.jsonl`.
+  // eslint-disable-next-line no-control-regex
+  if (typeof value !== 'string' || !/^[^/*?\u0000-\u001f\u007f][^*?\u0000-\u001f\u007f]{0,510}\/$/.test(value)) {
+    throw new SettingsError('sourceArchivePrefix', 'a key prefix ending with "/" (not starting with it; no * or ?), such as archive/', value);
+  }
+  return value;
+}
+
+const RATE_UNIT_SECONDS: Readonly<Record<string, number>> = { minute: 60, hour: 3600, day: 86_400 };
+/** The alarm compares one period per run, and a CloudWatch period longer than a day cannot hold two runs' evaluation. */
+const LONGEST_RECONCILE_INTERVAL_SECONDS = 86_400;
+
+/** EventBridge Scheduler's rate(value unit), singular for 1 and plural otherwise, or cron(six fields); `off` disables. */
+function reconcileSchedule(context: Context): ReconcileSchedule | undefined {
+  const value = context('reconcileSchedule');
+  if (value === undefined) return DEFAULT_SETTINGS.reconcileSchedule;
+  const expectation = 'off, rate(N minutes|hours|days) from 1 minute to 1 day, or cron(minutes hours day-of-month month day-of-week year)';
+  if (typeof value !== 'string') throw new SettingsError('reconcileSchedule', expectation, value);
+  if (value === 'off') return undefined;
+  const rate = /^rate\((\d+) (minute|hour|day)(s?)\)$/.exec(value);
+  if (rate) {
+    const count = Number(rate[1]);
+    const plural = rate[3] === 's';
+    const intervalSeconds = count * RATE_UNIT_SECONDS[rate[2]!]!;
+    if (count < 1 || plural !== (count !== 1) || intervalSeconds > LONGEST_RECONCILE_INTERVAL_SECONDS) {
+      throw new SettingsError('reconcileSchedule', expectation, value);
+    }
+    return { expression: value, intervalSeconds };
+  }
+  if (/^cron\(\S+( \S+){5}\)$/.test(value)) return { expression: value, intervalSeconds: undefined };
+  throw new SettingsError('reconcileSchedule', expectation, value);
+}
+
 export function readSettings(context: Context): IngestSettings {
   const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 0, Number.MAX_SAFE_INTEGER);
   const memoryChoices = fargateMemoryMiB(cpu);
@@ -222,6 +286,16 @@ export function readSettings(context: Context): IngestSettings {
   }
   if (dataLake && outputFormat !== 'parquet') {
     throw new SettingsError('dataLake', 'false unless outputFormat is parquet (the tables read the Parquet output)', context('dataLake'));
+  }
+  const sourceAfterSuccess = oneOf(context, 'sourceAfterSuccess', DEFAULT_SETTINGS.sourceAfterSuccess, SOURCE_AFTER_SUCCESS_MODES);
+  const sourceExpireDays = context('sourceExpireDays') === undefined ? undefined : integer(context, 'sourceExpireDays', 0, 1, 36_500);
+  if (sourceExpireDays !== undefined && sourceAfterSuccess !== 'tag' && sourceAfterSuccess !== 'move') {
+    throw new SettingsError('sourceExpireDays', 'unset unless sourceAfterSuccess is tag or move (it expires tagged or archived raw objects)', context('sourceExpireDays'));
+  }
+  const schedule = reconcileSchedule(context);
+  const reconcileWindowHours = integer(context, 'reconcileWindowHours', DEFAULT_SETTINGS.reconcileWindowHours, 1, 24 * 366);
+  if (schedule?.intervalSeconds !== undefined && reconcileWindowHours * 3600 < schedule.intervalSeconds) {
+    throw new SettingsError('reconcileWindowHours', `at least the time between reconcile runs (${schedule.expression}), or objects written between two windows are never checked`, reconcileWindowHours);
   }
   return {
     notificationMode: oneOf(context, 'notificationMode', DEFAULT_SETTINGS.notificationMode, NOTIFICATION_MODES),
@@ -251,5 +325,10 @@ export function readSettings(context: Context): IngestSettings {
     natGateways: integer(context, 'natGateways', DEFAULT_SETTINGS.natGateways, 0, 3),
     outputFormat,
     dataLake,
+    sourceAfterSuccess,
+    sourceArchivePrefix: archivePrefix(context),
+    sourceExpireDays,
+    reconcileSchedule: schedule,
+    reconcileWindowHours,
   };
 }

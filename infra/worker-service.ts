@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Construct } from 'constructs';
@@ -11,6 +12,7 @@ import { HEALTH_CHECK, nodeOptionsFor, PRODUCTION_HTTP_PORT } from '../worker/pr
 import { projectPath } from './project-path.ts';
 import { COLLECTOR_MEMORY_MIB } from './prometheus.ts';
 import type { IngestSettings } from './settings.ts';
+import { sourceLifecycleStatements } from './source-lifecycle.ts';
 
 export const REJECTED_PREFIX = 'rejected/';
 /** Where Parquet output goes in the processed bucket: the Glue tables' location. */
@@ -23,6 +25,8 @@ export interface WorkerServiceProps {
   readonly accessLogsBucket: s3.IBucket;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** Where the worker publishes one completion event per file (FILE_EVENTS_TOPIC_ARN). */
+  readonly fileEventsTopic: sns.ITopic;
   /** Overrides the container image (tests use a registry image so that they need no Docker build context). */
   readonly image?: ecs.ContainerImage;
 }
@@ -54,6 +58,12 @@ export class WorkerService extends Construct {
   readonly container: ecs.ContainerDefinition;
   readonly service: ecs.FargateService;
   readonly logGroup: logs.LogGroup;
+  /** The worker's image, which the scheduled reconcile task runs too. */
+  readonly image: ecs.ContainerImage;
+  readonly securityGroup: ec2.SecurityGroup;
+  /** Where the worker tasks run, and whether they need a public IP to reach AWS (no NAT gateway). */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly assignPublicIp: boolean;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
@@ -89,11 +99,11 @@ export class WorkerService extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: settings.logRetentionDays as logs.RetentionDays });
-    const image =
+    const image = (this.image =
       props.image ??
       ecs.ContainerImage.fromAsset(projectPath(''), {
         platform: settings.architecture === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-      });
+      }));
 
     this.container = this.taskDefinition.addContainer('worker', {
       image,
@@ -117,6 +127,9 @@ export class WorkerService extends Construct {
         HTTP_PORT: String(PRODUCTION_HTTP_PORT),
         NODE_OPTIONS: nodeOptionsFor(workerMemoryMiB(settings)),
         ...(settings.deviceRegistryUri ? { DEVICE_REGISTRY: settings.deviceRegistryUri } : {}),
+        FILE_EVENTS_TOPIC_ARN: props.fileEventsTopic.topicArn,
+        SOURCE_AFTER_SUCCESS: settings.sourceAfterSuccess,
+        SOURCE_ARCHIVE_PREFIX: settings.sourceArchivePrefix,
       },
       portMappings: [{ containerPort: PRODUCTION_HTTP_PORT, name: 'http' }],
       // The Dockerfile's HEALTHCHECK is the same (the artifact check compares them); ECS runs only this one.
@@ -135,7 +148,10 @@ export class WorkerService extends Construct {
 
     this.grantWorkerPermissions(props);
 
-    const securityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
+    this.vpcSubnets = { subnetType: privateSubnets ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC };
+    this.assignPublicIp = !privateSubnets;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
       vpc: this.vpc,
       description: 'Iot ingest workers: no inbound traffic; outbound to AWS APIs',
       allowAllOutbound: true,
@@ -148,9 +164,9 @@ export class WorkerService extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
-      vpcSubnets: { subnetType: privateSubnets ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
-      assignPublicIp: !privateSubnets,
-      securityGroups: [securityGroup],
+      vpcSubnets: this.vpcSubnets,
+      assignPublicIp: this.assignPublicIp,
+      securityGroups: [this.securityGroup],
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
     });
@@ -160,8 +176,9 @@ export class WorkerService extends Construct {
    * Written out rather than with grant* helpers, which add bucket-level actions the worker never uses:
    * read raw objects, list the raw bucket (without it S3 answers a missing key with 403 instead of 404,
    * and the worker would dead-letter the file instead of skipping it), write output objects,
-   * consume the queue, dead-letter poison messages, report both queues' depth as metrics, and protect
-   * its own task from scale-in while it holds messages.
+   * consume the queue, dead-letter poison messages, report both queues' depth as metrics, protect
+   * its own task from scale-in while it holds messages, publish completion events, and what the
+   * source mode does to a processed raw object (source-lifecycle.ts).
    */
   private grantWorkerPermissions(props: WorkerServiceProps): void {
     const role = this.taskDefinition.taskRole;
@@ -178,9 +195,10 @@ export class WorkerService extends Construct {
         actions: ['s3:ListBucket'],
         resources: [props.rawBucket.bucketArn],
       }),
+      // GetObject: an output stored in parts gets its final provenance metadata by a copy onto itself.
       new iam.PolicyStatement({
         sid: 'WriteOutputObjects',
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         resources: [props.processedBucket.arnForObjects('*')],
       }),
       new iam.PolicyStatement({
@@ -202,6 +220,16 @@ export class WorkerService extends Construct {
         sid: 'ProtectOwnTaskFromScaleIn',
         actions: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
         resources: [`arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:task/${this.cluster.clusterName}/*`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PublishFileEvents',
+        actions: ['sns:Publish'],
+        resources: [props.fileEventsTopic.topicArn],
+      }),
+      ...sourceLifecycleStatements({
+        mode: props.settings.sourceAfterSuccess,
+        rawBucket: props.rawBucket,
+        archivePrefix: props.settings.sourceArchivePrefix,
       }),
     ];
     if (props.settings.outputFormat === 'parquet') {

@@ -151,9 +151,13 @@ describe('the worker image asset', () => {
     expect(images).toHaveLength(1);
     const context = join(outdir, images[0]!.source.directory);
     // Dockerfile and .dockerignore: Docker and CDK always keep them in the context.
-    expect(readdirSync(context).sort()).toEqual(['.dockerignore', 'Dockerfile', 'package-lock.json', 'package.json', 'tsconfig.build.json', 'tsconfig.json', 'worker']);
+    expect(readdirSync(context).sort()).toEqual(['.dockerignore', 'Dockerfile', 'ops', 'package-lock.json', 'package.json', 'tsconfig.build.json', 'tsconfig.json', 'worker']);
     const workerFiles = readdirSync(join(context, 'worker'), { recursive: true }).map(String);
     expect(workerFiles).toContain('main.ts');
     expect(workerFiles.filter((file) => file.endsWith('.test.ts') || file.split('/').includes('node_modules'))).toEqual([]);
+    // The scheduled reconcile runs the ops CLI from this image: ops/cli and the two ops/local modules it imports, nothing else of ops/.
+    expect(readdirSync(join(context, 'ops')).sort()).toEqual(['cli', 'local']);
+    expect(readdirSync(join(context, 'ops', 'local')).sort()).toEqual(['resources.ts', 'synthetic-data.ts']);
+    expect(readdirSync(join(context, 'ops', 'cli'), { recursive: true }).map(String)).toContain('main.ts');
   });
 });

@@ -223,7 +223,7 @@ describe('the worker service', () => {
     });
   });
 
-  it('gives the task role exactly: read raw objects, list the raw bucket, write output objects, consume the queue, dead-letter, read queue depth, protect its task', () => {
+  it('gives the task role exactly: read raw objects, list the raw bucket, write output objects, consume the queue, dead-letter, read queue depth, protect its task, publish file events', () => {
     const { stack, template } = direct;
     const taskRole = stack.workers.taskDefinition.taskRole;
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
@@ -243,7 +243,8 @@ describe('the worker service', () => {
       {
         Sid: 'WriteOutputObjects',
         Effect: 'Allow',
-        Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+        // GetObject for the copy that gives a multipart output its final provenance metadata.
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
         Resource: { 'Fn::Join': ['', [arnOf(stack.storage.processedBucket), '/*']] },
       },
       {
@@ -280,6 +281,8 @@ describe('the worker service', () => {
           ],
         },
       },
+      // The default source mode (keep) adds nothing on the raw bucket: nothing-missed.test.ts covers the others.
+      { Sid: 'PublishFileEvents', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalId(stack, stack.fileEvents.topic) } },
     ]);
   });
 

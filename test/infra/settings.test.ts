@@ -81,6 +81,36 @@ describe('deployment settings from CDK context', () => {
     expect(settingsFrom({ deviceRegistryUri: 's3://config/registry.json', deviceRegistryKmsKeyArn: keyArn })).toMatchObject({ deviceRegistryKmsKeyArn: keyArn });
   });
 
+  it('keeps raw objects and reconciles daily over 48 hours by default', () => {
+    expect(settingsFrom({})).toMatchObject({
+      sourceAfterSuccess: 'keep',
+      sourceArchivePrefix: 'archive/',
+      sourceExpireDays: undefined,
+      reconcileSchedule: { expression: 'rate(1 day)', intervalSeconds: 86_400 },
+      reconcileWindowHours: 48,
+    });
+  });
+
+  it('reads the source mode, its archive prefix and expiry, as -c gives them', () => {
+    expect(settingsFrom({ sourceAfterSuccess: 'move', sourceArchivePrefix: 'done/raw/', sourceExpireDays: '30' })).toMatchObject({
+      sourceAfterSuccess: 'move',
+      sourceArchivePrefix: 'done/raw/',
+      sourceExpireDays: 30,
+    });
+    expect(settingsFrom({ sourceAfterSuccess: 'tag', sourceExpireDays: 1 })).toMatchObject({ sourceAfterSuccess: 'tag', sourceExpireDays: 1 });
+    expect(settingsFrom({ sourceAfterSuccess: 'delete' })).toMatchObject({ sourceAfterSuccess: 'delete', sourceExpireDays: undefined });
+  });
+
+  it('reads the reconcile schedule: a rate with the time between runs, a cron expression, or off', () => {
+    expect(settingsFrom({ reconcileSchedule: 'rate(6 hours)', reconcileWindowHours: '12' })).toMatchObject({
+      reconcileSchedule: { expression: 'rate(6 hours)', intervalSeconds: 21_600 },
+      reconcileWindowHours: 12,
+    });
+    expect(settingsFrom({ reconcileSchedule: 'rate(1 minute)' }).reconcileSchedule).toEqual({ expression: 'rate(1 minute)', intervalSeconds: 60 });
+    expect(settingsFrom({ reconcileSchedule: 'cron(0 3 * * ? *)' }).reconcileSchedule).toEqual({ expression: 'cron(0 3 * * ? *)', intervalSeconds: undefined });
+    expect(settingsFrom({ reconcileSchedule: 'off' }).reconcileSchedule).toBeUndefined();
+  });
+
   it.each([
     [{ notificationMode: 'sns' }, 'notificationMode must be one of direct, trigger'],
     [{ cpu: 768 }, 'cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384'],
@@ -112,6 +142,25 @@ describe('deployment settings from CDK context', () => {
     [{ outputFormat: 'parquet', dataLake: 'yes' }, 'dataLake must be true or false'],
     [{ dataLake: true }, 'dataLake must be false unless outputFormat is parquet'],
     [{ outputFormat: 'jsonl', dataLake: 'true' }, 'dataLake must be false unless outputFormat is parquet'],
+    [{ sourceAfterSuccess: 'archive' }, 'sourceAfterSuccess must be one of keep, tag, delete, move'],
+    [{ sourceArchivePrefix: 'archive' }, 'sourceArchivePrefix must be a key prefix ending with "/"'],
+    [{ sourceArchivePrefix: '/archive/' }, 'sourceArchivePrefix must be a key prefix ending with "/"'],
+    [{ sourceArchivePrefix: 'arch*/' }, 'sourceArchivePrefix must be a key prefix ending with "/"'],
+    [{ sourceArchivePrefix: '' }, 'sourceArchivePrefix must be a key prefix ending with "/"'],
+    [{ sourceExpireDays: 7 }, 'sourceExpireDays must be unset unless sourceAfterSuccess is tag or move'],
+    [{ sourceAfterSuccess: 'delete', sourceExpireDays: 7 }, 'sourceExpireDays must be unset unless sourceAfterSuccess is tag or move'],
+    [{ sourceAfterSuccess: 'tag', sourceExpireDays: 0 }, 'sourceExpireDays must be a whole number from 1 to 36500'],
+    [{ sourceAfterSuccess: 'move', sourceExpireDays: '1w' }, 'sourceExpireDays must be a whole number from 1 to 36500'],
+    [{ reconcileSchedule: 'rate(1 days)' }, 'reconcileSchedule must be off, rate(N minutes|hours|days)'],
+    [{ reconcileSchedule: 'rate(2 hour)' }, 'reconcileSchedule must be off, rate('],
+    [{ reconcileSchedule: 'rate(0 minutes)' }, 'reconcileSchedule must be off, rate('],
+    [{ reconcileSchedule: 'rate(2 days)', reconcileWindowHours: 72 }, 'reconcileSchedule must be off, rate(N minutes|hours|days) from 1 minute to 1 day'],
+    [{ reconcileSchedule: 'daily' }, 'reconcileSchedule must be off, rate('],
+    [{ reconcileSchedule: 'cron(0 3 * * ?)' }, 'reconcileSchedule must be off, rate('],
+    [{ reconcileSchedule: false }, 'reconcileSchedule must be off, rate('],
+    [{ reconcileWindowHours: 0 }, 'reconcileWindowHours must be a whole number from 1 to 8784'],
+    [{ reconcileWindowHours: 12 }, 'reconcileWindowHours must be at least the time between reconcile runs (rate(1 day))'],
+    [{ reconcileSchedule: 'rate(12 hours)', reconcileWindowHours: 11 }, 'reconcileWindowHours must be at least the time between reconcile runs (rate(12 hours))'],
   ])('refuses %j, naming the key', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(message);
   });
