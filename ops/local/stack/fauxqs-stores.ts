@@ -71,7 +71,8 @@ function assertSqsStoreShape(store: FauxqsSqsStore): void {
 
 /**
  * What object-tag-store.ts relies on: `headObject` hands out the stored object itself, the same one
- * until the key is written or deleted again, and a new one after a write.
+ * until the key is written or deleted again, and a new one after a write; and what
+ * conditional-requests.ts relies on: that object carries its quoted ETag as `etag`.
  */
 function assertS3StoreShape(store: FauxqsStores['s3Store']): void {
   if (typeof store.headObject !== 'function') throw new FauxqsLayoutError('its S3 store has no method headObject');
@@ -84,6 +85,10 @@ function assertS3StoreShape(store: FauxqsStores['s3Store']): void {
     store.putObject(probeBucket, 'probe', Buffer.from('1'));
     if (first !== again || store.headObject(probeBucket, 'probe') === first) {
       throw new FauxqsLayoutError('its S3 store no longer keeps one object per write (object tags would follow the wrong object)');
+    }
+    const { etag } = first as { etag?: unknown };
+    if (typeof etag !== 'string' || !/^".+"$/.test(etag)) {
+      throw new FauxqsLayoutError('its stored S3 objects no longer carry their quoted ETag as etag (preconditions could not be checked)');
     }
   } finally {
     store.deleteObject(probeBucket, 'probe');

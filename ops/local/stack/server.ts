@@ -1,12 +1,14 @@
 /**
  * The local stack: fauxqs (S3 + SQS on one endpoint) plus what it lacks, S3 bucket notifications to
- * SQS queues (s3-notifications.ts), object tagging (object-tagging.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
+ * SQS queues (s3-notifications.ts), object tagging (object-tagging.ts), the ETag preconditions of
+ * DeleteObject and CopyObject (conditional-requests.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
  * (sqs-query-protocol.ts), queue counts as SQS reports them (visibility-expiry.ts), and AWS's limits
  * where fauxqs is kinder than AWS (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works
  * here does not fail on AWS.
  */
 import type { AddressInfo } from 'node:net';
 import { buildApp } from 'fauxqs';
+import { registerConditionalRequests } from './conditional-requests.ts';
 import { createFauxqsStores } from './fauxqs-stores.ts';
 import { createObjectTagStore } from './object-tag-store.ts';
 import { registerObjectTagging } from './object-tagging.ts';
@@ -66,6 +68,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const delivery = createNotificationDelivery({ clients, region, ownerPrincipalId: LOCAL_ACCOUNT_ID });
   registerNotificationConfigurationEndpoint(app, { notifications, clients, region });
   registerObjectCreatedNotifier(app, { notifications, delivery, nextSequencer: createSequencer() });
+  // The last preHandler: from its check to fauxqs's delete or copy, no pause (see conditional-requests.ts).
+  registerConditionalRequests(app, stores.s3Store);
 
   await app.listen({ port: options.port ?? 0, host });
   const { port } = app.server.address() as AddressInfo;
