@@ -1,5 +1,6 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { IngestStack } from './ingest-stack.ts';
 import type { ReconcileSchedule } from './reconcile-schedule.ts';
 import { REJECTED_PREFIX } from './worker-service.ts';
@@ -8,6 +9,18 @@ const LAMBDA_BASIC_EXECUTION = 'Policy::arn:<AWS::Partition>:iam::aws:policy/ser
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {
   Validations.of(construct).acknowledge({ id, reason });
+}
+
+/** What every task definition from the worker's image shares: the image pull's ECR token, and plain environment values. */
+function acknowledgeTaskDefinition(taskDefinition: ecs.TaskDefinition, environmentReason: string): void {
+  if (taskDefinition.executionRole) {
+    acknowledge(
+      taskDefinition.executionRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "*" (added by CDK for the image pull).',
+    );
+  }
+  acknowledge(taskDefinition, 'AwsSolutions-ECS2', environmentReason);
 }
 
 /** How cdk-nag names a resource in a finding: <LogicalId> for a Ref, <LogicalId.Attr> for a GetAtt. */
@@ -59,16 +72,8 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/${ref(cluster)}/*]`,
     'Task ARNs exist only once a task starts: scale-in protection is scoped to the tasks of this cluster.',
   );
-  if (taskDefinition.executionRole) {
-    acknowledge(
-      taskDefinition.executionRole,
-      'AwsSolutions-IAM5[Resource::*]',
-      'ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "*" (added by CDK for the image pull).',
-    );
-  }
-  acknowledge(
+  acknowledgeTaskDefinition(
     taskDefinition,
-    'AwsSolutions-ECS2',
     'The environment holds names, URLs and tuning values only (queue URLs, bucket names, limits): no secrets to move to Secrets Manager.',
   );
 
@@ -101,16 +106,8 @@ function acknowledgeReconcileFindings(stack: IngestStack, reconcile: ReconcileSc
       'Output keys mirror the raw keys: reconcile reads the metadata (HeadObject, i.e. s3:GetObject) of any rejected output, the one every file has with Parquet output, and writes nothing.',
     );
   }
-  if (taskDefinition.executionRole) {
-    acknowledge(
-      taskDefinition.executionRole,
-      'AwsSolutions-IAM5[Resource::*]',
-      'ecr:GetAuthorizationToken has no resource-level permissions: AWS requires Resource "*" (added by CDK for the image pull).',
-    );
-  }
-  acknowledge(
+  acknowledgeTaskDefinition(
     taskDefinition,
-    'AwsSolutions-ECS2',
     'The environment holds bucket names, the queue URL, prefixes and the output format: no secrets to move to Secrets Manager.',
   );
 }
