@@ -71,7 +71,7 @@ export async function createLocalResources(
   await clients.sqs.send(
     new SetQueueAttributesCommand({
       QueueUrl: queue.url,
-      Attributes: { Policy: JSON.stringify(s3SendPolicy(queue.arn, names.rawBucket)) },
+      Attributes: { Policy: JSON.stringify(serviceSendPolicy('AllowRawBucketNotifications', 's3.amazonaws.com', queue.arn, { test: 'ArnLike', arn: `arn:aws:s3:::${names.rawBucket}` })) },
     }),
   );
 
@@ -133,17 +133,18 @@ function isQueueNameExists(error: unknown): boolean {
   return error instanceof QueueNameExists || (error instanceof Error && error.name.endsWith('QueueNameExists'));
 }
 
-function s3SendPolicy(queueArn: string, rawBucket: string): object {
+/** A queue policy letting one AWS service send from one source ARN, as real SQS needs before S3 or SNS may deliver. */
+function serviceSendPolicy(sid: string, service: string, queueArn: string, source: { readonly test: 'ArnLike' | 'ArnEquals'; readonly arn: string }): object {
   return {
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'AllowRawBucketNotifications',
+        Sid: sid,
         Effect: 'Allow',
-        Principal: { Service: 's3.amazonaws.com' },
+        Principal: { Service: service },
         Action: 'sqs:SendMessage',
         Resource: queueArn,
-        Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:s3:::${rawBucket}` } },
+        Condition: { [source.test]: { 'aws:SourceArn': source.arn } },
       },
     ],
   };
@@ -185,25 +186,9 @@ export async function createFileEventsResources(clients: Pick<AwsClients, 'sns' 
   if (topicArn === undefined) throw new Error(`SNS returned no ARN for topic ${names.topicName}`);
   const queue = await ensureQueue({ sqs: clients.sqs }, names.queueName, {});
   // What real SQS needs before SNS may send to the queue; the emulator does not check it.
-  await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(snsSendPolicy(queue.arn, topicArn)) } }));
+  await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(serviceSendPolicy('AllowFileEventsTopic', 'sns.amazonaws.com', queue.arn, { test: 'ArnEquals', arn: topicArn })) } }));
   await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.arn }));
   return { topicArn, queueUrl: queue.url, queueArn: queue.arn };
-}
-
-function snsSendPolicy(queueArn: string, topicArn: string): object {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AllowFileEventsTopic',
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
-  };
 }
 
 function assertIntegerIn(name: string, value: number, min: number, max: number): void {
