@@ -366,7 +366,9 @@ describe('npm start', () => {
 
   it('on a terminal, logs one readable line per event, and stops on the Ctrl-C typed there with 0', async () => {
     // `script` runs npm start on a pseudo-terminal, as a user's shell does; typing ^C there signals its foreground group.
-    const terminal = spawn('script', ['-qfec', `'${process.execPath}' ops/local/main.ts`, '/dev/null'], {
+    // `exec`, because script runs the command with $SHELL -c: dash (CI's /bin/sh) would wait as a second process,
+    // die of the ^C itself and make script exit 130, where a user's interactive shell ignores it.
+    const terminal = spawn('script', ['-qfec', `exec '${process.execPath}' ops/local/main.ts`, '/dev/null'], {
       env: { ...process.env, LOCAL_EMULATOR_PORT: '0', HTTP_PORT: '0', LOG_LEVEL: 'info', NO_COLOR: '1', LOCAL_PROMETHEUS_TARGETS_FILE: targetsFile() },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
