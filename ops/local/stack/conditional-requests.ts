@@ -10,12 +10,12 @@ import { copySourcePreconditionError, deletePreconditionError } from './s3-preco
 import type { CurrentObject } from './s3-preconditions.ts';
 import { isPlainObjectWrite } from './s3-events.ts';
 import { bucketOf, keyOf, newHostId, newRequestId, parseCopySource, queryOf, sendS3Error } from './s3-protocol.ts';
-import type { S3RequestError } from './s3-protocol.ts';
+import type { CopySource, S3RequestError } from './s3-protocol.ts';
 
-/** What the check needs of the emulator's S3 store: the object stored under a key now. */
+/** What the check needs: the stored object a key names now, or the version a copy source names (object-versions.ts). */
 export interface ObjectsWithETags {
-  /** Throws the emulator's NoSuchBucket or NoSuchKey error when there is none. */
-  headObject(bucket: string, key: string): { readonly etag: string };
+  /** Throws S3's NoSuchBucket, NoSuchKey, NoSuchVersion… when there is none. */
+  objectAt(bucket: string, key: string, versionId: string | undefined): { readonly etag: string };
 }
 
 /**
@@ -49,16 +49,16 @@ function preconditionError(request: FastifyRequest, objects: ObjectsWithETags): 
   const query = queryOf(request);
   const { headers, method } = request;
   if (method === 'DELETE' && isPlainObjectRequest(query) && headers['if-match'] !== undefined) {
-    const current = currentObject(objects, bucket, key);
-    return current === 'no bucket' ? undefined : deletePreconditionError(headers, key, current);
+    const current = currentObject(objects, { bucket, key });
+    return current === 'left to the emulator' ? undefined : deletePreconditionError(headers, key, current);
   }
   const copySource = headers['x-amz-copy-source'];
   const conditional = headers['x-amz-copy-source-if-match'] !== undefined || headers['x-amz-copy-source-if-none-match'] !== undefined;
   if (method === 'PUT' && typeof copySource === 'string' && conditional && isPlainObjectWrite(query)) {
     const source = parseCopySource(copySource);
     if (source === undefined) return undefined;
-    const current = currentObject(objects, source.bucket, source.key);
-    return current === 'no bucket' ? undefined : copySourcePreconditionError(headers, current);
+    const current = currentObject(objects, source);
+    return current === 'left to the emulator' ? undefined : copySourcePreconditionError(headers, current);
   }
   return undefined;
 }
@@ -69,16 +69,16 @@ function isPlainObjectRequest(query: Readonly<Record<string, unknown>>): boolean
 }
 
 /**
- * The object under the key now; undefined when the key holds none. A missing bucket is left to the
- * emulator, which answers NoSuchBucket itself.
+ * The object under the key now, or the version named; undefined when the key holds none. Any other
+ * error (no such bucket or version) is left to the emulator, which answers it itself.
  */
-function currentObject(objects: ObjectsWithETags, bucket: string, key: string): CurrentObject | undefined | 'no bucket' {
+function currentObject(objects: ObjectsWithETags, { bucket, key, versionId }: CopySource): CurrentObject | undefined | 'left to the emulator' {
   try {
-    return { eTag: objects.headObject(bucket, key).etag };
+    return { eTag: objects.objectAt(bucket, key, versionId).etag };
   } catch (error) {
     const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
     if (code === 'NoSuchKey') return undefined;
-    if (code === 'NoSuchBucket') return 'no bucket';
+    if (typeof code === 'string') return 'left to the emulator';
     throw error;
   }
 }

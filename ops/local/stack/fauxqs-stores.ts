@@ -22,13 +22,18 @@ type StoreConstructor<T> = new () => T;
 
 async function storeClass<T>(entryPoint: string, store: keyof typeof STORE_MODULES): Promise<StoreConstructor<T>> {
   const { path, exportName } = STORE_MODULES[store];
+  return fauxqsFunction<StoreConstructor<T>>(entryPoint, path, exportName);
+}
+
+/** A function (or class) fauxqs keeps in the file at `path` relative to its entry point, not exported from it. */
+export async function fauxqsFunction<T>(entryPoint: string, path: string, exportName: string): Promise<T> {
   const url = new URL(path, entryPoint).href;
   const module = (await import(url).catch((error: unknown) => {
     throw new FauxqsLayoutError(`cannot load ${url}: ${error instanceof Error ? error.message : String(error)}`);
   })) as Record<string, unknown>;
   const exported = module[exportName];
-  if (typeof exported !== 'function') throw new FauxqsLayoutError(`${url} no longer exports the class ${exportName}`);
-  return exported as StoreConstructor<T>;
+  if (typeof exported !== 'function') throw new FauxqsLayoutError(`${url} no longer exports ${exportName}`);
+  return exported as T;
 }
 
 /** fauxqs's files are not where this version of the local stack expects them (a fauxqs upgrade). */
@@ -70,12 +75,15 @@ function assertSqsStoreShape(store: FauxqsSqsStore): void {
 }
 
 /**
- * What object-tag-store.ts relies on: `headObject` hands out the stored object itself, the same one
- * until the key is written or deleted again, and a new one after a write; and what
- * conditional-requests.ts relies on: that object carries its quoted ETag as `etag`.
+ * What object-tag-store.ts and object-versions.ts rely on: `headObject` hands out the stored object
+ * itself, the same one until the key is written or deleted again, and a new one after a write, and
+ * `restoreObject` puts such an object back; and what conditional-requests.ts relies on: that object
+ * carries its quoted ETag as `etag`.
  */
 function assertS3StoreShape(store: FauxqsStores['s3Store']): void {
-  if (typeof store.headObject !== 'function') throw new FauxqsLayoutError('its S3 store has no method headObject');
+  for (const method of ['headObject', 'restoreObject', 'listObjects', 'hasBucket', 'deleteObject'] as const) {
+    if (typeof store[method] !== 'function') throw new FauxqsLayoutError(`its S3 store has no method ${method}`);
+  }
   const probeBucket = 'local-stack-shape-probe';
   store.createBucket(probeBucket);
   try {
@@ -85,6 +93,10 @@ function assertS3StoreShape(store: FauxqsStores['s3Store']): void {
     store.putObject(probeBucket, 'probe', Buffer.from('1'));
     if (first !== again || store.headObject(probeBucket, 'probe') === first) {
       throw new FauxqsLayoutError('its S3 store no longer keeps one object per write (object tags would follow the wrong object)');
+    }
+    store.restoreObject(probeBucket, first);
+    if (store.headObject(probeBucket, 'probe') !== first) {
+      throw new FauxqsLayoutError('its S3 store no longer restores a stored object as it was (versions could not become current again)');
     }
     const { etag } = first as { etag?: unknown };
     if (typeof etag !== 'string' || !/^".+"$/.test(etag)) {

@@ -1,26 +1,23 @@
 /**
- * The local stack's object tags, in memory. The emulator has no versioning: one object per key,
- * replaced whole by every write. Tags are held against the emulator's stored object itself (a
- * WeakMap), not against its key, so an overwrite (PutObject, CopyObject, a completed multipart
- * upload, a form upload) or a delete (DeleteObject, DeleteObjects, the emulator's own purges)
- * leaves the key without tags by construction, as on S3, whatever path replaced the object.
+ * The local stack's object tags, in memory. Tags are held against the emulator's stored object
+ * itself (a WeakMap), not against its key, so an overwrite (PutObject, CopyObject, a completed
+ * multipart upload, a form upload) or a delete (DeleteObject, DeleteObjects, the emulator's own
+ * purges) leaves the key without tags by construction, as on S3, whatever path replaced the object;
+ * on a versioned bucket (object-versions.ts) each version is its own stored object with its own tags.
  */
-import { S3RequestError } from './s3-protocol.ts';
+import type { ObjectVersions, StoredObject } from './object-versions.ts';
 import type { TagSet } from './object-tags.ts';
 
-/** What the tag store needs of the emulator's S3 store: the object stored under a key now. */
-export interface StoredObjects {
-  /** Throws the emulator's NoSuchBucket or NoSuchKey error when there is none. */
-  headObject(bucket: string, key: string): object;
-}
+/** What the tag store needs: the stored object a key and version id name. */
+export type StoredObjects = Pick<ObjectVersions<StoredObject>, 'objectAt'>;
 
 export interface ObjectTagStore {
-  /** The tags of the object under `key` now; throws S3's NoSuchBucket or NoSuchKey. */
-  tagsOf(bucket: string, key: string): TagSet;
-  /** Gives the object under `key` exactly these tags (none when empty); throws as `tagsOf`. */
-  replaceTags(bucket: string, key: string, tags: TagSet): void;
-  /** How many tags the object under `key` has; 0 when there is no such object. */
-  tagCountOf(bucket: string, key: string): number;
+  /** The tags of the version named (the current object without an id); throws S3's error when there is none. */
+  tagsOf(bucket: string, key: string, versionId?: string): TagSet;
+  /** Gives the version named exactly these tags (none when empty); throws as `tagsOf`. */
+  replaceTags(bucket: string, key: string, tags: TagSet, versionId?: string): void;
+  /** How many tags the version named has; 0 when there is no such object. */
+  tagCountOf(bucket: string, key: string, versionId?: string): number;
   /** Keeps the tags a CreateMultipartUpload gave until its upload completes or is aborted. */
   holdForUpload(uploadId: string, tags: TagSet): void;
   /** The tags held for an upload (none when it had none), forgetting them. */
@@ -31,26 +28,18 @@ export function createObjectTagStore(objects: StoredObjects): ObjectTagStore {
   const tagsByObject = new WeakMap<object, TagSet>();
   const tagsByUpload = new Map<string, TagSet>();
 
-  const storedObject = (bucket: string, key: string): object => {
-    try {
-      return objects.headObject(bucket, key);
-    } catch (error) {
-      throw asS3RequestError(error, bucket, key);
-    }
-  };
-
   return {
-    tagsOf(bucket, key) {
-      return tagsByObject.get(storedObject(bucket, key)) ?? [];
+    tagsOf(bucket, key, versionId) {
+      return tagsByObject.get(objects.objectAt(bucket, key, versionId)) ?? [];
     },
-    replaceTags(bucket, key, tags) {
-      const object = storedObject(bucket, key);
+    replaceTags(bucket, key, tags, versionId) {
+      const object = objects.objectAt(bucket, key, versionId);
       if (tags.length === 0) tagsByObject.delete(object);
       else tagsByObject.set(object, [...tags]);
     },
-    tagCountOf(bucket, key) {
+    tagCountOf(bucket, key, versionId) {
       try {
-        return (tagsByObject.get(objects.headObject(bucket, key)) ?? []).length;
+        return (tagsByObject.get(objects.objectAt(bucket, key, versionId)) ?? []).length;
       } catch {
         return 0;
       }
@@ -64,12 +53,4 @@ export function createObjectTagStore(objects: StoredObjects): ObjectTagStore {
       return tags;
     },
   };
-}
-
-/** The emulator's missing-bucket and missing-key errors as S3 words them; anything else as it came. */
-function asS3RequestError(error: unknown, bucket: string, key: string): unknown {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === 'NoSuchBucket') return new S3RequestError('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket });
-  if (code === 'NoSuchKey') return new S3RequestError('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
-  return error;
 }

@@ -5,10 +5,7 @@
  * PutObject, CopyObject (with `x-amz-tagging-directive`) and CreateMultipartUpload, and
  * `x-amz-tagging-count` on GetObject and HeadObject. The tags' limits are checked before, by
  * strict-s3-limits.ts, for every way tags arrive.
- *
- * The emulator has no versioning, so an object has one version, `null`: a request naming that
- * version is answered, one naming any other is refused as S3 refuses a version id it never issued,
- * and no answer carries `x-amz-version-id`, as on an unversioned bucket.
+ * A request's `versionId` names the version whose tags it reads or writes (object-versions.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseTaggingDocument, parseTaggingHeader, taggingDocumentXml } from './object-tags.ts';
@@ -70,7 +67,7 @@ function afterAnswer(request: FastifyRequest, reply: FastifyReply, payload: unkn
   const { method } = request;
   const status = reply.statusCode;
   if (key && (method === 'GET' || method === 'HEAD') && S3_ANSWERS_WITH_TAG_COUNT.has(status) && readsObject(query)) {
-    const count = tags.tagCountOf(bucket, key);
+    const count = tags.tagCountOf(bucket, key, versionIdOf(query));
     if (count > 0) reply.header('x-amz-tagging-count', String(count));
     return;
   }
@@ -115,7 +112,7 @@ function tagsGivenBy(request: FastifyRequest, tags: ObjectTagStore): TagSet | un
   const source = parseCopySource(copySourceHeader);
   if (source === undefined) return [];
   try {
-    return tags.tagsOf(source.bucket, source.key);
+    return tags.tagsOf(source.bucket, source.key, source.versionId);
   } catch {
     // No such source: the emulator answers the copy with its own error, and nothing is created.
     return [];
@@ -125,33 +122,34 @@ function tagsGivenBy(request: FastifyRequest, tags: ObjectTagStore): TagSet | un
 interface ObjectAddress {
   readonly bucket: string;
   readonly key: string;
+  readonly versionId?: string | undefined;
 }
 
 function answerTaggingRequest(request: FastifyRequest, reply: FastifyReply, tags: ObjectTagStore, object: ObjectAddress): FastifyReply {
   const requestId = newRequestId();
   reply.header('x-amz-request-id', requestId).header('x-amz-id-2', newHostId());
   try {
-    assertKnownVersion(queryOf(request)['versionId']);
-    return taggingAnswer(request, reply, tags, object);
+    return taggingAnswer(request, reply, tags, { ...object, versionId: versionIdOf(queryOf(request)) });
   } catch (error) {
     if (error instanceof S3RequestError) return sendS3Error(reply, error, requestId);
     throw error;
   }
 }
 
-function taggingAnswer(request: FastifyRequest, reply: FastifyReply, tags: ObjectTagStore, { bucket, key }: ObjectAddress): FastifyReply {
+function taggingAnswer(request: FastifyRequest, reply: FastifyReply, tags: ObjectTagStore, { bucket, key, versionId }: ObjectAddress): FastifyReply {
+  if (versionId !== undefined) reply.header('x-amz-version-id', versionId);
   switch (request.method) {
     case 'GET':
-      return reply.header('content-type', 'application/xml').send(taggingDocumentXml(tags.tagsOf(bucket, key)));
+      return reply.header('content-type', 'application/xml').send(taggingDocumentXml(tags.tagsOf(bucket, key, versionId)));
     case 'PUT': {
       const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : typeof request.body === 'string' ? request.body : '';
       const newTags = parseTaggingDocument(body);
       if (newTags === undefined) throw malformedXmlError();
-      tags.replaceTags(bucket, key, newTags);
+      tags.replaceTags(bucket, key, newTags, versionId);
       return reply.status(200).send();
     }
     case 'DELETE':
-      tags.replaceTags(bucket, key, []);
+      tags.replaceTags(bucket, key, [], versionId);
       return reply.status(204).send();
     default:
       throw new S3RequestError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405, {
@@ -161,11 +159,7 @@ function taggingAnswer(request: FastifyRequest, reply: FastifyReply, tags: Objec
   }
 }
 
-/** The only version an object of an unversioned bucket has is `null`; S3 cannot read any other id. */
-function assertKnownVersion(versionId: unknown): void {
-  if (versionId === undefined || versionId === 'null') return;
-  throw new S3RequestError('InvalidArgument', 'Invalid version id specified', 400, {
-    ArgumentName: 'versionId',
-    ArgumentValue: typeof versionId === 'string' ? versionId : JSON.stringify(versionId),
-  });
+function versionIdOf(query: Readonly<Record<string, unknown>>): string | undefined {
+  const versionId = query['versionId'];
+  return typeof versionId === 'string' ? versionId : undefined;
 }

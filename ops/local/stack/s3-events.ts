@@ -87,6 +87,8 @@ export interface ObjectCreatedEvent {
   readonly key: string;
   readonly size: number;
   readonly eTag: string;
+  /** Only on a versioned bucket, as S3 sends it. */
+  readonly versionId?: string | undefined;
   readonly sequencer: string;
   readonly configurationId: string;
   readonly principalId: string;
@@ -118,6 +120,7 @@ export function objectCreatedMessage(event: ObjectCreatedEvent): string {
         key: encodeNotificationKey(event.key),
         size: event.size,
         eTag: event.eTag,
+        ...(event.versionId === undefined ? {} : { versionId: event.versionId }),
         sequencer: event.sequencer,
       },
     },

@@ -181,8 +181,10 @@ export function registerObjectCreatedNotifier(app: FastifyInstance, options: Obj
       if (created === undefined) return;
       const notifications = notificationsFor(options.notifications.get(created.bucket) ?? [], created.eventName, created.key);
       if (notifications.length === 0) return;
+      const versionId = headerText(reply, 'x-amz-version-id');
       options.delivery.deliver({
         ...created,
+        ...(versionId === '' ? {} : { versionId }),
         notifications,
         eventTime: new Date(),
         sequencer: options.nextSequencer(),
@@ -204,6 +206,8 @@ function headerText(reply: FastifyReply, name: string): string {
 
 /** Everything known about an object creation when the emulator has answered it. */
 export interface ObjectCreation extends CreatedObject {
+  /** The version the write created, on a versioned bucket (bucket-versioning.ts). */
+  readonly versionId?: string;
   readonly eventTime: Date;
   readonly sequencer: string;
   readonly principalId: string;
@@ -246,7 +250,7 @@ async function deliverAll(options: NotificationDeliveryOptions, creation: Object
     // Read back what was stored, so that size and ETag are those a reader of the object sees.
     const head = await options.clients
       .forRegion(options.region)
-      .s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      .s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: creation.versionId }));
     const size = head.ContentLength ?? 0;
     const eTag = (head.ETag ?? '').replaceAll('"', '');
     await Promise.all(

@@ -1,17 +1,20 @@
 /**
  * The local stack: fauxqs (S3 + SQS on one endpoint) plus what it lacks, S3 bucket notifications to
  * SQS queues (s3-notifications.ts), object tagging (object-tagging.ts), the ETag preconditions of
- * DeleteObject and CopyObject (conditional-requests.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
+ * DeleteObject and CopyObject (conditional-requests.ts), bucket versioning (bucket-versioning.ts), SQS's query protocol for older clients such as the AWS CLI v2.9
  * (sqs-query-protocol.ts), queue counts as SQS reports them (visibility-expiry.ts), and AWS's limits
  * where fauxqs is kinder than AWS (strict-s3-limits.ts, strict-sqs-limits.ts), so that what works
  * here does not fail on AWS.
  */
 import type { AddressInfo } from 'node:net';
 import { buildApp } from 'fauxqs';
+import { registerBucketVersioning } from './bucket-versioning.ts';
 import { registerConditionalRequests } from './conditional-requests.ts';
+import { loadFauxqsObjectActions } from './fauxqs-actions.ts';
 import { createFauxqsStores } from './fauxqs-stores.ts';
 import { createObjectTagStore } from './object-tag-store.ts';
 import { registerObjectTagging } from './object-tagging.ts';
+import { createObjectVersions } from './object-versions.ts';
 import { createSequencer } from './s3-events.ts';
 import {
   createNotificationDelivery,
@@ -52,6 +55,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
   const stores = await createFauxqsStores();
+  const versions = createObjectVersions(stores.s3Store);
   const app = buildApp({ logger: options.logger ?? false, defaultRegion: region, stores });
 
   // Answers query-protocol requests by sending their JSON form through this same server, hooks and all.
@@ -59,7 +63,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Before every other hook: a request AWS refuses must reach neither fauxqs nor the notifier.
   registerStrictS3Limits(app);
   // Next: its onSend hook must follow fauxqs's own without a pause (see object-tagging.ts).
-  registerObjectTagging(app, createObjectTagStore(stores.s3Store));
+  registerObjectTagging(app, createObjectTagStore(versions));
   registerStrictSqsLimits(app);
   registerVisibilityExpiry(app, stores.sqsStore);
 
@@ -68,8 +72,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const delivery = createNotificationDelivery({ clients, region, ownerPrincipalId: LOCAL_ACCOUNT_ID });
   registerNotificationConfigurationEndpoint(app, { notifications, clients, region });
   registerObjectCreatedNotifier(app, { notifications, delivery, nextSequencer: createSequencer() });
-  // The last preHandler: from its check to fauxqs's delete or copy, no pause (see conditional-requests.ts).
-  registerConditionalRequests(app, stores.s3Store);
+  // The last two preHandlers: from the precondition's check and the version's lookup to fauxqs's delete or
+  // copy, no pause (see conditional-requests.ts).
+  registerConditionalRequests(app, versions);
+  registerBucketVersioning(app, { versions, store: stores.s3Store, actions: await loadFauxqsObjectActions() });
 
   await app.listen({ port: options.port ?? 0, host });
   const { port } = app.server.address() as AddressInfo;

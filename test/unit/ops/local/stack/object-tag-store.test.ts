@@ -1,25 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { createObjectTagStore, type StoredObjects } from '../../../../../ops/local/stack/object-tag-store.ts';
+import { createObjectTagStore } from '../../../../../ops/local/stack/object-tag-store.ts';
+import { createObjectVersions } from '../../../../../ops/local/stack/object-versions.ts';
 import { S3RequestError } from '../../../../../ops/local/stack/s3-protocol.ts';
+import { fakeEmulatorS3 } from '../../../../support/fake-emulator-s3.ts';
 
-/** The emulator's store as the tag store sees it: one object record per write, errors with S3's codes. */
+/** The tag store over the emulator's store, without versioning: one object per key. */
 function fakeEmulatorStore() {
-  const buckets = new Map<string, Map<string, object>>([['bucket', new Map()]]);
-  const fail = (code: string) => Object.assign(new Error(code), { code });
-  const objects: StoredObjects = {
-    headObject(bucket, key) {
-      const objectsOfBucket = buckets.get(bucket);
-      if (objectsOfBucket === undefined) throw fail('NoSuchBucket');
-      const object = objectsOfBucket.get(key);
-      if (object === undefined) throw fail('NoSuchKey');
-      return object;
-    },
-  };
-  return {
-    objects,
-    write: (key: string) => buckets.get('bucket')?.set(key, { key }),
-    remove: (key: string) => buckets.get('bucket')?.delete(key),
-  };
+  const emulator = fakeEmulatorS3();
+  return { objects: createObjectVersions(emulator), write: (key: string) => emulator.write(key), remove: (key: string) => emulator.remove(key) };
 }
 
 const TAGS = [{ key: 'iot-ingest', value: 'processed' }];
