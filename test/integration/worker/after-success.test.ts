@@ -6,8 +6,10 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   type S3Client,
@@ -186,58 +188,134 @@ describe('SOURCE_AFTER_SUCCESS on the local stack', () => {
   });
 
   /**
-   * Just before the worker's first DeleteObject, someone uploads a new object under the key; right after that
-   * delete, what the key holds is noted.
+   * Just before the worker's first call of `commandName` (its first step on the raw object), someone uploads a
+   * new object under the key; right after that call, what the key holds is noted: its current ETag, its versions,
+   * the newer version's tags. (The newer upload is then processed for its own event, as on S3.)
    */
-  function uploadBeforeFirstDelete(raw: { bucket: string }, key: string, newerBody: string) {
-    const seen: { newerETag?: string; currentAfterDelete?: string | undefined } = {};
+  function uploadBeforeFirst(commandName: string, raw: { bucket: string }, key: string, newerBody: string) {
+    const seen: {
+      newerETag?: string;
+      newerVersionId?: string | undefined;
+      currentAfterCall?: string | undefined;
+      versionsAfterCall?: Awaited<ReturnType<typeof versionsOf>>;
+      newerTagsAfterCall?: unknown;
+    } = {};
     const prepare = (s3: S3Client) => {
       let done = false;
       s3.middlewareStack.add(
         (next, context) => async (args) => {
-          if (context.commandName !== 'DeleteObjectCommand' || done) return next(args);
+          if (context.commandName !== commandName || done) return next(args);
           done = true;
-          seen.newerETag = await put(raw.bucket, key, newerBody);
+          const newer = await clients.s3.send(new PutObjectCommand({ Bucket: raw.bucket, Key: key, Body: newerBody }));
+          seen.newerETag = (newer.ETag ?? '').replace(/"/g, '');
+          seen.newerVersionId = newer.VersionId;
           try {
             return await next(args);
           } finally {
             const head = await clients.s3.send(new HeadObjectCommand({ Bucket: raw.bucket, Key: key })).catch(() => undefined);
-            seen.currentAfterDelete = head?.ETag?.replace(/"/g, '');
+            seen.currentAfterCall = head?.ETag?.replace(/"/g, '');
+            if (seen.newerVersionId !== undefined) {
+              seen.versionsAfterCall = await versionsOf(raw.bucket, key);
+              const tagging = new GetObjectTaggingCommand({ Bucket: raw.bucket, Key: key, VersionId: seen.newerVersionId });
+              seen.newerTagsAfterCall = (await clients.s3.send(tagging)).TagSet;
+            }
           }
         },
-        { step: 'initialize', name: 'uploadBeforeFirstDelete' },
+        { step: 'initialize', name: `uploadBeforeFirst${commandName}` },
       );
     };
     return { prepare, seen };
   }
 
-  (conditionalDeleteHonoured ? it : it.skip)('delete leaves a newer upload of the same key alone (conditional delete, unversioned bucket)', async () => {
+  /** A stack whose raw bucket is versioned, and a worker whose first `commandName` meets a newer upload of `key`. */
+  async function versionedRace(env: Environment, commandName: string, key: string) {
     const raw = { bucket: '' };
-    const race = uploadBeforeFirstDelete(raw, 'race/a.jsonl', `${BODY}\n`);
-    const { resources, harness } = await stackWithWorker({ SOURCE_AFTER_SUCCESS: 'delete' }, ({ rawBucket }) => Promise.resolve(void (raw.bucket = rawBucket)), race.prepare);
-    await put(resources.rawBucket, 'race/a.jsonl', BODY);
-
-    await actionCounted(harness, 'delete', 'superseded');
-
-    expect(race.seen.currentAfterDelete).toBe(race.seen.newerETag);
-  });
-
-  (versioningSupported ? it : it.skip)('delete removes only the version processed from a versioned bucket, never a newer one', async () => {
-    const raw = { bucket: '' };
-    const race = uploadBeforeFirstDelete(raw, 'versioned/a.jsonl', `${BODY}\n`);
-    const { resources, harness } = await stackWithWorker(
-      { SOURCE_AFTER_SUCCESS: 'delete' },
+    const race = uploadBeforeFirst(commandName, raw, key, `${BODY}\n`);
+    const stack = await stackWithWorker(
+      env,
       async ({ rawBucket }) => {
         raw.bucket = rawBucket;
         await clients.s3.send(new PutBucketVersioningCommand({ Bucket: rawBucket, VersioningConfiguration: { Status: 'Enabled' } }));
       },
       race.prepare,
     );
-    await put(resources.rawBucket, 'versioned/a.jsonl', BODY);
+    const processed = await clients.s3.send(new PutObjectCommand({ Bucket: stack.resources.rawBucket, Key: key, Body: BODY }));
+    return { ...stack, seen: race.seen, processedVersionId: processed.VersionId };
+  }
+
+  /** Every version and delete marker of `key`, newest first. */
+  async function versionsOf(bucket: string, key: string) {
+    const listing = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    return {
+      versions: (listing.Versions ?? []).filter((version) => version.Key === key).map((version) => version.VersionId),
+      deleteMarkers: (listing.DeleteMarkers ?? []).filter((marker) => marker.Key === key).length,
+    };
+  }
+
+  (conditionalDeleteHonoured ? it : it.skip)('delete leaves a newer upload of the same key alone (conditional delete, unversioned bucket)', async () => {
+    const raw = { bucket: '' };
+    const race = uploadBeforeFirst('DeleteObjectCommand', raw, 'race/a.jsonl', `${BODY}\n`);
+    const { resources, harness } = await stackWithWorker({ SOURCE_AFTER_SUCCESS: 'delete' }, ({ rawBucket }) => Promise.resolve(void (raw.bucket = rawBucket)), race.prepare);
+    await put(resources.rawBucket, 'race/a.jsonl', BODY);
+
+    await actionCounted(harness, 'delete', 'superseded');
+
+    expect(race.seen.currentAfterCall).toBe(race.seen.newerETag);
+  });
+
+  (versioningSupported ? it : it.skip)('delete on a versioned bucket removes the version processed, leaving no delete marker', async () => {
+    const { resources, harness } = await stackWithWorker({ SOURCE_AFTER_SUCCESS: 'delete' }, ({ rawBucket }) =>
+      clients.s3.send(new PutBucketVersioningCommand({ Bucket: rawBucket, VersioningConfiguration: { Status: 'Enabled' } })).then(() => undefined),
+    );
+    const { VersionId } = await clients.s3.send(new PutObjectCommand({ Bucket: resources.rawBucket, Key: 'versioned/only.jsonl', Body: BODY }));
 
     await actionCounted(harness, 'delete', 'done');
 
-    expect(race.seen.currentAfterDelete).toBe(race.seen.newerETag);
+    expect(VersionId).toMatch(/^[\w-]{32}$/);
+    expect(harness.reports.map((report) => report.ref.versionId)).toStrictEqual([VersionId]);
+    expect(await versionsOf(resources.rawBucket, 'versioned/only.jsonl')).toStrictEqual({ versions: [], deleteMarkers: 0 });
+  });
+
+  (versioningSupported ? it : it.skip)('delete removes only the version processed from a versioned bucket, never a newer one', async () => {
+    const { resources, harness, seen, processedVersionId } = await versionedRace({ SOURCE_AFTER_SUCCESS: 'delete' }, 'DeleteObjectCommand', 'versioned/a.jsonl');
+
+    // The processed version's delete, then the newer version's own.
+    await actionCounted(harness, 'delete', 'done', 2);
+
+    expect(seen.currentAfterCall).toBe(seen.newerETag);
+    expect(seen.newerVersionId).not.toBe(processedVersionId);
+    expect(seen.versionsAfterCall).toStrictEqual({ versions: [seen.newerVersionId], deleteMarkers: 0 });
+    expect(harness.reports.map((report) => report.ref.versionId).sort()).toStrictEqual([processedVersionId, seen.newerVersionId].sort());
+    expect(await versionsOf(resources.rawBucket, 'versioned/a.jsonl')).toStrictEqual({ versions: [], deleteMarkers: 0 });
+  });
+
+  (versioningSupported ? it : it.skip)('move on a versioned bucket archives the version processed and deletes only it, never a newer one', async () => {
+    const { resources, harness, seen } = await versionedRace({ SOURCE_AFTER_SUCCESS: 'move' }, 'CopyObjectCommand', 'versioned/m.jsonl');
+
+    // The processed version's move, then the newer version's own.
+    await actionCounted(harness, 'move', 'done', 2);
+
+    expect(seen.currentAfterCall).toBe(seen.newerETag);
+    const archived = await versionsOf(resources.rawBucket, 'archive/versioned/m.jsonl');
+    const archivedBodies = await Promise.all(
+      archived.versions.map(async (VersionId) => {
+        const { Body } = await clients.s3.send(new GetObjectCommand({ Bucket: resources.rawBucket, Key: 'archive/versioned/m.jsonl', VersionId }));
+        return Body?.transformToString();
+      }),
+    );
+    expect(archivedBodies.sort()).toStrictEqual([BODY, `${BODY}\n`]);
+    expect(await versionsOf(resources.rawBucket, 'versioned/m.jsonl')).toStrictEqual({ versions: [], deleteMarkers: 0 });
+  });
+
+  (versioningSupported ? it : it.skip)('tag on a versioned bucket tags the version processed, not a newer one', async () => {
+    const { resources, harness, seen, processedVersionId } = await versionedRace({ SOURCE_AFTER_SUCCESS: 'tag' }, 'PutObjectTaggingCommand', 'versioned/t.jsonl');
+
+    await actionCounted(harness, 'tag', 'done');
+
+    const tagsOf = async (VersionId: string | undefined) =>
+      (await clients.s3.send(new GetObjectTaggingCommand({ Bucket: resources.rawBucket, Key: 'versioned/t.jsonl', VersionId }))).TagSet;
+    expect(await tagsOf(processedVersionId)).toContainEqual({ Key: 'iot-ingest', Value: 'processed' });
+    expect(seen.newerTagsAfterCall).toStrictEqual([]);
   });
 
   (taggingSupported ? it : it.skip)('tag marks the raw object processed with its counts, keeping its own tags', async () => {
