@@ -287,7 +287,7 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
       const why =
         reason === RETRIES_EXHAUSTED_REASON
           ? 'message failed on its last allowed receive; moved to the dead-letter queue now, with its reason'
-          : 'poison message moved to the dead-letter queue';
+          : 'message cannot succeed on a retry (see its reason); moved to the dead-letter queue now';
       logger.error({ messageId, reason, detail }, why);
     },
     messageReleased: (messageId: string | undefined): void => {

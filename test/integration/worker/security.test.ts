@@ -284,7 +284,7 @@ describe('credentials in the environment never reach a log line', () => {
     await send('not json at all');
     await send(JSON.stringify({ Records: [] }));
     await send(s3Event(resources.rawBucket, 'bad%ZZkey'));
-    await main.waitForOutput('"poison message moved to the dead-letter queue"', 'the poison messages');
+    await main.waitForOutput('"message cannot succeed on a retry (see its reason); moved to the dead-letter queue now"', 'the poison messages');
     await put('corrupt.jsonl.gz', Buffer.concat([gzipSync('{"device_id":"a"}\n').subarray(0, 12), Buffer.from('garbage')]));
     await main.waitForOutput('corrupt_gzip', 'the corrupt gzip file to fail');
     await send(s3Event(resources.rawBucket, 'never-put.jsonl'));

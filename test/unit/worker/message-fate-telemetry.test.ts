@@ -70,9 +70,9 @@ describe('message fate telemetry', () => {
     expect(await failed('retry')).toBe(0);
   });
 
-  it('keeps the poison wording for every other reason', () => {
+  it('says for every other reason that a retry cannot help, without calling the message itself bad (a missing bucket is no poison)', () => {
     const { telemetry, logged } = observedTelemetry();
     telemetry.messageDeadLettered('m-3', 'bucket_not_found', 'the bucket b named by the event does not exist');
-    expect(logged[0]).toMatchObject({ msg: 'poison message moved to the dead-letter queue', reason: 'bucket_not_found' });
+    expect(logged[0]).toMatchObject({ msg: 'message cannot succeed on a retry (see its reason); moved to the dead-letter queue now', reason: 'bucket_not_found' });
   });
 });
