@@ -69,7 +69,8 @@ export function listVersionsResultXml(request: ListVersionsRequest, listing: Ver
 
 /** S3's URL encoding of keys in listings: every byte but the unreserved ones and `/`. */
 function encodeKey(key: string): string {
-  return encodeURIComponent(key).replaceAll('%2F', '/');
+  const encoded = encodeURIComponent(key).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encoded.replaceAll('%2F', '/');
 }
 
 export interface ObjectToDelete {
