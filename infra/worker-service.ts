@@ -195,11 +195,18 @@ export class WorkerService extends Construct {
         actions: ['s3:ListBucket'],
         resources: [props.rawBucket.bucketArn],
       }),
-      // GetObject: an output stored in parts gets its final provenance metadata by a copy onto itself.
+      // GetObject: an output stored in parts gets its final provenance metadata by a copy onto itself, and
+      // before a file stores anything the worker reads its rejected output's provenance (a newer upload's?).
       new iam.PolicyStatement({
         sid: 'WriteOutputObjects',
         actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         resources: [props.processedBucket.arnForObjects('*')],
+      }),
+      // Without it S3 answers that HeadObject of an output not written yet with 403, not 404.
+      new iam.PolicyStatement({
+        sid: 'ListOutputBucket',
+        actions: ['s3:ListBucket'],
+        resources: [props.processedBucket.bucketArn],
       }),
       new iam.PolicyStatement({
         sid: 'ConsumeIngestQueue',

@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isBucketMissing, isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
+import { isFromNewerUpload } from './common/newer-upload.ts';
 import { provenanceMetadata, type ProvenanceSource } from './common/provenance.ts';
 import { workerVersion } from './common/worker-version.ts';
 import { LineOutcomeRouter, type FileTally } from './records/line-outcomes.ts';
@@ -11,6 +12,7 @@ import type { RecordRules } from './records/pipeline.ts';
 import { fileOutputsOpener, type FileOutputs, type StoredOutputs } from './output/file-outputs.ts';
 import type { UploadSettings } from './output/multipart-upload.ts';
 import { outputKeys, type OutputLocation } from './output/output-keys.ts';
+import { outputProvenance } from './output/output-provenance.ts';
 import type { ParquetObjectSummary } from './output/parquet/partitioned-writer.ts';
 
 export interface ObjectProcessorDeps {
@@ -50,7 +52,23 @@ export type FileResult =
   /** The object or version no longer exists. */
   | { readonly outcome: 'missing' }
   /** The object was replaced after the event: the newer object's own event covers it. */
-  | { readonly outcome: 'stale'; readonly currentETag: string };
+  | { readonly outcome: 'stale'; readonly currentETag: string }
+  /**
+   * While the file was processed, a later upload of its key was processed and stored its outputs: they are
+   * kept, and this file's are not stored (an older upload never replaces a newer one's outputs).
+   */
+  | { readonly outcome: 'superseded'; readonly source: ProvenanceSource; readonly newer: { readonly eTag: string; readonly versionId?: string } };
+
+/** Stops a file whose key a later upload has stored its outputs for meanwhile; it ends as `superseded`. */
+class NewerUploadStored extends Error {
+  override readonly name = 'NewerUploadStored';
+  readonly newer: { readonly eTag: string; readonly versionId?: string };
+
+  constructor(newer: { readonly eTag: string; readonly versionId?: string }) {
+    super(`a later upload of the key (ETag ${newer.eTag}) has stored its outputs`);
+    this.newer = newer;
+  }
+}
 
 /** Processes one S3 object end to end. */
 export type ObjectProcessor = (ref: ObjectRef, signal: AbortSignal) => Promise<FileResult>;
@@ -160,7 +178,22 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
 
     // The version the event named, else the one S3 served (the current version of a versioned bucket).
     const versionId = ref.versionId ?? response.VersionId;
-    const source: ProvenanceSource = { bucket: ref.bucket, key: ref.key, eTag: currentETag, ...(versionId ? { versionId } : {}) };
+    const source: ProvenanceSource = {
+      bucket: ref.bucket,
+      key: ref.key,
+      eTag: currentETag,
+      ...(versionId ? { versionId } : {}),
+      ...(response.LastModified ? { lastModified: response.LastModified.toISOString() } : {}),
+      ...(ref.sequencer ? { sequencer: ref.sequencer } : {}),
+    };
+    // Before any output is stored: the rejected output is written for every file, so its provenance tells
+    // which upload of the key the outputs are from now. An older upload never replaces a newer one's outputs.
+    const assertNoNewerUpload = async (): Promise<void> => {
+      const existing = await outputProvenance(deps.s3, keys.rejected, signal);
+      if (existing !== undefined && isFromNewerUpload(existing, source)) {
+        throw new NewerUploadStored({ eTag: existing.sourceETag, ...(existing.sourceVersionId ? { versionId: existing.sourceVersionId } : {}) });
+      }
+    };
     const counter = { bytes: 0 };
     let decodedBytes = 0;
     const rules = deps.rules();
@@ -168,7 +201,13 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
     try {
       const { gzip, decoded } = await openBody(body, ref.key, counter);
       // Every output carries the provenance from its start; the counts, known at the end, are added by finish.
-      outputs = openOutputs({ inputKey: ref.key, keys, gzip, metadata: provenanceMetadata(source, undefined, version) });
+      outputs = openOutputs({
+        inputKey: ref.key,
+        keys,
+        gzip,
+        metadata: provenanceMetadata(source, undefined, version),
+        beforeEarlyStore: assertNoNewerUpload,
+      });
       const lines = new LineOutcomeRouter(rules, outputs);
       const splitter = new LineSplitter(deps.maxLineBytes, lines);
 
@@ -184,6 +223,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
       checkRecordLimit(lines.tally, deps.limits);
       signal.throwIfAborted();
       await outputs.drain();
+      await assertNoNewerUpload();
       const { outputs: stored, ...details } = await outputs.finish(provenanceMetadata(source, lines.tally, version));
       return {
         outcome: 'succeeded',
@@ -198,6 +238,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
     } catch (error) {
       body.destroy();
       await outputs?.abort();
+      if (error instanceof NewerUploadStored) return { outcome: 'superseded', source, newer: error.newer };
       throw classifyReadError(error, counter.bytes, response.ContentLength);
     }
   };

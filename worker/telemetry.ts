@@ -23,7 +23,7 @@ import { errorMessage } from './common/error-message.ts';
 
 export const METRIC_PREFIX = 'iot_ingest_';
 
-export const FILE_OUTCOMES = ['succeeded', 'missing', 'stale', 'failed_transient', 'failed_permanent', 'released'] as const;
+export const FILE_OUTCOMES = ['succeeded', 'missing', 'stale', 'superseded', 'failed_transient', 'failed_permanent', 'released'] as const;
 export type FileOutcome = (typeof FILE_OUTCOMES)[number];
 
 export const MESSAGE_FAILURES = ['retry', 'dead_letter', 'release'] as const;
@@ -245,6 +245,11 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
       logger.warn(
         { ...where, eventETag: ref.eTag, currentETag: result.currentETag },
         'file skipped: the object changed after the event; the newer object has its own event',
+      );
+    } else if (result?.outcome === 'superseded') {
+      logger.warn(
+        { ...where, eTag: result.source.eTag, newerETag: result.newer.eTag, ...(result.newer.versionId ? { newerVersionId: result.newer.versionId } : {}) },
+        'file superseded: a later upload of the key stored its outputs while this one was processed; they are kept, this file stores none',
       );
     } else {
       logger.error({ ...where, err: report.error, ...(report.stack === undefined ? {} : { stack: report.stack }) }, 'file failed');

@@ -247,6 +247,8 @@ describe('the worker service', () => {
         Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
         Resource: { 'Fn::Join': ['', [arnOf(stack.storage.processedBucket), '/*']] },
       },
+      // The provenance check before a file stores anything reads an output that may not exist yet: 404, not 403.
+      { Sid: 'ListOutputBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(stack.storage.processedBucket) },
       {
         Sid: 'ConsumeIngestQueue',
         Effect: 'Allow',

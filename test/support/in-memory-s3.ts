@@ -14,6 +14,7 @@ import { HttpResponse, type HttpHandler, type HttpHandlerOptions, type HttpReque
 
 export const S3_OPERATIONS = [
   'GetObject',
+  'HeadObject',
   'PutObject',
   'CreateMultipartUpload',
   'UploadPart',
@@ -222,6 +223,7 @@ export class InMemoryS3 {
     const has = (name: string) => Object.hasOwn(query, name);
     if (key === '') return method === 'POST' && has('delete') ? 'DeleteObjects' : undefined;
     if (method === 'GET' && !has('uploadId')) return 'GetObject';
+    if (method === 'HEAD') return 'HeadObject';
     if (method === 'PUT' && copying) return has('uploadId') ? undefined : 'CopyObject';
     if (method === 'PUT') return has('uploadId') ? 'UploadPart' : 'PutObject';
     if (method === 'POST') return has('uploads') ? 'CreateMultipartUpload' : has('uploadId') ? 'CompleteMultipartUpload' : undefined;
@@ -246,6 +248,10 @@ export class InMemoryS3 {
     switch (operation) {
       case 'GetObject':
         return this.getObject(bucket, key, bodyEndsAfterBytes);
+      case 'HeadObject': {
+        const { statusCode, headers } = this.getObject(bucket, key);
+        return new HttpResponse({ statusCode, headers, body: Readable.from([]) });
+      }
       case 'PutObject': {
         const object = { body, ...this.objectHeaders(request), eTag: `"${md5(body)}"` };
         this.objects.set(`${bucket}/${key}`, object);

@@ -36,9 +36,13 @@ export interface FileProcessedEvent {
   readonly processedOutputsOmitted?: number;
 }
 
-/** First 32 hex characters of SHA-256 over bucket, key, version id (empty when none) and ETag, one per line. */
+/**
+ * First 32 hex characters of SHA-256 over bucket, key, version id, ETag and Last-Modified (empty when none),
+ * one per line: one upload, however often delivered, has one id; the same bytes uploaded again to an
+ * unversioned bucket (A, B, A) are another upload, with another id.
+ */
 export function fileEventId(source: SourceVersion): string {
-  const identity = [source.bucket, source.key, source.versionId ?? '', source.eTag.replace(/"/g, '')].join('\n');
+  const identity = [source.bucket, source.key, source.versionId ?? '', source.eTag.replace(/"/g, ''), source.lastModified ?? ''].join('\n');
   return createHash('sha256').update(identity, 'utf8').digest('hex').slice(0, 32);
 }
 

@@ -15,6 +15,8 @@ export interface ObjectRef {
   /** Without quotes, as S3 puts it in notifications. */
   readonly eTag?: string;
   readonly versionId?: string;
+  /** S3's sequencer of the event (hex): orders two uploads of one key. Absent from reconcile's and backfill's messages. */
+  readonly sequencer?: string;
   /**
    * When S3 announced the object (an S3 record's eventTime, an EventBridge event's time), as the event gave
    * it; present only when Date.parse reads it. Freshness is measured from it.
@@ -82,12 +84,14 @@ function objectRef(bucket: unknown, object: Json, fields: { eTag: string; versio
   }
   const eTag = object[fields.eTag];
   const versionId = object[fields.versionId];
+  const { sequencer } = object;
   return {
     bucket,
     key: decodeS3EventKey(object.key),
     ...(typeof object.size === 'number' ? { size: object.size } : {}),
     ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
     ...(nonEmptyString(versionId) ? { versionId } : {}),
+    ...(nonEmptyString(sequencer) ? { sequencer } : {}),
     ...eventTimeOf(eventTime),
   };
 }
@@ -132,7 +136,7 @@ function parseObjectMessage(message: Json): ParsedMessage {
   if (!nonEmptyString(message.bucket) || !nonEmptyString(message.key)) {
     throw new PoisonMessageError(POISON_REASONS.invalidRecord, `${OBJECT_MESSAGE_TYPE} needs a bucket and a key`);
   }
-  const { bucket, key, size, eTag, versionId, eventTime } = message;
+  const { bucket, key, size, eTag, versionId, sequencer, eventTime } = message;
   return {
     kind: 'objects',
     objects: [
@@ -142,6 +146,7 @@ function parseObjectMessage(message: Json): ParsedMessage {
         ...(typeof size === 'number' ? { size } : {}),
         ...(nonEmptyString(eTag) ? { eTag: eTag.replace(/"/g, '') } : {}),
         ...(nonEmptyString(versionId) ? { versionId } : {}),
+        ...(nonEmptyString(sequencer) ? { sequencer } : {}),
         ...eventTimeOf(eventTime),
       },
     ],

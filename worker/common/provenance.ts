@@ -16,6 +16,10 @@ export const PROVENANCE_KEYS = {
   sourceVersionId: 'source-version-id',
   /** Without quotes. */
   sourceETag: 'source-etag',
+  /** ISO 8601, the raw object's Last-Modified as GetObject served it (whole seconds). */
+  sourceLastModified: 'source-last-modified',
+  /** S3's event sequencer, when the file came from an S3 event. */
+  sourceSequencer: 'source-sequencer',
   linesProcessed: 'lines-processed',
   linesFiltered: 'lines-filtered',
   linesRejected: 'lines-rejected',
@@ -36,6 +40,9 @@ export interface ProvenanceSource {
   readonly versionId?: string | undefined;
   /** With or without quotes; stored without. */
   readonly eTag: string;
+  /** ISO 8601. Orders two uploads of one key (with the sequencer, when both have one): see newer-upload.ts. */
+  readonly lastModified?: string | undefined;
+  readonly sequencer?: string | undefined;
 }
 
 /** The whole file's line counts by outcome. */
@@ -52,6 +59,8 @@ export interface Provenance {
   readonly sourceKeySha256: string;
   readonly sourceVersionId?: string;
   readonly sourceETag: string;
+  readonly sourceLastModified?: string;
+  readonly sourceSequencer?: string;
   /** Absent when the counts are missing: the output is incomplete (its writer never finished it). */
   readonly lines?: ProvenanceCounts;
   readonly workerVersion: string;
@@ -99,6 +108,8 @@ export function provenanceMetadata(
     [PROVENANCE_KEYS.sourceKeySha256]: sourceKeySha256(source.key),
     ...(source.versionId ? { [PROVENANCE_KEYS.sourceVersionId]: source.versionId } : {}),
     [PROVENANCE_KEYS.sourceETag]: unquote(source.eTag),
+    ...(source.lastModified ? { [PROVENANCE_KEYS.sourceLastModified]: source.lastModified } : {}),
+    ...(source.sequencer ? { [PROVENANCE_KEYS.sourceSequencer]: source.sequencer } : {}),
     [PROVENANCE_KEYS.workerVersion]: workerVersion,
   };
   const encodedKey = encodeURIComponent(source.key);
@@ -148,6 +159,8 @@ export function readProvenance(metadata: Readonly<Record<string, string>> | unde
 
   const sourceKey = decodeKey(lower[PROVENANCE_KEYS.sourceKey]);
   const sourceVersionId = lower[PROVENANCE_KEYS.sourceVersionId];
+  const sourceLastModified = lower[PROVENANCE_KEYS.sourceLastModified];
+  const sourceSequencer = lower[PROVENANCE_KEYS.sourceSequencer];
   const lines = readCounts(lower);
   return {
     sourceBucket,
@@ -155,6 +168,8 @@ export function readProvenance(metadata: Readonly<Record<string, string>> | unde
     sourceKeySha256: keySha256,
     ...(sourceVersionId ? { sourceVersionId } : {}),
     sourceETag,
+    ...(sourceLastModified ? { sourceLastModified } : {}),
+    ...(sourceSequencer ? { sourceSequencer } : {}),
     ...(lines ? { lines } : {}),
     workerVersion,
   };

@@ -34,6 +34,11 @@ export interface OutputFile {
    * the metadata they end with.
    */
   readonly metadata: Record<string, string>;
+  /**
+   * Runs before an output object is stored ahead of `finish` (a Parquet partition closed early); it throws
+   * to stop the file, e.g. when a later upload of the key has stored its outputs meanwhile.
+   */
+  readonly beforeEarlyStore?: () => Promise<void>;
 }
 
 /** The sinks the lines of one file are routed to (LineOutcomeRouter), written as they fill. */
@@ -73,8 +78,15 @@ export type OpenFileOutputs = (file: OutputFile) => FileOutputs;
 export function fileOutputsOpener(s3: S3Client, location: OutputLocation, upload: UploadSettings): OpenFileOutputs {
   const openProcessed: (file: OutputFile) => ProcessedOutput =
     location.format === 'parquet'
-      ? ({ inputKey, keys, metadata }) =>
-          new ParquetOutput(s3, { bucket: keys.processed.bucket, prefix: location.parquetPrefix ?? 'parquet/', inputKey, metadata, ...upload })
+      ? ({ inputKey, keys, metadata, beforeEarlyStore }) =>
+          new ParquetOutput(s3, {
+            bucket: keys.processed.bucket,
+            prefix: location.parquetPrefix ?? 'parquet/',
+            inputKey,
+            metadata,
+            ...(beforeEarlyStore ? { beforeEarlyStore } : {}),
+            ...upload,
+          })
       : ({ keys, gzip, metadata }) => new JsonLinesOutput(s3, { ...keys.processed, gzip, metadata, ...upload });
   return (file) => new FileOutputs(openProcessed(file), new JsonLinesOutput(s3, { ...file.keys.rejected, gzip: file.gzip, metadata: file.metadata, ...upload }));
 }

@@ -9,7 +9,7 @@ import type { WindowSample } from './concurrency-controller.ts';
 export type FileLoadWindow = Pick<WindowSample, 'filesFinished' | 'meanFileSeconds' | 'transientFailures' | 'peakFilesRunning'>;
 
 /** Outcomes whose duration is the time a file takes: those that failed took whatever time their failure took. */
-const TIMED_OUTCOMES: ReadonlySet<FileOutcome> = new Set(['succeeded', 'missing', 'stale']);
+const TIMED_OUTCOMES: ReadonlySet<FileOutcome> = new Set(['succeeded', 'missing', 'stale', 'superseded']);
 
 export class FileLoad {
   private running = 0;

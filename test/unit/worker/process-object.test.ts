@@ -101,11 +101,12 @@ describe('the object processor, JSON Lines', () => {
         sourceKey: 'site-1/readings.jsonl',
         sourceKeySha256: createHash('sha256').update('site-1/readings.jsonl').digest('hex'),
         sourceETag,
+        sourceLastModified: new Date(0).toISOString(),
         lines: { processed: 2, filtered: 1, rejected: 2 },
         workerVersion: 'test-version',
       });
     }
-    expect(result.source).toStrictEqual({ bucket: RAW, key: 'site-1/readings.jsonl', eTag: sourceETag });
+    expect(result.source).toStrictEqual({ bucket: RAW, key: 'site-1/readings.jsonl', eTag: sourceETag, lastModified: new Date(0).toISOString() });
     expectOutputsStored(s3, result);
     expect(s3.callsOf('CreateMultipartUpload')).toHaveLength(0);
   });

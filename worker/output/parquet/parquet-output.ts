@@ -15,6 +15,8 @@ export interface ParquetOutputOptions extends UploadSettings {
   readonly inputKey: string;
   /** Every object carries it from its start; `finish` gives the metadata they end with. */
   readonly metadata: Record<string, string>;
+  /** Runs before a partition closed early is stored; it throws to stop the file (see OutputFile). */
+  readonly beforeEarlyStore?: () => Promise<void>;
 }
 
 /** The processed records of one file as Parquet (OUTPUT_FORMAT=parquet): one object or more per `dt=` partition. */
@@ -28,9 +30,11 @@ export class ParquetOutput implements ProcessedRecordSink, OutputLifecycle<Store
   /** Objects stored before `finish` (partitions closed early): they get the final metadata by a copy. */
   private readonly storedEarly: ObjectWriter[] = [];
   private readonly queueSize: number;
+  private readonly beforeEarlyStore: () => Promise<void>;
 
   constructor(s3: S3Client, options: ParquetOutputOptions) {
     const { bucket, prefix, inputKey, metadata, partSizeBytes, queueSize, metadataReplacement } = options;
+    this.beforeEarlyStore = options.beforeEarlyStore ?? (() => Promise.resolve());
     this.s3 = s3;
     this.bucket = bucket;
     this.queueSize = queueSize;
@@ -64,6 +68,7 @@ export class ParquetOutput implements ProcessedRecordSink, OutputLifecycle<Store
       write: (bytes) => writer.write(bytes),
       finish: async () => {
         const finalMetadata = this.finalMetadata;
+        if (finalMetadata === undefined) await this.beforeEarlyStore();
         const bytes = await writer.finish(finalMetadata);
         if (finalMetadata === undefined) this.storedEarly.push(writer);
         return bytes;

@@ -3,11 +3,12 @@ import { describe, expect, it } from '@jest/globals';
 import { buildFileEvent, fileEventAttributes, fileEventId, fitForSns, FILE_EVENT_TYPE } from '../../../../worker/after-success/file-event.ts';
 import { emptyTally } from '../../../../worker/records/line-outcomes.ts';
 
-const SOURCE = { bucket: 'raw', key: 'site 1/a.jsonl', versionId: 'v1', eTag: '9b2cf535f27731c974343645a3985328' };
+const SOURCE = { bucket: 'raw', key: 'site 1/a.jsonl', versionId: 'v1', eTag: '9b2cf535f27731c974343645a3985328', lastModified: '2026-12-02T16:01:07.000Z' };
 
 describe('fileEventId', () => {
-  it('is the first 32 hex characters of SHA-256 over bucket, key, version id and ETag, one per line', () => {
-    const expected = createHash('sha256').update('raw\nsite 1/a.jsonl\nv1\n9b2cf535f27731c974343645a3985328').digest('hex').slice(0, 32);
+  it('is the first 32 hex characters of SHA-256 over bucket, key, version id, ETag and Last-Modified, one per line', () => {
+    const identity = 'raw\nsite 1/a.jsonl\nv1\n9b2cf535f27731c974343645a3985328\n2026-12-02T16:01:07.000Z';
+    const expected = createHash('sha256').update(identity).digest('hex').slice(0, 32);
 
     expect(fileEventId(SOURCE)).toBe(expected);
     expect(fileEventId(SOURCE)).toMatch(/^[0-9a-f]{32}$/);
@@ -19,9 +20,17 @@ describe('fileEventId', () => {
     expect(fileEventId({ ...SOURCE, eTag: 'other' })).not.toBe(fileEventId(SOURCE));
   });
 
-  it('takes an empty version id for an unversioned object', () => {
+  it('differs for the same bytes uploaded again (A, B, A on an unversioned bucket): another Last-Modified', () => {
     const unversioned = { bucket: SOURCE.bucket, key: SOURCE.key, eTag: SOURCE.eTag };
-    const expected = createHash('sha256').update(`raw\nsite 1/a.jsonl\n\n${SOURCE.eTag}`).digest('hex').slice(0, 32);
+    const first = fileEventId({ ...unversioned, lastModified: '2026-12-02T16:01:07.000Z' });
+    const again = fileEventId({ ...unversioned, lastModified: '2026-12-02T16:01:09.000Z' });
+
+    expect(again).not.toBe(first);
+  });
+
+  it('takes an empty version id for an unversioned object', () => {
+    const unversioned = { bucket: SOURCE.bucket, key: SOURCE.key, eTag: SOURCE.eTag, lastModified: SOURCE.lastModified };
+    const expected = createHash('sha256').update(`raw\nsite 1/a.jsonl\n\n${SOURCE.eTag}\n${SOURCE.lastModified}`).digest('hex').slice(0, 32);
 
     expect(fileEventId(unversioned)).toBe(expected);
   });

@@ -26,11 +26,11 @@ function poisonOf(body: string | undefined): PoisonMessageError {
 }
 
 describe('parseMessageBody: S3 notifications', () => {
-  it('returns the object of a one-record notification with size, unquoted eTag and versionId', () => {
+  it('returns the object of a one-record notification with size, unquoted eTag, versionId and sequencer', () => {
     const body = notification(s3Record('in/a.jsonl', 'ObjectCreated:Put', { size: 1234, eTag: '"abc123"', versionId: 'v1', sequencer: '0A' }));
     expect(parseMessageBody(body)).toStrictEqual({
       kind: 'objects',
-      objects: [{ bucket: 'raw', key: 'in/a.jsonl', size: 1234, eTag: 'abc123', versionId: 'v1' }],
+      objects: [{ bucket: 'raw', key: 'in/a.jsonl', size: 1234, eTag: 'abc123', versionId: 'v1', sequencer: '0A' }],
     });
   });
 
@@ -86,7 +86,7 @@ describe('parseMessageBody: S3 notifications', () => {
     });
     expect(parseMessageBody(body)).toStrictEqual({
       kind: 'objects',
-      objects: [{ bucket: 'raw', key: 'eb/a.jsonl', size: 42, eTag: 'e7a9', versionId: 'v9' }],
+      objects: [{ bucket: 'raw', key: 'eb/a.jsonl', size: 42, eTag: 'e7a9', versionId: 'v9', sequencer: '01' }],
     });
   });
 
@@ -135,7 +135,7 @@ describe('the trigger object message', () => {
 
     expect(parseMessageBody(body)).toEqual({
       kind: 'objects',
-      objects: [{ bucket: 'raw', key: 'site 1/a+b%20.jsonl', size: 12, eTag: 'abc', versionId: 'v1' }],
+      objects: [{ bucket: 'raw', key: 'site 1/a+b%20.jsonl', size: 12, eTag: 'abc', versionId: 'v1', sequencer: '01' }],
     });
   });
 
