@@ -13,7 +13,7 @@ import { inventoryPages, readManifest } from '../object-sweep/inventory/inventor
 import { parseS3Url } from '../object-sweep/inventory/manifest.ts';
 import { keyLine } from '../object-sweep/key-line.ts';
 import { listedPages } from '../object-sweep/list-source.ts';
-import { DEFAULT_SUFFIXES, inScope } from '../object-sweep/scope.ts';
+import { DEFAULT_SUFFIXES, inScope, underAnyPrefix } from '../object-sweep/scope.ts';
 import { parseSince } from '../object-sweep/since.ts';
 import { sweep, SweepError, type Decided, type SourcePage, type SweepPosition, type SweepTally } from '../object-sweep/sweep.ts';
 import { readSweepState, removeSweepState, writeSweepState } from '../object-sweep/sweep-state.ts';
@@ -21,9 +21,12 @@ import { positiveNumber, repeatable, wholeNumber } from '../option-parsers.ts';
 import { PROGRESS_UNITS, startProgress, writeLines } from '../output.ts';
 import { queueUrlOf } from '../queue-targets.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
+import { WORKER_SETTINGS } from '../../../worker/config.ts';
+import type { OutputLocation } from '../../../worker/output/output-keys.ts';
+import { requireBucketsExist, type CheckedBucket } from '../reconcile/output-buckets.ts';
 import { reconcileDecide, UNPROCESSABLE } from '../reconcile/output-check.ts';
-import { reportCounts, summaryLines, type ReconcileReport } from '../reconcile/report.ts';
-import { resolveBucket, resolveConnection, resolveOutputFormat, resolveOutputLocation, resolveQueue, resolveSourceAction, type ConnectionFlags } from '../settings.ts';
+import { failedBeforeSweep, reportCounts, summaryLines, type ReconcileReport } from '../reconcile/report.ts';
+import { resolveBucket, resolveConnection, resolveOutputFormat, resolveOutputLocation, resolveQueue, resolveSourceAction, SETTINGS, type ConnectionFlags } from '../settings.ts';
 
 interface ReconcileFlags extends ConnectionFlags {
   readonly json?: boolean;
@@ -31,6 +34,7 @@ interface ReconcileFlags extends ConnectionFlags {
   readonly since?: string;
   readonly inventory?: string;
   readonly suffix: readonly string[];
+  readonly excludePrefix: readonly string[];
   readonly rate?: number;
   readonly dryRun?: boolean;
   readonly state?: string;
@@ -65,14 +69,32 @@ function sourcePlan(flags: ReconcileFlags, rawBucket: string): SourcePlan {
   };
 }
 
-/** One line per object re-enqueued (or, on a dry run, to be): JSON on stderr with --json, else `reason key` on stdout for a dry run. */
-function objectLogger(context: CliContext, json: boolean, dryRun: boolean, rawBucket: string): ((batch: readonly Decided[]) => void) | undefined {
+/** One line per object re-enqueued (or, on a dry run, to be): JSON on stderr with --json, else `reason key` on stdout. */
+function objectLogger(context: CliContext, json: boolean, dryRun: boolean, rawBucket: string): (batch: readonly Decided[]) => void {
   if (json) {
     const msg = dryRun ? 'would re-enqueue' : 're-enqueued';
     return (batch) => writeLines(context.stderr, batch.map(({ object, verdict }) => JSON.stringify({ msg, reason: verdict.outcome, bucket: rawBucket, key: object.key })));
   }
-  if (dryRun) return (batch) => writeLines(context.stdout, batch.map(({ object, verdict }) => `${verdict.outcome.padEnd(10)} ${keyLine(object.key)}`));
-  return undefined;
+  return (batch) => writeLines(context.stdout, batch.map(({ object, verdict }) => `${verdict.outcome.padEnd(10)} ${keyLine(object.key)}`));
+}
+
+/** The output buckets HeadObject will look in, with the settings that name them. */
+function outputBuckets(location: OutputLocation): CheckedBucket[] {
+  const processed = { bucket: location.processedBucket, setting: `${SETTINGS.processedBucket.flag} or ${SETTINGS.processedBucket.variable}` };
+  const rejectedBucket = location.rejectedBucket ?? location.processedBucket;
+  if (rejectedBucket === location.processedBucket) return [processed];
+  return [processed, { bucket: rejectedBucket, setting: WORKER_SETTINGS.output.rejectedBucket.variable }];
+}
+
+function excludePrefixes(prefixes: readonly string[]): readonly string[] {
+  if (prefixes.includes('')) throw new UsageError('--exclude-prefix "" would exclude every key; name a prefix');
+  return prefixes;
+}
+
+/** The error as runCli prints it, on one line: the JSON summary's `error`. */
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === 'Error' || error instanceof UsageError ? '' : `${error.name}: `}${error.message}` : String(error);
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 function sinceFlag(value: string, now: number): Date {
@@ -89,6 +111,8 @@ function progressDone(tally: SweepTally): number {
   return current + unprocessable + tally.sent;
 }
 
+const NO_PREFIXES: readonly string[] = [];
+
 export function registerReconcileCommand(program: Command, host: CommandHost): void {
   const command = program
     .command('reconcile')
@@ -97,7 +121,8 @@ export function registerReconcileCommand(program: Command, host: CommandHost): v
     .option('--since <when>', 'only objects last modified after this: a duration back from now (48h, 2d) or an ISO time')
     .option('--inventory <url>', 'read the objects from an S3 Inventory report (s3://bucket/…/manifest.json; CSV or Parquet) instead of listing')
     .option('--suffix <suffix>', `keep keys ending so; repeatable (default ${DEFAULT_SUFFIXES.join(' and ')})`, repeatable(DEFAULT_SUFFIXES), DEFAULT_SUFFIXES)
-    .option('--rate <n>', 'messages per second at most', positiveNumber)
+    .option('--exclude-prefix <prefix>', 'leave out keys under this prefix (never checked nor sent, counted as excluded); repeatable', repeatable(NO_PREFIXES), NO_PREFIXES)
+    .option('--rate <n>', 'messages per second at most, over any one second (batches of 10 from 10 a second, smaller below)', positiveNumber)
     .option('--dry-run', 'list the objects that would be re-enqueued, with the reason; send nothing')
     .option('--state <file>', 'remember the last key handled in FILE; a rerun goes on after it (removed when the run finishes)')
     .option('--page-size <n>', 'ListObjectsV2 page size (1 to 1000)', wholeNumber(1, 1000), 1000)
@@ -105,58 +130,81 @@ export function registerReconcileCommand(program: Command, host: CommandHost): v
   addConnectionOptions(command, ['rawBucket', 'queueUrl', 'processedBucket', 'processedPrefix']);
   command.addHelpText(
     'after',
-    '\nOutputs are found as the worker writes them: PROCESSED_BUCKET/PREFIX, REJECTED_BUCKET/PREFIX, OUTPUT_FORMAT (jsonl: the processed and\nthe rejected object are checked; parquet: the rejected one, always written). HeadObject per output: 1 or 2 requests per object.',
+    '\nOutputs are found as the worker writes them: PROCESSED_BUCKET/PREFIX, REJECTED_BUCKET/PREFIX, OUTPUT_FORMAT (jsonl: the processed and\nthe rejected object are checked; parquet: the rejected one, always written). HeadObject per output: 1 or 2 requests per object.\n' +
+      'A missing output bucket is refused before anything is checked.\n\n' +
+      'With SOURCE_AFTER_SUCCESS=move the worker copies each raw object under SOURCE_ARCHIVE_PREFIX (default archive/) in the raw bucket,\n' +
+      'unless SOURCE_ARCHIVE_BUCKET names another. Those copies are left out only when this command too gets SOURCE_AFTER_SUCCESS=move\n' +
+      '(and the same archive settings), or when --exclude-prefix names the archive prefix; else they read as missing and are re-sent.',
   );
   command.action(async (flags: ReconcileFlags) => {
     const { context } = host;
-    const json = flags.json === true;
-    const dryRun = flags.dryRun === true;
-    const connection = resolveConnection(flags, context.env);
-    const rawBucket = resolveBucket(flags, context.env, 'rawBucket');
-    const queue = resolveQueue(flags, context.env);
-    const location = { ...resolveOutputLocation(flags, context.env), format: resolveOutputFormat(context.env) };
-    const sourceAction = resolveSourceAction(context.env);
-    const plan = sourcePlan(flags, rawBucket);
-    const state = flags.state === undefined ? undefined : readSweepState(flags.state);
-    if (state !== undefined && state.sweep !== plan.description) {
-      throw new UsageError(`--state ${flags.state} is for "${state.sweep}", not "${plan.description}"; remove it to start afresh`);
+    let source = '';
+    try {
+      await reconcile(host, flags, (described) => {
+        source = described;
+      });
+    } catch (error) {
+      // The scheduled run's metrics come from the summary line: a run that fails before it sweeps still prints one.
+      if (flags.json === true) context.stdout.write(`${JSON.stringify(failedBeforeSweep({ dryRun: flags.dryRun === true, source }, oneLine(error)))}\n`);
+      throw error;
     }
-    const since = flags.since === undefined ? undefined : sinceFlag(flags.since, context.clock.now());
-    // On resume, the window the sweep started with: a relative --since must not move between runs.
-    const modifiedAfter = state?.modifiedAfter !== undefined && since !== undefined ? new Date(state.modifiedAfter) : since;
-    const logBatch = objectLogger(context, json, dryRun, rawBucket);
-    const saveState = (position: SweepPosition) => {
-      if (flags.state !== undefined) writeSweepState(flags.state, { version: 1, sweep: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}), after: position });
-    };
-
-    const [report, exitCode] = await withAwsClients(context, connection, async (clients): Promise<[ReconcileReport, ExitCode]> => {
-      const queueUrl = await queueUrlOf(clients.sqs, queue);
-      const base = { dryRun, source: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}) };
-      const progress = startProgress(context, json || dryRun, 0, PROGRESS_UNITS.objects);
-      try {
-        const result = await sweep(clients.sqs, {
-          pages: await plan.pages(clients.s3, state?.after),
-          // The move mode's archived copies have no outputs of their own, and the worker ignores them.
-          inScope: (object) => inScope(object, { prefix: flags.prefix, suffixes: flags.suffix, modifiedAfter }) && !isArchiveCopy({ bucket: rawBucket, key: object.key }, sourceAction),
-          decide: reconcileDecide(clients.s3, rawBucket, location),
-          send: { rawBucket, queueUrl, dryRun, rateLimiter: createRateLimiter(flags.rate, context.clock), retry: sendRetry(context) },
-          signal: context.signal,
-          ...(logBatch ? { onBatch: logBatch } : {}),
-          onProgress: (progressTally) => progress.update(progressDone(progressTally), progressTally.matched),
-          ...(dryRun ? {} : { onCheckpoint: saveState }),
-        });
-        if (!result.interrupted && !dryRun && flags.state !== undefined) removeSweepState(flags.state);
-        return [{ ...reportCounts(result.tally), ...base, stoppedBy: result.interrupted ? 'interrupted' : 'done' }, result.interrupted ? EXIT_CODES.partial : EXIT_CODES.ok];
-      } catch (error) {
-        if (!(error instanceof SweepError)) throw error;
-        return [{ ...reportCounts(error.tally), ...base, stoppedBy: 'failed', error: error.message }, EXIT_CODES.failed];
-      } finally {
-        progress.stop();
-      }
-    });
-    if (json) context.stdout.write(`${JSON.stringify(report)}\n`);
-    else writeLines(context.stdout, summaryLines(report, flags.state));
-    if (report.error !== undefined) context.stderr.write(`error: ${report.error}\n`);
-    host.exit(exitCode);
   });
+}
+
+async function reconcile(host: CommandHost, flags: ReconcileFlags, onSource: (source: string) => void): Promise<void> {
+  const { context } = host;
+  const json = flags.json === true;
+  const dryRun = flags.dryRun === true;
+  const connection = resolveConnection(flags, context.env);
+  const rawBucket = resolveBucket(flags, context.env, 'rawBucket');
+  const queue = resolveQueue(flags, context.env);
+  const location = { ...resolveOutputLocation(flags, context.env), format: resolveOutputFormat(context.env) };
+  const sourceAction = resolveSourceAction(context.env);
+  const excluded = excludePrefixes(flags.excludePrefix);
+  const plan = sourcePlan(flags, rawBucket);
+  onSource(plan.description);
+  const state = flags.state === undefined ? undefined : readSweepState(flags.state);
+  if (state !== undefined && state.sweep !== plan.description) {
+    throw new UsageError(`--state ${flags.state} is for "${state.sweep}", not "${plan.description}"; remove it to start afresh`);
+  }
+  const since = flags.since === undefined ? undefined : sinceFlag(flags.since, context.clock.now());
+  // On resume, the window the sweep started with: a relative --since must not move between runs.
+  const modifiedAfter = state?.modifiedAfter !== undefined && since !== undefined ? new Date(state.modifiedAfter) : since;
+  const logBatch = objectLogger(context, json, dryRun, rawBucket);
+  const saveState = (position: SweepPosition) => {
+    if (flags.state !== undefined) writeSweepState(flags.state, { version: 1, sweep: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}), after: position });
+  };
+
+  const [report, exitCode] = await withAwsClients(context, connection, async (clients): Promise<[ReconcileReport, ExitCode]> => {
+    const queueUrl = await queueUrlOf(clients.sqs, queue);
+    await requireBucketsExist(clients.s3, outputBuckets(location));
+    const base = { dryRun, source: plan.description, ...(modifiedAfter ? { modifiedAfter: modifiedAfter.toISOString() } : {}) };
+    // In text mode the keys go to stdout as they are sent: no bar over them on the same terminal.
+    const progress = startProgress(context, json || dryRun || context.stdout.isTTY === true, 0, PROGRESS_UNITS.objects);
+    try {
+      const result = await sweep(clients.sqs, {
+        pages: await plan.pages(clients.s3, state?.after),
+        // The move mode's archived copies have no outputs of their own, and the worker ignores them.
+        excluded: (object) => underAnyPrefix(object.key, excluded) || isArchiveCopy({ bucket: rawBucket, key: object.key }, sourceAction),
+        inScope: (object) => inScope(object, { prefix: flags.prefix, suffixes: flags.suffix, modifiedAfter }),
+        decide: reconcileDecide(clients.s3, rawBucket, location),
+        send: { rawBucket, queueUrl, dryRun, rateLimiter: createRateLimiter(flags.rate, context.clock), retry: sendRetry(context) },
+        signal: context.signal,
+        onBatch: logBatch,
+        onProgress: (progressTally) => progress.update(progressDone(progressTally), progressTally.matched),
+        ...(dryRun ? {} : { onCheckpoint: saveState }),
+      });
+      if (!result.interrupted && !dryRun && flags.state !== undefined) removeSweepState(flags.state);
+      return [{ ...reportCounts(result.tally), ...base, stoppedBy: result.interrupted ? 'interrupted' : 'done' }, result.interrupted ? EXIT_CODES.partial : EXIT_CODES.ok];
+    } catch (error) {
+      if (!(error instanceof SweepError)) throw error;
+      return [{ ...reportCounts(error.tally), ...base, stoppedBy: 'failed', error: error.message }, EXIT_CODES.failed];
+    } finally {
+      progress.stop();
+    }
+  });
+  if (json) context.stdout.write(`${JSON.stringify(report)}\n`);
+  else writeLines(context.stdout, summaryLines(report, flags.state));
+  if (report.error !== undefined) context.stderr.write(`error: ${report.error}\n`);
+  host.exit(exitCode);
 }

@@ -20,3 +20,8 @@ export function inScope(object: SweepObject, scope: Scope): boolean {
   if (scope.modifiedAfter === undefined) return true;
   return object.lastModified !== undefined && object.lastModified.getTime() > scope.modifiedAfter.getTime();
 }
+
+/** Whether the key is under one of the prefixes (--exclude-prefix). */
+export function underAnyPrefix(key: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((prefix) => key.startsWith(prefix));
+}

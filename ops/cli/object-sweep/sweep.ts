@@ -1,12 +1,12 @@
 /**
  * The engine `backfill` and `reconcile` share: list (a source of pages), decide (which objects in scope
- * to send, and why), send (object messages in batches of 10 at the given rate, with retries). One page
- * at a time, so memory does not grow with the bucket; Ctrl-C stops after the batch in hand.
+ * to send, and why), send (object messages in batches of 10, fewer when the rate allows fewer a second,
+ * with retries). One page at a time, so memory does not grow with the bucket; Ctrl-C stops after the
+ * batch in hand.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { inGroupsOf } from '../../../worker/common/in-groups.ts';
 import { sendObjectMessages, type RetryOptions } from '../../../worker/common/send-batches.ts';
-import { SQS_MAX_BATCH_ENTRIES } from '../../../worker/common/sqs-limits.ts';
 import type { RateLimiter } from '../rate-limiter.ts';
 import { sweepMessage, type SweepObject } from './sweep-object.ts';
 
@@ -47,6 +47,8 @@ export interface SendOptions {
 
 export interface SweepOptions {
   readonly pages: AsyncIterable<SourcePage>;
+  /** Objects left out on purpose (--exclude-prefix, the move mode's archive): counted, never decided or sent. */
+  readonly excluded?: (object: SweepObject) => boolean;
   readonly inScope: (object: SweepObject) => boolean;
   readonly decide: Decide;
   readonly send: SendOptions;
@@ -61,6 +63,8 @@ export interface SweepOptions {
 export interface SweepTally {
   /** Objects listed (or inventory rows read), in scope or not. */
   listed: number;
+  /** Objects listed and left out by `excluded`. */
+  excluded: number;
   /** Objects in scope: each got a verdict. */
   matched: number;
   /** Verdicts by outcome. */
@@ -87,14 +91,14 @@ export class SweepError extends Error {
   }
 }
 
-function emptyTally(): SweepTally {
-  return { listed: 0, matched: 0, outcomes: {}, sent: 0, lastSentKey: undefined };
+export function emptyTally(): SweepTally {
+  return { listed: 0, excluded: 0, matched: 0, outcomes: {}, sent: 0, lastSentKey: undefined };
 }
 
 /** Sends the page's chosen objects in batches; false when interrupted. */
 async function sendChosen(sqs: SQSClient, options: SweepOptions, chosen: readonly Decided[], tally: SweepTally, file: number | undefined): Promise<boolean> {
   const { send } = options;
-  for (const batch of inGroupsOf(chosen, SQS_MAX_BATCH_ENTRIES)) {
+  for (const batch of inGroupsOf(chosen, send.rateLimiter.batchSize)) {
     if (!send.dryRun) {
       await send.rateLimiter.take(batch.length, options.signal);
       if (options.signal.aborted) return false;
@@ -120,7 +124,10 @@ export async function sweep(sqs: SQSClient, options: SweepOptions): Promise<Swee
   if (options.signal.aborted) return { tally, interrupted: true };
   for await (const page of options.pages) {
     tally.listed += page.objects.length;
-    const matched = page.objects.filter(options.inScope);
+    const { excluded = () => false } = options;
+    const kept = page.objects.filter((object) => !excluded(object));
+    tally.excluded += page.objects.length - kept.length;
+    const matched = kept.filter(options.inScope);
     tally.matched += matched.length;
     const verdicts = await options.decide(matched);
     const decided = matched.map((object, index): Decided => ({ object, verdict: verdicts[index] ?? { send: false, outcome: 'undecided' } }));

@@ -1,10 +1,12 @@
 /** What `reconcile` prints: one JSON line with --json (a CloudWatch metric filter reads `missing` from it), else lines for people. Pure. */
-import type { SweepTally } from '../object-sweep/sweep.ts';
+import { emptyTally, type SweepTally } from '../object-sweep/sweep.ts';
 import { RECONCILE_REASONS } from './classify.ts';
 import { UNPROCESSABLE } from './output-check.ts';
 
 export interface ReconcileReport {
   readonly listed: number;
+  /** Listed but left out: --exclude-prefix, and the move mode's archive when SOURCE_AFTER_SUCCESS=move. */
+  readonly excluded: number;
   readonly matched: number;
   readonly current: number;
   readonly missing: number;
@@ -22,11 +24,12 @@ export interface ReconcileReport {
   readonly error?: string;
 }
 
-export function reportCounts(tally: SweepTally): Pick<ReconcileReport, 'listed' | 'matched' | 'current' | 'missing' | 'stale' | 'incomplete' | 'unprocessable' | 'sent'> {
+export function reportCounts(tally: SweepTally): Pick<ReconcileReport, 'listed' | 'excluded' | 'matched' | 'current' | 'missing' | 'stale' | 'incomplete' | 'unprocessable' | 'sent'> {
   const count = (outcome: string) => tally.outcomes[outcome] ?? 0;
   const [missing, stale, incomplete] = RECONCILE_REASONS.map(count);
   return {
     listed: tally.listed,
+    excluded: tally.excluded,
     matched: tally.matched,
     current: count('current'),
     missing: missing ?? 0,
@@ -37,13 +40,20 @@ export function reportCounts(tally: SweepTally): Pick<ReconcileReport, 'listed' 
   };
 }
 
+/** A run that failed before it swept anything (a bucket or queue that does not exist, no endpoint): still one summary, all counts 0. */
+export function failedBeforeSweep(run: Pick<ReconcileReport, 'dryRun' | 'source'>, error: string): ReconcileReport {
+  return { ...reportCounts(emptyTally()), ...run, stoppedBy: 'failed', error };
+}
+
 export function summaryLines(report: ReconcileReport, stateFile: string | undefined): string[] {
   const needing = report.missing + report.stale + report.incomplete;
   const counts =
-    `listed ${report.listed}, matched ${report.matched}: current ${report.current}, missing ${report.missing}, stale ${report.stale}, ` +
+    `listed ${report.listed}${report.excluded > 0 ? `, excluded ${report.excluded}` : ''}, matched ${report.matched}: current ${report.current}, missing ${report.missing}, stale ${report.stale}, ` +
     `incomplete ${report.incomplete}${report.unprocessable > 0 ? `, unprocessable ${report.unprocessable} (the worker refuses these keys)` : ''}`;
-  const first = report.dryRun ? `dry run: ${counts}; would send ${needing}${needing > 0 ? ' (the keys above)' : ''}; nothing was sent` : `${counts}; sent ${report.sent}`;
-  const lines = [first, `${report.source}${report.modifiedAfter === undefined ? '' : ` modified after ${report.modifiedAfter}`}`];
+  const first = report.dryRun
+    ? `dry run: ${counts}; would send ${needing}${needing > 0 ? ' (the keys above)' : ''}; nothing was sent`
+    : `${counts}; sent ${report.sent}${report.sent > 0 ? ' (the keys above)' : ''}`;
+  const lines = [first, `checked ${report.source}${report.modifiedAfter === undefined ? '' : ` modified after ${report.modifiedAfter}`}`];
   if (report.stoppedBy !== 'done') {
     lines.push(stateFile === undefined ? `${report.stoppedBy}: run the same command again (objects already re-enqueued are checked again; add --state FILE to go on where it stopped)` : `${report.stoppedBy}: run the same command again to go on after the last key handled (${stateFile})`);
   }

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isBucketMissing, isObjectMissing } from '../../../../worker/errors.ts';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors } from 'hyparquet';
 import type { SourcePage, SweepPosition } from '../sweep.ts';
 import type { SweepObject } from '../sweep-object.ts';
@@ -17,7 +18,15 @@ import { parseManifest, type InventoryFile, type InventoryManifest, type S3Url }
 const PAGE_ROWS = 1000;
 
 export async function readManifest(s3: S3Client, url: S3Url): Promise<InventoryManifest> {
-  const { Body } = await s3.send(new GetObjectCommand({ Bucket: url.bucket, Key: url.key }));
+  let Body;
+  try {
+    ({ Body } = await s3.send(new GetObjectCommand({ Bucket: url.bucket, Key: url.key })));
+  } catch (error) {
+    if (isObjectMissing(error) || isBucketMissing(error)) {
+      throw new Error(`no inventory manifest at s3://${url.bucket}/${url.key} (S3 answered ${(error as Error).name})`, { cause: error });
+    }
+    throw error;
+  }
   return parseManifest((await Body?.transformToString('utf8')) ?? '', url.bucket);
 }
 

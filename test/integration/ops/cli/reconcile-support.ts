@@ -8,6 +8,7 @@ import { createTestStack, receiveAll } from '../../../support/emulator.ts';
 
 export interface ReconcileJson {
   listed: number;
+  excluded: number;
   matched: number;
   current: number;
   missing: number;

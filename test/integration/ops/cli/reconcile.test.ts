@@ -80,7 +80,7 @@ describe('reconcile', () => {
     const keyLines = lines.slice(0, 6).map((line) => /^(\w+) +(.+)$/.exec(line)?.slice(1));
     expect(Object.fromEntries(keyLines.map((pair) => [pair?.[1], pair?.[0]]))).toEqual(EXPECTED_REASONS);
     expect(lines[6]).toBe('dry run: listed 8, matched 7: current 1, missing 2, stale 1, incomplete 3; would send 6 (the keys above); nothing was sent');
-    expect(lines[7]).toBe(`s3://${resources.rawBucket}/`);
+    expect(lines[7]).toBe(`checked s3://${resources.rawBucket}/`);
     expect(await queuedMessages(clients, resources.queueUrl)).toEqual([]);
   });
 
@@ -93,6 +93,7 @@ describe('reconcile', () => {
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     expect(run.json<ReconcileJson>()).toMatchObject({ current: 1, missing: 2, stale: 1, incomplete: 3, sent: 6, dryRun: false, stoppedBy: 'done' });
     expect(objectLines(run.stderr).map((line) => line.msg)).toEqual(Array(6).fill('re-enqueued'));
+    expect(run.json<ReconcileJson>()).toMatchObject({ excluded: 0 });
     const messages = await queuedMessages(clients, resources.queueUrl);
     expect(messages.map((message) => message.key).sort()).toEqual(Object.keys(EXPECTED_REASONS).sort());
     for (const message of messages) {
@@ -128,7 +129,7 @@ describe('reconcile', () => {
 
     expect(keep.json<ReconcileJson>()).toMatchObject({ listed: 2, matched: 2, missing: 2 });
     expect(objectLines(move.stderr).map((line) => line.key)).toEqual(['in/b.jsonl']);
-    expect(move.json<ReconcileJson>()).toMatchObject({ listed: 2, matched: 1, missing: 1 });
+    expect(move.json<ReconcileJson>()).toMatchObject({ listed: 2, excluded: 1, matched: 1, missing: 1 });
     expect(elsewhere.json<ReconcileJson>()).toMatchObject({ listed: 2, matched: 2, missing: 2 });
   });
 
@@ -198,5 +199,96 @@ describe('reconcile', () => {
 
     expect(mismatch.exitCode).toBe(2);
     expect(mismatch.stderr).toContain(`is for "s3://${resources.rawBucket}/in/", not "s3://${resources.rawBucket}/elsewhere/"`);
+  });
+
+  it('without --json names each object sent, reason and key, then the counts and what was checked', async () => {
+    const { resources } = await everyCase();
+
+    const run = await runOps(['reconcile'], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const keyLines = lines.slice(0, 6).map((line) => /^(\w+) +(.+)$/.exec(line)?.slice(1));
+    expect(Object.fromEntries(keyLines.map((pair) => [pair?.[1], pair?.[0]]))).toEqual(EXPECTED_REASONS);
+    expect(lines.slice(6)).toEqual([
+      'listed 8, matched 7: current 1, missing 2, stale 1, incomplete 3; sent 6 (the keys above)',
+      `checked s3://${resources.rawBucket}/`,
+    ]);
+    expect((await queuedMessages(clients, resources.queueUrl)).map((message) => message.key).sort()).toEqual(Object.keys(EXPECTED_REASONS).sort());
+  });
+
+  it('--json still prints one summary line when the run fails before it sweeps (a raw bucket that does not exist, no endpoint)', async () => {
+    const resources = await silentStack(clients);
+    const failures = [
+      await runOps(['reconcile', '--raw-bucket', 'nope-no-such-raw-bucket', '--json'], { env: pipelineEnv(resources) }),
+      // Nothing listens on port 9 (discard): connection refused.
+      await runOps(['reconcile', '--json'], { env: { ...pipelineEnv(resources), AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } }),
+      await runOps(['reconcile', '--inventory', `s3://${resources.processedBucket}/no/manifest.json`, '--json'], { env: pipelineEnv(resources) }),
+    ];
+
+    for (const run of failures) {
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout.trim().split('\n')).toHaveLength(1);
+      const report = run.json<ReconcileJson & { error: string }>();
+      expect(report).toMatchObject({ listed: 0, excluded: 0, matched: 0, current: 0, missing: 0, stale: 0, incomplete: 0, unprocessable: 0, sent: 0, stoppedBy: 'failed' });
+      expect(report.error).not.toContain('\n');
+      expect(run.stderr.trim().split('\n')).toEqual([`error: ${report.error}`]);
+    }
+    expect(failures[0]?.json<{ error: string }>().error).toContain('NoSuchBucket');
+    expect(failures[1]?.json<{ error: string }>().error).toContain('ECONNREFUSED');
+  });
+
+  it('names the inventory manifest that is not there', async () => {
+    const resources = await silentStack(clients);
+
+    const run = await runOps(['reconcile', '--inventory', `s3://${resources.processedBucket}/no/manifest.json`], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim()).toBe(`error: no inventory manifest at s3://${resources.processedBucket}/no/manifest.json (S3 answered NoSuchKey)`);
+  });
+
+  it('--json prints the summary line on a configuration error too, with exit 2', async () => {
+    const resources = await silentStack(clients);
+
+    const run = await runOps(['reconcile', '--since', 'yesterday', '--json'], { env: pipelineEnv(resources) });
+
+    expect(run.exitCode).toBe(2);
+    expect(run.json<ReconcileJson & { error: string }>()).toMatchObject({ listed: 0, sent: 0, stoppedBy: 'failed', error: expect.stringContaining('--since') });
+  });
+
+  it('refuses a processed or rejected bucket that does not exist, naming it and its setting, before classifying or sending anything', async () => {
+    const resources = await silentStack(clients);
+    await putRaw(clients, resources.rawBucket, 'in/a.jsonl', '{}\n');
+
+    const flag = await runOps(['reconcile', '--processed-bucket', 'nope-no-such-processed'], { env: pipelineEnv(resources) });
+    const variable = await runOps(['reconcile', '--json'], { env: { ...pipelineEnv(resources), PROCESSED_BUCKET: 'nope-no-such-processed' } });
+    const rejected = await runOps(['reconcile'], { env: { ...pipelineEnv(resources), REJECTED_BUCKET: 'nope-no-such-rejected' } });
+
+    expect(flag.exitCode).toBe(1);
+    expect(flag.stdout).toBe('');
+    expect(flag.stderr.trim().split('\n')).toEqual(['error: the output bucket nope-no-such-processed (--processed-bucket or PROCESSED_BUCKET) does not exist; nothing was checked or sent']);
+    expect(variable.exitCode).toBe(1);
+    expect(variable.json<ReconcileJson>()).toMatchObject({ stoppedBy: 'failed', missing: 0, sent: 0 });
+    expect(rejected.exitCode).toBe(1);
+    expect(rejected.stderr).toContain('nope-no-such-rejected (REJECTED_BUCKET) does not exist');
+    expect(await queuedMessages(clients, resources.queueUrl)).toEqual([]);
+  });
+
+  it('--exclude-prefix leaves keys under it out (never checked nor sent) and counts them as excluded', async () => {
+    const resources = await silentStack(clients);
+    for (const key of ['archive/in/a.jsonl', 'archive/in/b.jsonl', 'old/c.jsonl', 'in/d.jsonl']) await putRaw(clients, resources.rawBucket, key, '{}\n');
+
+    const run = await runOps(['reconcile', '--exclude-prefix', 'archive/', '--exclude-prefix', 'old/', '--json'], { env: pipelineEnv(resources) });
+    const text = await runOps(['reconcile', '--exclude-prefix', 'archive/', '--dry-run'], { env: pipelineEnv(resources) });
+    const empty = await runOps(['reconcile', '--exclude-prefix', ''], { env: pipelineEnv(resources) });
+    const help = await runOps(['reconcile', '--help']);
+
+    expect(run.exitCode).toBe(0);
+    expect(run.json<ReconcileJson>()).toMatchObject({ listed: 4, excluded: 3, matched: 1, missing: 1, sent: 1 });
+    expect(objectLines(run.stderr).map((line) => line.key)).toEqual(['in/d.jsonl']);
+    expect((await queuedMessages(clients, resources.queueUrl)).map((message) => message.key)).toEqual(['in/d.jsonl']);
+    expect(text.stdout).toContain('dry run: listed 4, excluded 2, matched 2:');
+    expect(empty.exitCode).toBe(2);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('Those copies are left out only when this command too gets SOURCE_AFTER_SUCCESS=move (and the same archive settings), or when --exclude-prefix names the archive prefix');
   });
 });

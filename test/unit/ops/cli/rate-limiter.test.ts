@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Clock } from '../../../../ops/cli/context.ts';
-import { createRateLimiter } from '../../../../ops/cli/rate-limiter.ts';
+import { batchSizeFor, createRateLimiter, UNLIMITED, windowOpensAt } from '../../../../ops/cli/rate-limiter.ts';
 
 /** Time moves only when someone sleeps; every sleep is recorded. */
 function fakeClock(startMs = 1_000_000): Clock & { sleeps: number[]; nowMs: number } {
@@ -15,6 +15,11 @@ function fakeClock(startMs = 1_000_000): Clock & { sleeps: number[]; nowMs: numb
     },
   };
   return clock;
+}
+
+/** The most messages any one-second window [t, t + 1 s) holds; it suffices to start windows at sends. */
+function mostInAnyWindow(sends: ReadonlyArray<{ atMs: number; count: number }>): number {
+  return Math.max(0, ...sends.map((start) => sends.filter((send) => send.atMs >= start.atMs && send.atMs < start.atMs + 1_000).reduce((sum, send) => sum + send.count, 0)));
 }
 
 describe('createRateLimiter', () => {
@@ -41,14 +46,69 @@ describe('createRateLimiter', () => {
     expect(clock.sleeps).toEqual([1_000]);
   });
 
-  it('keeps the average over uneven batches', async () => {
-    const clock = fakeClock();
+  it('keeps the average over uneven batches, each window of one second at the rate', async () => {
+    const clock = fakeClock(0);
     const limiter = createRateLimiter(4, clock);
+    const sends: Array<{ atMs: number; count: number }> = [];
 
-    for (const count of [10, 3, 7, 1, 9]) await limiter.take(count);
+    for (const count of [4, 3, 2, 1, 4, 4]) {
+      await limiter.take(count);
+      sends.push({ atMs: clock.nowMs, count });
+    }
 
-    // 30 messages at 4/s: the last batch starts when the first 21 have had their time, 5.25 s.
-    expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(5_250);
+    // 18 messages at 4/s: the last batch starts once the first 14 have had their time, 3.5 s.
+    expect(sends.at(-1)?.atMs).toBeGreaterThanOrEqual(3_500);
+    expect(mostInAnyWindow(sends)).toBeLessThanOrEqual(4);
+  });
+
+  it.each([1, 2.5, 4.5, 9.9, 10, 15, 25, 100])('at --rate %p no one-second window holds more than the rate, from the first send on', async (rate) => {
+    const clock = fakeClock(0);
+    const limiter = createRateLimiter(rate, clock);
+    const sends: Array<{ atMs: number; count: number }> = [];
+
+    for (let batch = 0; batch < 40; batch += 1) {
+      await limiter.take(limiter.batchSize);
+      sends.push({ atMs: clock.nowMs, count: limiter.batchSize });
+    }
+
+    expect(mostInAnyWindow(sends)).toBeLessThanOrEqual(rate);
+    expect(sends[0]).toEqual({ atMs: 0, count: Math.min(10, Math.floor(rate)) });
+  });
+
+  it('--rate 1 sends one message a second, not a batch of 10 at once', async () => {
+    const clock = fakeClock(0);
+    const limiter = createRateLimiter(1, clock);
+
+    expect(limiter.batchSize).toBe(1);
+    for (let message = 0; message < 4; message += 1) await limiter.take(limiter.batchSize);
+
+    expect(clock.sleeps).toEqual([1_000, 1_000, 1_000]);
+  });
+
+  it('below one message a second, spaces single messages by the rate', async () => {
+    const clock = fakeClock(0);
+    const limiter = createRateLimiter(0.5, clock);
+
+    for (let message = 0; message < 3; message += 1) await limiter.take(limiter.batchSize);
+
+    expect(limiter.batchSize).toBe(1);
+    expect(clock.sleeps).toEqual([2_000, 2_000]);
+  });
+
+  it('batches of 10 at 10 a second and more, fewer below, at least 1', () => {
+    expect([0.2, 1, 1.9, 4.5, 9.99, 10, 15, 1_000].map(batchSizeFor)).toEqual([1, 1, 1, 4, 9, 10, 10, 10]);
+    expect(UNLIMITED.batchSize).toBe(10);
+  });
+
+  it('windowOpensAt: when enough earlier sends have left the one-second window', () => {
+    const earlier = [
+      { atMs: 0, count: 3 },
+      { atMs: 400, count: 3 },
+    ];
+    expect(windowOpensAt(earlier, 4, 10)).toBe(-Infinity);
+    expect(windowOpensAt(earlier, 5, 10)).toBe(1_000);
+    expect(windowOpensAt(earlier, 8, 10)).toBe(1_400);
+    expect(windowOpensAt([], 12, 12)).toBe(-Infinity);
   });
 
   it('never waits without a rate, and refuses a rate that is not positive', async () => {

@@ -5,8 +5,16 @@ import { classify, type OutputState } from '../../../../../ops/cli/reconcile/cla
 const OBJECT = { key: 'in/site 1/a.jsonl', eTag: 'etag-new', size: 10 };
 const COUNTS = { processed: 3, filtered: 1, rejected: 0 };
 
-function provenance(overrides: { bucket?: string; key?: string; eTag?: string; versionId?: string; counts?: boolean } = {}): Provenance | undefined {
-  const source = { bucket: overrides.bucket ?? 'raw', key: overrides.key ?? OBJECT.key, eTag: overrides.eTag ?? OBJECT.eTag, ...(overrides.versionId ? { versionId: overrides.versionId } : {}) };
+function provenance(
+  overrides: { bucket?: string; key?: string; eTag?: string; versionId?: string; lastModified?: string; counts?: boolean } = {},
+): Provenance | undefined {
+  const source = {
+    bucket: overrides.bucket ?? 'raw',
+    key: overrides.key ?? OBJECT.key,
+    eTag: overrides.eTag ?? OBJECT.eTag,
+    ...(overrides.versionId ? { versionId: overrides.versionId } : {}),
+    ...(overrides.lastModified ? { lastModified: overrides.lastModified } : {}),
+  };
   return readProvenance(provenanceMetadata(source, overrides.counts === false ? undefined : COUNTS, '0.1.0'));
 }
 
@@ -30,6 +38,15 @@ describe('reconcile classification', () => {
     expect(classify('raw', { ...OBJECT, versionId: 'v2' }, [present(provenance({ versionId: 'v1' }))])).toBe('stale');
     expect(classify('raw', OBJECT, [present(provenance({ bucket: 'other-raw' }))])).toBe('stale');
     expect(classify('raw', OBJECT, [present(provenance({ key: 'in/other.jsonl' }))])).toBe('stale');
+  });
+
+  it('is current when the outputs are from a later upload than the listed object (that one processed, then deleted or moved)', () => {
+    const older = { ...OBJECT, eTag: 'etag-old', lastModified: new Date('2026-12-02T10:00:00.000Z') };
+    const later = provenance({ eTag: 'etag-later', lastModified: '2026-12-02T10:00:05.000Z' });
+    const earlier = provenance({ eTag: 'etag-earlier', lastModified: '2026-12-02T09:59:00.000Z' });
+
+    expect(classify('raw', older, [present(later), present(later)])).toBe('current');
+    expect(classify('raw', older, [present(earlier), present(earlier)])).toBe('stale');
   });
 
   it('ignores version ids when the listing does not know them (ListObjectsV2)', () => {
