@@ -398,6 +398,7 @@ export function createTelemetry(logger: Logger, options: TelemetryOptions = {}) 
         const fields = { ...sourceFields(source), action, result: outcome.result, ...('detail' in outcome && outcome.detail !== undefined ? { detail: outcome.detail } : {}) };
         // One line per file is the 'file processed' line: what went as planned is at debug, the rest says why.
         if (outcome.result === 'skipped') logger.warn(fields, `raw object left as it is (SOURCE_AFTER_SUCCESS=${action})`);
+        else if (outcome.result === 'done' && 'detail' in fields) logger.warn(fields, `${SOURCE_ACTION_MESSAGES.done}, but not whole`);
         else logger[outcome.result === 'done' ? 'debug' : 'info'](fields, SOURCE_ACTION_MESSAGES[outcome.result]);
       },
       sourceActionFailed: (source: SourceVersion, action: SourceAction, error: unknown): void => {

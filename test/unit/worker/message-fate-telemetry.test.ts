@@ -76,3 +76,17 @@ describe('message fate telemetry', () => {
     expect(logged[0]).toMatchObject({ msg: 'message cannot succeed on a retry (see its reason); moved to the dead-letter queue now', reason: 'bucket_not_found' });
   });
 });
+
+describe('source action telemetry', () => {
+  const source = { bucket: 'raw', key: 'site-1/a.jsonl', eTag: 'e1' };
+
+  it('warns when the tags were written without some counts (no room within S3 10 tags), and keeps a whole success at debug', () => {
+    const { telemetry, logged } = observedTelemetry();
+
+    telemetry.afterSuccess.sourceActionEnded(source, 'tag', { result: 'done', detail: 'no room for the tags iot-ingest-rejected' });
+    telemetry.afterSuccess.sourceActionEnded(source, 'tag', { result: 'done' });
+
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40, action: 'tag', result: 'done', detail: 'no room for the tags iot-ingest-rejected' });
+  });
+});
