@@ -8,11 +8,19 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EC
 
 /** Names the endpoint when it cannot be reached at all, the usual mistake with --local. */
 function explainUnreachable(error: unknown, connection: Connection): unknown {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string' || !UNREACHABLE_CODES.has(code)) return error;
+  const code = unreachableCode(error);
+  if (code === undefined) return error;
   const where = connection.aws.endpoint ?? `AWS in ${connection.aws.region}`;
   const hint = connection.local ? ' (is npm start running? LOCAL_EMULATOR_PORT moves its port)' : '';
   return new Error(`cannot reach ${where}: ${code}${hint}`, { cause: error });
+}
+
+/** The network error code of `error` or of what it wraps (the SDK wraps it: "AWS SDK error wrapper for Error: connect …"). */
+function unreachableCode(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== 'object' || error === null || depth > 3) return undefined;
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return code;
+  return unreachableCode(cause, depth + 1);
 }
 
 export async function withAwsClients<T>(context: CliContext, connection: Connection, work: (clients: AwsClients) => Promise<T>): Promise<T> {

@@ -80,12 +80,15 @@ describe('exit codes of node ops/cli/main.ts', () => {
     expect(runs[9]?.stderr).toContain('"no_such_reason" is not a reason the worker records');
   });
 
-  it('1 with the endpoint named when the local stack is not running', async () => {
-    const run = await cli(['status', '--local'], { LOCAL_EMULATOR_PORT: String(await freePort()) });
+  it.each([[['status', '--local']], [['reconcile', '--local', '--dry-run']]])(
+    '1 with the endpoint named when the local stack is not running: %j',
+    async (args) => {
+      const run = await cli(args, { LOCAL_EMULATOR_PORT: String(await freePort()) });
 
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED \(is npm start running\?/);
-  });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED \(is npm start running\?/);
+    },
+  );
 
   it('0 and parseable JSON against the emulator', async () => {
     const resources = await createTestStack(clients);
