@@ -92,3 +92,11 @@ function cliEnvironment(): NodeJS.ProcessEnv {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
+
+/** The local stack the jest run started (IOT_TEST_ENDPOINT, IOT_TEST_REGION, set by its global setup). */
+export function testTarget(): AwsCliTarget {
+  const endpoint = process.env['IOT_TEST_ENDPOINT'];
+  const region = process.env['IOT_TEST_REGION'];
+  if (!endpoint || !region) throw new Error('IOT_TEST_ENDPOINT/IOT_TEST_REGION are not set: run through jest');
+  return { endpoint, region };
+}

@@ -7,14 +7,7 @@ import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { CreateBucketCommand, GetObjectTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type Tag } from '@aws-sdk/client-s3';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { testClients, uniqueName } from '../../../../support/emulator.ts';
-import { awsCliJson, awsCliTitle, describeAwsCli, requireAwsCli, runAwsCli, type AwsCliTarget } from './aws-cli-harness.ts';
-
-function testTarget(): AwsCliTarget {
-  const endpoint = process.env['IOT_TEST_ENDPOINT'];
-  const region = process.env['IOT_TEST_REGION'];
-  if (!endpoint || !region) throw new Error('IOT_TEST_ENDPOINT/IOT_TEST_REGION are not set: run through jest');
-  return { endpoint, region };
-}
+import { awsCliJson, awsCliTitle, describeAwsCli, requireAwsCli, runAwsCli, type AwsCliTarget, testTarget } from './aws-cli-harness.ts';
 
 // Each CLI call starts a Python interpreter: a second or more on these machines.
 jest.setTimeout(120_000);

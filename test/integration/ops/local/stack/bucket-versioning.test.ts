@@ -33,16 +33,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { createTestStack, receiveUntilQuiet, testClients, uniqueName } from '../../../../support/emulator.ts';
-
-/** The rejection an SDK call ends in, for asserting its name, status and code. */
-function refusal(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('S3 refuses this request, but the local stack accepted it');
-    },
-    (error: unknown) => error,
-  );
-}
+import { refusal } from '../../../../support/refusal.ts';
 
 /** A version id in S3's form (32 URL-safe characters) that no bucket here issued. */
 const UNKNOWN_VERSION_ID = 'Zk3Lq1vXo3R5bT0nW2yUe6aI4sD9fG7h';

@@ -8,16 +8,7 @@ import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, HeadObject
 import { isObjectMissing } from '../../../../../worker/errors.ts';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { readObjectText, testClients, uniqueName } from '../../../../support/emulator.ts';
-
-/** The rejection an SDK call ends in, for asserting its name, status and S3's extra elements. */
-function refusal(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('S3 refuses this request, but the local stack accepted it');
-    },
-    (error: unknown) => error,
-  );
-}
+import { refusal } from '../../../../support/refusal.ts';
 
 const PRECONDITION_FAILED = 'At least one of the pre-conditions you specified did not hold';
 const OTHER_ETAG = '"92eb5ffee6ae2fec3ad71c777531578f"';

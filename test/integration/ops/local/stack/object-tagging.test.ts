@@ -24,16 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { readObjectText, testClients, uniqueName } from '../../../../support/emulator.ts';
-
-/** The rejection an SDK call ends in, for asserting its name, status and code. */
-function refusal(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('S3 refuses this request, but the local stack accepted it');
-    },
-    (error: unknown) => error,
-  );
-}
+import { refusal } from '../../../../support/refusal.ts';
 
 /** Every character XML and URL encoding treat specially, non-ASCII, and an empty value. */
 const AWKWARD_TAGS: Tag[] = [

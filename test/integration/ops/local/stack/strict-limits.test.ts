@@ -31,19 +31,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { destroyAwsClients, type AwsClients } from '../../../../../worker/common/aws-clients.ts';
 import { readObjectText, testClients, uniqueName } from '../../../../support/emulator.ts';
+import { refusal } from '../../../../support/refusal.ts';
 
 const MIB = 1024 * 1024;
 const TWELVE_HOURS_SECONDS = 43_200;
-
-/** The rejection an SDK call ends in, for asserting its name, status and code. */
-function refusal(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('AWS refuses this request, but the local stack accepted it');
-    },
-    (error: unknown) => error,
-  );
-}
 
 /** A key of exactly `bytes` UTF-8 bytes, with multi-byte characters in it: the limit is on bytes, not characters. */
 function keyOfBytes(bytes: number): string {
