@@ -124,7 +124,7 @@ describe('trigger handler on the emulator', () => {
       const sent = JSON.parse(body) as ObjectMessage;
       expect(parseMessageBody(body)).toStrictEqual({
         kind: 'objects',
-        objects: [{ bucket: BUCKET, key: sent.key, size: sent.size, eTag: sent.eTag, versionId: sent.versionId, eventTime: sent.eventTime }],
+        objects: [{ bucket: BUCKET, key: sent.key, size: sent.size, eTag: sent.eTag, versionId: sent.versionId, sequencer: sent.sequencer, eventTime: sent.eventTime }],
       });
     }
     expect(bodies.some((body) => body.includes('"key":"温度/センサー 1.jsonl.gz"'))).toBe(true);

@@ -106,6 +106,16 @@ async function rawETag(pipeline: StackWithWorker, key: string): Promise<string> 
   return ((await head(pipeline.clients.s3, pipeline.resources.rawBucket, key)).ETag ?? '').replace(/"/g, '');
 }
 
+async function rawLastModified(pipeline: StackWithWorker, key: string): Promise<string> {
+  return (await head(pipeline.clients.s3, pipeline.resources.rawBucket, key)).LastModified?.toISOString() ?? '';
+}
+
+/** The S3 event's sequencer, which the notification gave the worker. */
+function sequencerOf(report: FileReport): string {
+  if (report.ref.sequencer === undefined) throw new Error(`no sequencer in the event of ${report.ref.key}`);
+  return report.ref.sequencer;
+}
+
 describe('provenance on every output, through the worker', () => {
   it('a small file: both outputs, each stored with one PutObject, carry the source, the counts and the worker version', async () => {
     const keys = storedKeys(reportOf(jsonl, 'site-1/small.jsonl'));
@@ -115,11 +125,15 @@ describe('provenance on every output, through the worker', () => {
       sourceKey: 'site-1/small.jsonl',
       sourceKeySha256: sha256('site-1/small.jsonl'),
       sourceETag: await rawETag(jsonl, 'site-1/small.jsonl'),
+      sourceLastModified: await rawLastModified(jsonl, 'site-1/small.jsonl'),
+      sourceSequencer: sequencerOf(reportOf(jsonl, 'site-1/small.jsonl')),
       lines: { processed: 3, filtered: 1, rejected: 2 },
       workerVersion: PACKAGE_VERSION,
     };
     for (const key of keys) expect(await provenanceOf(jsonl, key)).toStrictEqual(expected);
-    for (const key of keys) expect(commandsFor(jsonl, jsonlCommands, key)).toStrictEqual(['PutObjectCommand']);
+    // The rejected output is read first: a later upload of the key must not have stored its outputs meanwhile.
+    expect(commandsFor(jsonl, jsonlCommands, keys[0] ?? '')).toStrictEqual(['PutObjectCommand']);
+    expect(commandsFor(jsonl, jsonlCommands, keys[1] ?? '')).toStrictEqual(['HeadObjectCommand', 'PutObjectCommand']);
   });
 
   it('a file whose processed output exceeds one part: the multipart output gets its counts by one copy onto itself, keeping its content type', async () => {
@@ -131,7 +145,7 @@ describe('provenance on every output, through the worker', () => {
     expect(sent[0]).toBe('CreateMultipartUploadCommand');
     expect(sent.slice(-2)).toStrictEqual(['CompleteMultipartUploadCommand', 'CopyObjectCommand']);
     expect(sent.filter((command) => command === 'UploadPartCommand').length).toBeGreaterThan(1);
-    expect(commandsFor(jsonl, jsonlCommands, 'rejected/site-1/big.jsonl')).toStrictEqual(['PutObjectCommand']);
+    expect(commandsFor(jsonl, jsonlCommands, 'rejected/site-1/big.jsonl')).toStrictEqual(['HeadObjectCommand', 'PutObjectCommand']);
     for (const key of keys) {
       expect(await provenanceOf(jsonl, key)).toMatchObject({
         sourceKey: 'site-1/big.jsonl',
@@ -163,6 +177,8 @@ describe('provenance on every output, through the worker', () => {
       sourceKey: 'site-1/days.jsonl',
       sourceKeySha256: sha256('site-1/days.jsonl'),
       sourceETag: await rawETag(parquet, 'site-1/days.jsonl'),
+      sourceLastModified: await rawLastModified(parquet, 'site-1/days.jsonl'),
+      sourceSequencer: sequencerOf(reportOf(parquet, 'site-1/days.jsonl')),
       lines: { processed: 25, filtered: 1, rejected: 1 },
       workerVersion: PACKAGE_VERSION,
     };
@@ -170,7 +186,10 @@ describe('provenance on every output, through the worker', () => {
     const early = 'parquet/dt=2025-07-01/site-1/days.parquet';
     expect(commandsFor(parquet, parquetCommands, early)).toStrictEqual(['PutObjectCommand', 'CopyObjectCommand']);
     // Stored after the counts were known: one PutObject each, no copy.
-    for (const key of keys.filter((key) => key !== early)) expect(commandsFor(parquet, parquetCommands, key)).toStrictEqual(['PutObjectCommand']);
+    const rejected = 'rejected/site-1/days.jsonl';
+    for (const key of keys.filter((key) => key !== early && key !== rejected)) expect(commandsFor(parquet, parquetCommands, key)).toStrictEqual(['PutObjectCommand']);
+    // Read before the early partition was stored and again before the rest: no later upload of the key stored its outputs.
+    expect(commandsFor(parquet, parquetCommands, rejected)).toStrictEqual(['HeadObjectCommand', 'HeadObjectCommand', 'PutObjectCommand']);
     expect((await head(parquet.clients.s3, parquet.resources.processedBucket, early)).ContentType).toBe('application/vnd.apache.parquet');
   });
 });
