@@ -23,7 +23,7 @@ const PARQUET_STORAGE = {
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
   serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
   // Imported from the writer's schema so that the table cannot drift from the files.
-  columns: PARQUET_COLUMNS.map((column) => ({ name: column.name, type: column.glueType })),
+  columns: PARQUET_COLUMNS.map(({ name, glueType, comment }) => ({ name, type: glueType, ...(comment === undefined ? {} : { comment }) })),
 } as const;
 
 /** A Glue database name from the stack name: `IotIngest` → `iot_ingest`, so that two stacks in an account do not collide. */

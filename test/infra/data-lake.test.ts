@@ -30,6 +30,8 @@ const PARQUET_STORAGE = {
   SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
 };
 
+const GLUE_COLUMNS = PARQUET_COLUMNS.map(({ name, glueType, comment }) => ({ Name: name, Type: glueType, ...(comment === undefined ? {} : { Comment: comment }) }));
+
 describe('the Glue catalog', () => {
   it('has one database named after the stack', () => {
     lake.template.resourceCountIs('AWS::Glue::Database', 1);
@@ -43,9 +45,27 @@ describe('the Glue catalog', () => {
     expect(table.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string' }]);
     expect(table.StorageDescriptor).toEqual({
       ...PARQUET_STORAGE,
-      Columns: PARQUET_COLUMNS.map((column) => ({ Name: column.name, Type: column.glueType })),
+      Columns: GLUE_COLUMNS,
       Location: s3Uri(processedBucket, '/parquet/'),
     });
+  });
+
+  it('declares extra, the JSON object of the fields outside the other columns, as a string column in both tables', () => {
+    for (const name of ['readings', 'readings_undated']) {
+      const columns = tableNamed(name).StorageDescriptor.Columns as Array<{ Name: string; Type: string; Comment?: string }>;
+      expect(columns.map((column) => column.Name)).toStrictEqual([
+        'device_id',
+        'location',
+        'temperature',
+        'humidity',
+        'pressure',
+        'timestamp',
+        'location_id',
+        'temp_fahrenheit',
+        'extra',
+      ]);
+      expect(columns.at(-1)).toStrictEqual({ Name: 'extra', Type: 'string', Comment: expect.stringContaining('json_extract_scalar(extra') as unknown });
+    }
   });
 
   it('projects the dt partitions by day from 2020-01-01 to now, so no crawler is needed', () => {
@@ -69,7 +89,7 @@ describe('the Glue catalog', () => {
     expect(table.Parameters).toEqual({ EXTERNAL: 'TRUE', classification: 'parquet' });
     expect(table.StorageDescriptor).toEqual({
       ...PARQUET_STORAGE,
-      Columns: PARQUET_COLUMNS.map((column) => ({ Name: column.name, Type: column.glueType })),
+      Columns: GLUE_COLUMNS,
       Location: s3Uri(processedBucket, '/parquet/dt=unknown/'),
     });
   });

@@ -58,8 +58,16 @@ function expectedRow(jsonLine: string): unknown[] {
     millis,
     record.location_id,
     record.temp_fahrenheit,
+    extraFields(record),
     millis === null ? 'unknown' : new Date(millis).toISOString().slice(0, 10),
   ];
+}
+
+/** The fields of a JSON Lines record that have no column of their own: what `extra` must hold, or null. */
+function extraFields(record: Record<string, unknown>): Record<string, unknown> | null {
+  const columns = ['device_id', 'location', 'temperature', 'humidity', 'pressure', 'timestamp', 'location_id', 'temp_fahrenheit'];
+  const others = Object.entries(record).filter(([field]) => !columns.includes(field));
+  return others.length === 0 ? null : Object.fromEntries(others);
 }
 
 function byJson(a: unknown[], b: unknown[]): number {
@@ -123,9 +131,15 @@ describe('Parquet output read back with DuckDB', () => {
   it('holds exactly the records of the JSON Lines output, value for value', async () => {
     const rows = await query(
       connection,
-      `SELECT device_id, location, temperature, humidity, pressure, epoch_ms("timestamp") AS timestamp_ms, location_id, temp_fahrenheit, dt FROM ${table}`,
+      `SELECT device_id, location, temperature, humidity, pressure, epoch_ms("timestamp") AS timestamp_ms, location_id, temp_fahrenheit, extra, dt FROM ${table}`,
     );
-    const actual = rows.map((row) => Object.values(row).map((value, index) => (index === 5 && value !== null ? Number(value) : value)));
+    const actual = rows.map((row) =>
+      Object.values(row).map((value, index) => {
+        if (index === 5 && value !== null) return Number(value);
+        if (index === 8 && typeof value === 'string') return JSON.parse(value) as unknown;
+        return value;
+      }),
+    );
 
     expect(written.jsonLines.length).toBeGreaterThan(2500);
     expect(actual.length).toBe(written.jsonLines.length);
@@ -143,6 +157,7 @@ describe('Parquet output read back with DuckDB', () => {
       ['timestamp', 'TIMESTAMP WITH TIME ZONE'],
       ['location_id', 'VARCHAR'],
       ['temp_fahrenheit', 'DOUBLE'],
+      ['extra', 'VARCHAR'],
       ['dt', 'VARCHAR'],
     ]);
   });
@@ -192,6 +207,43 @@ describe('Parquet output read back with DuckDB', () => {
     // Assess
     expect(groups.map((row) => Number(row.row_group_num_rows))).toStrictEqual([500, 500, 234]);
     expect(summary).toMatchObject({ key: 'dt=2025-07-20/one-day.parquet', rows: 1234, rowGroups: 3 });
+  });
+
+  it('keeps the fields a fleet added in extra, which parses back to exactly those fields and answers json_extract', async () => {
+    // Prepare: records with added fields (numbers, a nested object, text beyond ASCII), and one without.
+    const added = [
+      { battery: 87.5, firmware: '2.1.0-β', signal: { rssi: -71, bars: [1, 2, 3], ok: true }, note: 'Zürich 🌡 "quoted"\n' },
+      { battery: 0, firmware: null, reboots: 12_345_678_901 },
+      {},
+    ];
+    const lines = added.map((fields, index) =>
+      JSON.stringify({ device_id: 'sensor-alpha', temperature: 21 + index, humidity: 40, timestamp: `2025-07-21T10:0${index}:00Z`, ...fields }),
+    );
+    const bucket = new MemoryBucket();
+    const writer = new PartitionedParquetWriter({ inputKey: 'fleet.jsonl', prefix: '', openObject: bucket.open });
+    for (const line of lines) {
+      const result = evaluateLine(line, RULES);
+      if (result.outcome === 'processed') writer.add(result.record);
+    }
+    const [summary] = await writer.finish();
+    const path = join(directory, 'fleet.parquet');
+    writeFileSync(path, bucket.finishedObjects().get(summary?.key ?? '') ?? new Uint8Array());
+
+    // Act
+    const rows = await query(
+      connection,
+      `SELECT extra, CAST(json_extract(extra, '$.battery') AS DOUBLE) AS battery, json_extract_string(extra, '$.note') AS note,
+              CAST(json_extract(extra, '$.signal.rssi') AS INTEGER) AS rssi
+       FROM read_parquet('${path}') ORDER BY temperature`,
+    );
+
+    // Assess
+    expect(rows.map(({ extra }) => (typeof extra === 'string' ? (JSON.parse(extra) as unknown) : extra))).toStrictEqual([added[0], added[1], null]);
+    expect(rows.map(({ battery, note, rssi }) => [battery, note, rssi])).toStrictEqual([
+      [87.5, 'Zürich 🌡 "quoted"\n', -71],
+      [0, null, null],
+      [null, null, null],
+    ]);
   });
 
   it('compresses with ZSTD and keeps per-row-group statistics for skipping', async () => {

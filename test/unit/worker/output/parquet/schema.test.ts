@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { NotAProcessedRecordError, PARQUET_COLUMNS, PARQUET_SCHEMA, toParquetRow } from '../../../../../worker/output/parquet/schema.ts';
+import { extraFieldsJson, NotAProcessedRecordError, PARQUET_COLUMNS, PARQUET_SCHEMA, toParquetRow } from '../../../../../worker/output/parquet/schema.ts';
 import fc from 'fast-check';
 import { parseTimestampMillis } from '../../../../../worker/output/parquet/timestamp.ts';
 
@@ -15,7 +15,7 @@ const PROCESSED = {
 } as const;
 
 describe('the Parquet schema', () => {
-  it('has the eight columns in JSON Lines order with their Parquet types', () => {
+  it('has the eight columns in JSON Lines order, then extra, with their Parquet types', () => {
     expect(PARQUET_SCHEMA.map(({ name, type, converted_type, repetition_type }) => [name, type, converted_type, repetition_type])).toStrictEqual([
       ['root', undefined, undefined, undefined],
       ['device_id', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
@@ -26,6 +26,7 @@ describe('the Parquet schema', () => {
       ['timestamp', 'INT64', 'TIMESTAMP_MILLIS', 'OPTIONAL'],
       ['location_id', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
       ['temp_fahrenheit', 'DOUBLE', undefined, 'REQUIRED'],
+      ['extra', 'BYTE_ARRAY', 'UTF8', 'OPTIONAL'],
     ]);
     expect(PARQUET_SCHEMA[0]?.num_children).toBe(PARQUET_COLUMNS.length);
   });
@@ -48,18 +49,21 @@ describe('the Parquet schema', () => {
       'timestamp timestamp',
       'location_id string',
       'temp_fahrenheit double',
+      'extra string',
     ]);
   });
 });
 
 describe('toParquetRow', () => {
   it('maps a complete processed record field by field, the timestamp as UTC milliseconds', () => {
-    expect(toParquetRow(PROCESSED)).toStrictEqual({ ...PROCESSED, timestamp: Date.UTC(2025, 6, 11, 11, 0, 0) });
+    expect(toParquetRow(PROCESSED)).toStrictEqual({ ...PROCESSED, timestamp: Date.UTC(2025, 6, 11, 11, 0, 0), extra: null });
   });
 
-  it('drops fields outside the schema (the JSON Lines output keeps them)', () => {
+  it('keeps the fields outside the other columns in extra, as one JSON object of exactly those fields', () => {
     const row = toParquetRow({ ...PROCESSED, firmware: '1.2.3', battery: 87 });
     expect(Object.keys(row)).toStrictEqual(PARQUET_COLUMNS.map((column) => column.name));
+    expect(row).toMatchObject({ device_id: 'sensor-alpha', pressure: 1012.3 });
+    expect(JSON.parse(row.extra ?? 'null')).toStrictEqual({ firmware: '1.2.3', battery: 87 });
   });
 
   it('writes null for optional fields that are absent or null', () => {
@@ -92,6 +96,57 @@ describe('toParquetRow', () => {
       expect(() => toParquetRow({ ...PROCESSED, [field]: undefined })).toThrow(NotAProcessedRecordError);
     },
   );
+});
+
+describe('extraFieldsJson', () => {
+  it('is null for a record with only the fields that have a column of their own', () => {
+    expect(extraFieldsJson(PROCESSED)).toBeNull();
+    expect(extraFieldsJson({ device_id: 'sensor-alpha', temperature: 20, humidity: 50, location_id: 'x', temp_fahrenheit: 68 })).toBeNull();
+  });
+
+  it('knows every column but extra as a field of its own', () => {
+    for (const { name } of PARQUET_COLUMNS) {
+      expect([name, extraFieldsJson({ [name]: 1 })]).toStrictEqual([name, name === 'extra' ? '{"extra":1}' : null]);
+    }
+  });
+
+  it('keeps values of every JSON type as they parsed, nested ones whole', () => {
+    const line = '{"device_id":"d","battery":87.5,"count":0,"ok":false,"none":null,"tags":["a",1],"meta":{"fw":{"major":2},"note":"süd 🌡"},"text":"\\"quoted\\"\\n"}';
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const others = Object.fromEntries(Object.entries(record).filter(([field]) => field !== 'device_id'));
+    expect(Object.keys(others)).toHaveLength(7);
+    expect(JSON.parse(extraFieldsJson(record) ?? 'null')).toStrictEqual(others);
+  });
+
+  it('keeps a field named __proto__ as a field, as JSON.parse made it', () => {
+    const record = JSON.parse('{"device_id":"d","__proto__":{"polluted":true},"battery":1}') as Record<string, unknown>;
+    const extra = extraFieldsJson(record) ?? '';
+    expect(extra).toBe('{"__proto__":{"polluted":true},"battery":1}');
+    expect(Object.hasOwn(JSON.parse(extra) as object, '__proto__')).toBe(true);
+  });
+
+  it('leaves out undefined values, as JSON would, and is null when nothing else is left', () => {
+    expect(extraFieldsJson({ ...PROCESSED, battery: undefined })).toBeNull();
+    expect(extraFieldsJson({ ...PROCESSED, battery: undefined, firmware: 'x' })).toBe('{"firmware":"x"}');
+  });
+
+  it('round-trips any set of extra fields, for any JSON values', () => {
+    const columnNames = new Set<string>(PARQUET_COLUMNS.filter(({ name }) => name !== 'extra').map(({ name }) => name));
+    const extraFields = fc.dictionary(
+      fc.string().filter((name) => !columnNames.has(name)),
+      fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown),
+    );
+    fc.assert(
+      fc.property(extraFields, (fields) => {
+        const record = JSON.parse(JSON.stringify({ ...PROCESSED, ...fields })) as Record<string, unknown>;
+        const extra = extraFieldsJson(record);
+        const expected = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+        expect(extra === null ? {} : JSON.parse(extra)).toStrictEqual(expected);
+        expect(extra === null).toBe(Object.keys(expected).length === 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('parseTimestampMillis', () => {
