@@ -8,6 +8,8 @@ import { isClockSkewError, isServerError, isThrottlingError, isTransientError } 
 
 export const PERMANENT_REASONS = {
   corruptGzip: 'corrupt_gzip',
+  /** Not zstd the worker can read: corrupt, cut short in S3, or a frame needing a window over 8 MiB (worker/input/decompression.ts). */
+  corruptZstd: 'corrupt_zstd',
   outputKeyCollision: 'output_key_collision',
   outputKeyTooLong: 'output_key_too_long',
   objectTooLarge: 'object_too_large',

@@ -1,11 +1,12 @@
-import { pipeline as pipeStreams, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { isBucketMissing, isObjectMissing, isZlibDataError, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
+import { isBucketMissing, isObjectMissing, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
 import { isFromNewerUpload } from './common/newer-upload.ts';
 import { provenanceMetadata, type ProvenanceSource } from './common/provenance.ts';
 import { workerVersion } from './common/worker-version.ts';
+import { COMPRESSIONS, compressionOfKey, type Compression } from './input/compression.ts';
+import { corruptInputDetail, isCorruptInputError, openDecodedBody } from './input/decompression.ts';
 import { LineOutcomeRouter, type FileTally } from './records/line-outcomes.ts';
 import { LineSplitter } from './records/line-splitter.ts';
 import type { RecordRules } from './records/pipeline.ts';
@@ -29,7 +30,7 @@ export interface ObjectProcessorDeps {
 
 /** Past these a file fails for good, with a reason, instead of running on: see MAX_OBJECT_BYTES and MAX_RECORDS_PER_FILE. */
 export interface FileLimits {
-  /** Applies to the stored object and, for gzip, to what it decompresses to. */
+  /** Applies to the stored object and, for gzip and zstd, to what it decompresses to. */
   readonly maxObjectBytes: number;
   /** Non-blank lines. */
   readonly maxRecordsPerFile: number;
@@ -73,8 +74,6 @@ class NewerUploadStored extends Error {
 /** Processes one S3 object end to end. */
 export type ObjectProcessor = (ref: ObjectRef, signal: AbortSignal) => Promise<FileResult>;
 
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
-
 function unquote(eTag: string): string {
   return eTag.replace(/"/g, '');
 }
@@ -97,32 +96,9 @@ async function getObject(s3: S3Client, ref: ObjectRef, signal: AbortSignal): Pro
   }
 }
 
-/** Yields the body's chunks as Buffers, counting the bytes, and says up front whether they are gzip. */
-async function openBody(body: AsyncIterable<Uint8Array>, key: string, counter: { bytes: number }) {
-  const iterator = body[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  const firstChunk = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
-  const gzip = hasGzipKey(key) || (firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]);
-
-  async function* chunks(): AsyncGenerator<Buffer> {
-    counter.bytes += firstChunk.length;
-    if (firstChunk.length > 0) yield firstChunk;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      counter.bytes += next.value.length;
-      yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-    }
-  }
-
-  if (!gzip) return { gzip, decoded: chunks() };
-  const gunzip = createGunzip();
-  // pipeStreams destroys every stage on failure, so an error on either side ends the iteration below.
-  pipeStreams(Readable.from(chunks()), gunzip, () => undefined);
-  return { gzip, decoded: gunzip as AsyncIterable<Buffer> };
-}
-
 /** A key that says gzip; the worker also recognises gzip by its magic bytes once the body starts. */
 export function hasGzipKey(key: string): boolean {
-  return key.endsWith('.gz');
+  return compressionOfKey(key) === COMPRESSIONS.gzip;
 }
 
 function tooLarge(bytes: number, limits: FileLimits, what = 'is'): PermanentFileError {
@@ -142,13 +118,15 @@ function checkRecordLimit(tally: FileTally, limits: FileLimits): void {
   }
 }
 
-function classifyReadError(error: unknown, bytesRead: number, contentLength: number | undefined): unknown {
-  if (!isZlibDataError(error)) return error;
-  // A gzip stream cut short by the network is worth a retry; one that is short in S3 is not.
+const CORRUPT_REASONS = { gzip: PERMANENT_REASONS.corruptGzip, zstd: PERMANENT_REASONS.corruptZstd } as const;
+
+function classifyReadError(error: unknown, compression: Compression | undefined, bytesRead: number, contentLength: number | undefined): unknown {
+  if (compression === undefined || compression === COMPRESSIONS.none || !isCorruptInputError(error)) return error;
+  // A compressed stream cut short by the network is worth a retry; one that is short in S3 is not.
   if (contentLength !== undefined && bytesRead < contentLength) {
     return new TransientFileError(`the object's body ended after ${bytesRead} of ${contentLength} bytes`, { cause: error });
   }
-  return new PermanentFileError(PERMANENT_REASONS.corruptGzip, `the object is not valid gzip: ${(error as Error).message}`, { cause: error });
+  return new PermanentFileError(CORRUPT_REASONS[compression], `the object is not valid ${compression}: ${corruptInputDetail(error)}`, { cause: error });
 }
 
 /**
@@ -198,20 +176,22 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
     let decodedBytes = 0;
     const rules = deps.rules();
     let outputs: FileOutputs | undefined;
+    let compression: Compression | undefined;
     try {
-      const { gzip, decoded } = await openBody(body, ref.key, counter);
+      const opened = await openDecodedBody(body, ref.key, counter);
+      compression = opened.compression;
       // Every output carries the provenance from its start; the counts, known at the end, are added by finish.
       outputs = openOutputs({
         inputKey: ref.key,
         keys,
-        gzip,
+        compression,
         metadata: provenanceMetadata(source, undefined, version),
         beforeEarlyStore: assertNoNewerUpload,
       });
       const lines = new LineOutcomeRouter(rules, outputs);
       const splitter = new LineSplitter(deps.maxLineBytes, lines);
 
-      for await (const chunk of decoded) {
+      for await (const chunk of opened.decoded) {
         signal.throwIfAborted();
         decodedBytes += chunk.length;
         if (decodedBytes > deps.limits.maxObjectBytes) throw tooLarge(decodedBytes, deps.limits, 'decompresses to more than');
@@ -229,7 +209,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
         outcome: 'succeeded',
         source,
         tally: lines.tally,
-        gzip,
+        gzip: compression === COMPRESSIONS.gzip,
         bytesRead: counter.bytes,
         bytesWritten: { processed: stored.processed.reduce((sum, object) => sum + object.bytes, 0), rejected: stored.rejected.bytes },
         outputs: stored,
@@ -239,7 +219,7 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
       body.destroy();
       await outputs?.abort();
       if (error instanceof NewerUploadStored) return { outcome: 'superseded', source, newer: error.newer };
-      throw classifyReadError(error, counter.bytes, response.ContentLength);
+      throw classifyReadError(error, compression, counter.bytes, response.ContentLength);
     }
   };
 }

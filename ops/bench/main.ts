@@ -20,6 +20,7 @@ import { renderCpuProfile, renderLoads, renderReport, type RunDescription } from
 import { loadSnapshot, otherLoadBetween } from './process-stats.ts';
 import { renderResultsMarkdown } from './results-file.ts';
 import type { BenchResults, ScenarioLoad } from './results.ts';
+import { measureCompressedInput } from './scenarios/compressed-input.ts';
 import { measureComputeFloor } from './scenarios/compute-floor.ts';
 import { measureIoFloor } from './scenarios/io-floor.ts';
 import { measureLargeFile } from './scenarios/large-file.ts';
@@ -50,6 +51,7 @@ const RUNNERS: Record<ScenarioId, (context: BenchContext) => Promise<void>> = {
   10: async (context) => void (context.results.requestLatency = await measureRequestLatency(context)),
   11: async (context) => void (context.results.manyLargeFiles = await measureManyLargeFiles(context)),
   12: async (context) => void (context.results.npmStart = await measureNpmStart(context)),
+  13: async (context) => void (context.results.compressedInput = await measureCompressedInput(context)),
 };
 
 function describeMachine(): string {

@@ -17,6 +17,7 @@ export const SCENARIOS = {
   10: 'latency per request',
   11: 'many large files at once',
   12: 'npm start',
+  13: 'compressed input, gzip vs zstd',
 } as const;
 
 export type ScenarioId = keyof typeof SCENARIOS;

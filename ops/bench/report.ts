@@ -3,7 +3,7 @@ import type { CpuProfileEntry } from './cpu-profile.ts';
 import type { ProfileSummary } from './profiling.ts';
 import { cpuBoundFilesPerSecond, cpuVsComputeAndIo } from './bounds.ts';
 import { LATENCY_TABLE_NOTE, latencyTableHeaders, latencyTableRows, manyLargeFilesRows, requestLatencyRows } from './latency-report.ts';
-import type { BenchResults, LargeFileFigures, NpmStartFigures, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
+import type { BenchResults, CompressedInputFigures, LargeFileFigures, NpmStartFigures, ParquetWriterFigures, ScenarioLoad, SmallFilesRun, WorkerFileFigures } from './results.ts';
 import type { TargetResult } from './targets.ts';
 import { floorRecordsPerSecond, floorSeconds } from './targets.ts';
 import { ratio } from './statistics.ts';
@@ -107,6 +107,21 @@ export function npmStartRows(figures: NpmStartFigures): string[][] {
   ];
 }
 
+/** Scenario 13: gzip and zstd on the same records, each run's figures, then zstd's ÷ gzip's. */
+export function compressedInputRows(figures: CompressedInputFigures): string[][] {
+  const { gzip, zstd, zstdVsGzip } = figures;
+  const run = (name: 'gzip' | 'zstd', run: CompressedInputFigures['gzip']) =>
+    workerFileRows(`13 compressed input, ${name}`, run, `, put ${name}-compressed as ${megabytes(run.compressedBytes)} (processed output ${name}, ${megabytes(run.processedOutputBytes)})`);
+  return [
+    ...run('gzip', gzip),
+    ...run('zstd', zstd),
+    ['', 'records/s zstd ÷ gzip', times(zstdVsGzip.recordsPerSecond)],
+    ['', 'CPU s per 1M records zstd ÷ gzip', times(zstdVsGzip.cpuSecondsPerMillionRecords)],
+    ['', 'peak RSS zstd ÷ gzip', times(zstdVsGzip.peakRss)],
+    ['', 'bytes put zstd ÷ gzip', times(zstdVsGzip.compressedBytes)],
+  ];
+}
+
 export const FIGURE_HEADERS = ['scenario', 'figure', 'value'] as const;
 
 export function figureRows(results: BenchResults): string[][] {
@@ -168,6 +183,7 @@ export function figureRows(results: BenchResults): string[][] {
   if (results.requestLatency) rows.push(...requestLatencyRows(results.requestLatency));
   if (results.manyLargeFiles) rows.push(...manyLargeFilesRows(results.manyLargeFiles));
   if (results.npmStart) rows.push(...npmStartRows(results.npmStart));
+  if (results.compressedInput) rows.push(...compressedInputRows(results.compressedInput));
   return rows;
 }
 

@@ -161,6 +161,26 @@ export interface ParquetWriterFigures extends WorkerFileFigures {
   readonly vsJsonLines: JsonLinesComparison | null;
 }
 
+/** One compressed run of scenario 13: `inputBytes` is the plain size, `compressedBytes` what was put. */
+export interface CompressedRunFigures extends WorkerFileFigures {
+  readonly compressedBytes: number;
+  /** The processed output's bytes, compressed as the input was. */
+  readonly processedOutputBytes: number;
+}
+
+/** Scenario 13: the large file put gzip-compressed, then zstd-compressed, each through a fresh worker. */
+export interface CompressedInputFigures {
+  readonly gzip: CompressedRunFigures;
+  readonly zstd: CompressedRunFigures;
+  /** zstd's figure ÷ gzip's; null where a figure is missing (no /proc). */
+  readonly zstdVsGzip: {
+    readonly recordsPerSecond: number | null;
+    readonly cpuSecondsPerMillionRecords: number | null;
+    readonly peakRss: number | null;
+    readonly compressedBytes: number | null;
+  };
+}
+
 /** Scenario 12: the large file through `npm start` (its worker in its own process, run from source; its emulator a child). */
 export interface NpmStartFigures extends WorkerFileFigures {
   /** From spawning `node ops/local/main.ts` to its ready line (its sample file processed). */
@@ -188,6 +208,7 @@ export interface BenchResults {
   requestLatency?: RequestLatencyFigures;
   manyLargeFiles?: ManyFilesFigures;
   npmStart?: NpmStartFigures;
+  compressedInput?: CompressedInputFigures;
 }
 
 /** How busy the rest of the machine was while a scenario ran: figures taken meanwhile are only as good as this is small. */

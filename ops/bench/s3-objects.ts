@@ -22,9 +22,9 @@ export async function createPlainBucket(clients: AwsClients, bucket: string): Pr
   await withTimeout(clients.s3.send(new CreateBucketCommand({ Bucket: bucket })), REQUEST_TIMEOUT_MS, `creating bucket ${bucket}`);
 }
 
-/** Multipart upload of a Buffer or a stream (gzip when the key ends in .gz); resolves once S3 has the whole object (and has announced it). */
+/** Multipart upload of a Buffer or a stream (gzip when the key ends in .gz, zstd in .zst); resolves once S3 has the whole object (and has announced it). */
 export async function uploadInput(clients: AwsClients, bucket: string, key: string, body: Buffer | Readable, timeoutMs: number): Promise<void> {
-  const contentType = key.endsWith('.gz') ? 'application/gzip' : 'application/x-ndjson';
+  const contentType = key.endsWith('.gz') ? 'application/gzip' : key.endsWith('.zst') ? 'application/zstd' : 'application/x-ndjson';
   const upload = new Upload({
     client: clients.s3,
     params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },

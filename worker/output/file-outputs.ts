@@ -3,6 +3,7 @@
  * records in the configured format and the rejected lines, always JSON Lines.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Compression } from '../input/compression.ts';
 import { JsonLinesOutput } from './json-lines-output.ts';
 import type { UploadSettings } from './multipart-upload.ts';
 import type { OutputKeys, OutputLocation } from './output-keys.ts';
@@ -27,8 +28,8 @@ export interface FinishedOutputs {
 export interface OutputFile {
   readonly inputKey: string;
   readonly keys: OutputKeys;
-  /** The input was gzip: the JSON Lines outputs are gzip too. */
-  readonly gzip: boolean;
+  /** The input's compression: the JSON Lines outputs have it too. */
+  readonly compression: Compression;
   /**
    * Every output object carries it from its start (the provenance without counts); `finish` gives
    * the metadata they end with.
@@ -87,6 +88,7 @@ export function fileOutputsOpener(s3: S3Client, location: OutputLocation, upload
             ...(beforeEarlyStore ? { beforeEarlyStore } : {}),
             ...upload,
           })
-      : ({ keys, gzip, metadata }) => new JsonLinesOutput(s3, { ...keys.processed, gzip, metadata, ...upload });
-  return (file) => new FileOutputs(openProcessed(file), new JsonLinesOutput(s3, { ...file.keys.rejected, gzip: file.gzip, metadata: file.metadata, ...upload }));
+      : ({ keys, compression, metadata }) => new JsonLinesOutput(s3, { ...keys.processed, compression, metadata, ...upload });
+  return (file) =>
+    new FileOutputs(openProcessed(file), new JsonLinesOutput(s3, { ...file.keys.rejected, compression: file.compression, metadata: file.metadata, ...upload }));
 }

@@ -4,7 +4,7 @@
  * nothing behind.
  */
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import { PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
 import { createObjectProcessor, type FileResult } from '../../../worker/process-object.ts';
@@ -71,6 +71,20 @@ function rejectedRecords(body: Buffer): unknown[] {
   return body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
 }
 
+function flipByte(bytes: Buffer, index: number): Buffer {
+  const flipped = Buffer.from(bytes);
+  flipped[index] = (flipped[index] ?? 0) ^ 0xff;
+  return flipped;
+}
+
+/** A zstd frame of one raw block whose header asks for a window of 2^windowLog bytes (RFC 8878, 3.1.1.1.2). */
+function frameWithWindowLog(windowLog: number, text: string): Buffer {
+  const content = Buffer.from(text);
+  const blockHeader = Buffer.alloc(3);
+  blockHeader.writeUIntLE(1 | (content.length << 3), 0, 3);
+  return Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (windowLog - 10) << 3]), blockHeader, content]);
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -125,6 +139,48 @@ describe('the object processor, JSON Lines', () => {
     expect(gunzipSync(processed?.body ?? Buffer.alloc(0)).toString('utf8')).toBe(PROCESSED_TEXT);
     expect(rejectedRecords(gunzipSync(rejected?.body ?? Buffer.alloc(0)))).toStrictEqual(REJECTED);
     expectOutputsStored(s3, result);
+  });
+
+  it('writes zstd for zstd input, with the zstd content type, and the same records inside', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'site-1/readings.jsonl.zst', zstdCompressSync(INPUT));
+
+    const result = succeeded(await processKey('site-1/readings.jsonl.zst'));
+
+    expect(result.gzip).toBe(false);
+    const processed = s3.get(OUT, 'site-1/readings.jsonl.zst');
+    const rejected = s3.get(OUT, 'rejected/site-1/readings.jsonl.zst');
+    expect(processed?.contentType).toBe('application/zstd');
+    expect(rejected?.contentType).toBe('application/zstd');
+    expect(zstdDecompressSync(processed?.body ?? Buffer.alloc(0)).toString('utf8')).toBe(PROCESSED_TEXT);
+    expect(rejectedRecords(zstdDecompressSync(rejected?.body ?? Buffer.alloc(0)))).toStrictEqual(REJECTED);
+    expectOutputsStored(s3, result);
+  });
+
+  it('recognises zstd by its magic bytes under any key, read in chunks smaller than the magic number', async () => {
+    const { s3, processKey } = setUp({ getObjectChunkBytes: 3 });
+    s3.put(RAW, 'site-1/readings.jsonl', zstdCompressSync(INPUT));
+
+    const result = succeeded(await processKey('site-1/readings.jsonl'));
+
+    expect(result.tally).toMatchObject({ processed: 2, filtered: 1, rejected: 2 });
+    const processed = s3.get(OUT, 'site-1/readings.jsonl');
+    expect(processed?.contentType).toBe('application/zstd');
+    expect(zstdDecompressSync(processed?.body ?? Buffer.alloc(0)).toString('utf8')).toBe(PROCESSED_TEXT);
+  });
+
+  it('reads every frame of zstd made of several, skippable frames included, as one file', async () => {
+    const { s3, processKey } = setUp({ getObjectChunkBytes: 1000 });
+    const lines = manyReadings(300).split('\n');
+    const skippable = Buffer.from([0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+    const half = lines.length / 2;
+    const body = Buffer.concat([skippable, zstdCompressSync(lines.slice(0, half).join('\n') + '\n'), skippable, zstdCompressSync(lines.slice(half).join('\n'))]);
+    s3.put(RAW, 'frames.jsonl.zst', body);
+
+    const result = succeeded(await processKey('frames.jsonl.zst'));
+
+    expect(result.tally.processed).toBe(300);
+    expect(zstdDecompressSync(s3.get(OUT, 'frames.jsonl.zst')?.body ?? Buffer.alloc(0)).toString('utf8').split('\n').filter(Boolean)).toHaveLength(300);
   });
 
   it('streams an output larger than a part as a multipart upload, byte for byte what one PutObject would store', async () => {
@@ -206,6 +262,24 @@ describe('the object processor, Parquet', () => {
     expect(rejected?.contentType).toBe('application/x-ndjson');
     expect(rejectedRecords(rejected?.body ?? Buffer.alloc(0))).toStrictEqual(REJECTED);
     expect(s3.get(OUT, 'site-1/readings.jsonl')).toBeUndefined();
+    expectOutputsStored(s3, result);
+  });
+
+  it('reads zstd input, writing Parquet as for plain input and the rejected lines as zstd', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet' });
+    s3.put(RAW, 'warm.jsonl.zst', zstdCompressSync(`${reading(20)}\n${reading(21, '2025-07-12')}\nnot json\n`));
+
+    const result = succeeded(await processKey('warm.jsonl.zst'));
+
+    expect(result.parquetObjects?.map(({ key, rows }) => [key.split('/')[1], rows])).toStrictEqual([
+      ['dt=2025-07-11', 1],
+      ['dt=2025-07-12', 1],
+    ]);
+    const [first] = result.outputs.processed;
+    expect(first && s3.get(first.bucket, first.key)?.contentType).toBe('application/vnd.apache.parquet');
+    const rejected = s3.get(OUT, 'rejected/warm.jsonl.zst');
+    expect(rejected?.contentType).toBe('application/zstd');
+    expect(rejectedRecords(zstdDecompressSync(rejected?.body ?? Buffer.alloc(0)))).toMatchObject([{ line: 3, reason: 'invalid_json' }]);
     expectOutputsStored(s3, result);
   });
 
@@ -330,6 +404,37 @@ describe('the object processor, when the file fails', () => {
     expect(error).toBeInstanceOf(PermanentFileError);
     expect(s3.callsOf('AbortMultipartUpload').map(({ key }) => key)).toContain('cut.jsonl.gz');
     expect(error).toMatchObject({ reason: 'corrupt_gzip' });
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it.each([
+    ['cut short in S3', (zstd: Buffer) => zstd.subarray(0, zstd.length - 100), /unexpected end of file/],
+    ['whose checksum does not match', () => flipByte(zstdCompressSync(manyReadings(2000), { params: { [constants.ZSTD_c_checksumFlag]: 1 } }), 1000), /./],
+    ['followed by bytes that are not a frame', (zstd: Buffer) => Buffer.concat([zstd, Buffer.from('not zstd')]), /Unknown frame descriptor/],
+    ['with a frame needing a 128 MiB window', () => frameWithWindowLog(27, '{"a":1}\n'), /window over 8 MiB/],
+    ['empty', () => Buffer.alloc(0), /unexpected end of file/],
+  ])('fails for good as corrupt_zstd on zstd %s, leaving no output', async (_what, damage, message) => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    s3.put(RAW, 'bad.jsonl.zst', damage(zstdCompressSync(manyReadings(2000))));
+
+    const error = await failureOf(processKey('bad.jsonl.zst'));
+
+    expect(error).toBeInstanceOf(PermanentFileError);
+    expect(error).toMatchObject({ reason: 'corrupt_zstd', message: expect.stringMatching(message) });
+    expect(s3.sizes(OUT).size).toBe(0);
+    expect(s3.uploads.size).toBe(0);
+  });
+
+  it('retries zstd whose body ended before its Content-Length, leaving no output', async () => {
+    const { s3, processKey } = setUp({ partSizeBytes: 4096, getObjectChunkBytes: 1000 });
+    const zstd = zstdCompressSync(manyReadings(2000));
+    s3.put(RAW, 'cut.jsonl.zst', zstd);
+    s3.fail({ operation: 'GetObject', key: 'cut.jsonl.zst', bodyEndsAfterBytes: zstd.length - 100 });
+
+    const error = await failureOf(processKey('cut.jsonl.zst'));
+
+    expect(error).toBeInstanceOf(TransientFileError);
     expect(s3.sizes(OUT).size).toBe(0);
     expect(s3.uploads.size).toBe(0);
   });

@@ -35,11 +35,12 @@ export function partitionOf(timestampMillis: number | null): string {
   return partition;
 }
 
-/** The raw key without its extension: `site-1/readings.jsonl.gz` → `site-1/readings`. */
+/** The raw key without its extension: `site-1/readings.jsonl.gz` (or `.zst`) → `site-1/readings`. */
 export function keyStem(inputKey: string): string {
   const nameStart = inputKey.lastIndexOf('/') + 1;
   let end = inputKey.length;
-  if (/\.gz$/i.test(inputKey) && end - 3 > nameStart) end -= 3;
+  const compressed = /\.(gz|zst)$/i.exec(inputKey);
+  if (compressed && end - compressed[0].length > nameStart) end -= compressed[0].length;
   const dot = inputKey.lastIndexOf('.', end - 1);
   // A leading dot names a hidden file, not an extension.
   if (dot > nameStart) end = dot;

@@ -67,7 +67,7 @@ describe('parseBenchOptions', () => {
   });
 
   it.each([
-    ['--only', '13'],
+    ['--only', '14'],
     ['--only', '0'],
     ['--only', '1,x'],
     ['--only', ''],

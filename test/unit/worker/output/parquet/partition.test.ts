@@ -26,6 +26,7 @@ describe('keyStem', () => {
     ['site-1/2025/readings.jsonl', 'site-1/2025/readings'],
     ['site-1/readings.jsonl.gz', 'site-1/readings'],
     ['site-1/readings.JSONL.GZ', 'site-1/readings'],
+    ['site-1/readings.jsonl.zst', 'site-1/readings'],
     ['site.v2/readings', 'site.v2/readings'],
     ['readings.2025-07-11.jsonl', 'readings.2025-07-11'],
     ['dir/.jsonl', 'dir/.jsonl'],
