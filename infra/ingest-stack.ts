@@ -39,7 +39,7 @@ export interface IngestStackProps extends StackProps {
   readonly prometheusCollectorImage?: string;
 }
 
-/** The whole pipeline: buckets, queue and DLQ, notifications, the worker service and its scaling, alarms, dashboard. */
+/** The whole pipeline: buckets (created or existing ones), queue and DLQ, notifications, the worker service and its scaling, alarms, dashboard. */
 export class IngestStack extends Stack {
   readonly storage: Storage;
   readonly queues: Queues;
@@ -59,11 +59,15 @@ export class IngestStack extends Stack {
     const { settings } = props;
     this.settings = settings;
 
-    this.storage = new Storage(this, 'Storage', { rejectedRetentionDays: settings.rejectedRetentionDays, rejectedPrefix: REJECTED_PREFIX });
-    if (settings.sourceExpireDays !== undefined) {
-      const rule = sourceExpiryRule(settings.sourceAfterSuccess, settings.sourceArchivePrefix, settings.sourceExpireDays);
-      if (rule) this.storage.rawBucket.addLifecycleRule(rule);
-    }
+    this.storage = new Storage(this, 'Storage', {
+      rejectedRetentionDays: settings.rejectedRetentionDays,
+      rejectedPrefix: REJECTED_PREFIX,
+      sourceExpiryRule:
+        settings.sourceExpireDays === undefined ? undefined : sourceExpiryRule(settings.sourceAfterSuccess, settings.sourceArchivePrefix, settings.sourceExpireDays),
+      rawEventBridgeEnabled: settings.notificationMode === 'eventbridge',
+      existingRawBucket: settings.existingRawBucket,
+      existingProcessedBucket: settings.existingProcessedBucket,
+    });
     this.queues = new Queues(this, 'Queues', {
       maxReceiveCount: settings.maxReceiveCount,
       visibilityTimeoutSeconds: settings.longestFileSeconds,

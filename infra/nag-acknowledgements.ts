@@ -1,6 +1,7 @@
 import { Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IngestStack } from './ingest-stack.ts';
 import type { ReconcileSchedule } from './reconcile-schedule.ts';
 import { REJECTED_PREFIX } from './worker-service.ts';
@@ -29,6 +30,29 @@ function ref(construct: IConstruct, attribute?: string): string {
   return attribute ? `<${logicalId}.${attribute}>` : `<${logicalId}>`;
 }
 
+/**
+ * A resource as cdk-nag prints it in a finding: a Ref as <LogicalId>, a GetAtt as <LogicalId.Attr>, a join joined.
+ * An existing bucket's ARN is a literal, or a join with the partition: `arn:<AWS::Partition>:s3:::NAME`.
+ */
+function asNagPrints(stack: Stack, value: string): string {
+  const visit = (node: unknown): string => {
+    if (typeof node === 'string') return node;
+    const intrinsic = (node ?? {}) as Record<string, unknown>;
+    const join = intrinsic['Fn::Join'] as [string, unknown[]] | undefined;
+    if (join) return join[1].map(visit).join(join[0]);
+    const getAtt = intrinsic['Fn::GetAtt'] as [string, string] | undefined;
+    if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+    if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+    throw new Error(`no cdk-nag name for ${JSON.stringify(node)}`);
+  };
+  return visit(stack.resolve(value));
+}
+
+/** The objects of a bucket, created or existing, matching `pattern`, as cdk-nag names them in an IAM5 finding. */
+function objectsOf(bucket: s3.IBucket, pattern: string): string {
+  return `AwsSolutions-IAM5[Resource::${asNagPrints(Stack.of(bucket), bucket.arnForObjects(pattern))}]`;
+}
+
 /** CDK's own singleton Lambda that configures S3 bucket notifications at deploy time. */
 function bucketNotificationsHandler(stack: Stack): Construct | undefined {
   return stack.node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
@@ -45,25 +69,25 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
   const taskRole = taskDefinition.taskRole;
   acknowledge(
     taskRole,
-    `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/*]`,
+    objectsOf(rawBucket, '*'),
     'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion), and with sourceAfterSuccess tag, delete or move tags, deletes or copies the tags of the version it processed; at bucket level only s3:ListBucket, so that a missing key answers 404.',
   );
   if (stack.settings.sourceAfterSuccess === 'move') {
     acknowledge(
       taskRole,
-      `AwsSolutions-IAM5[Resource::${ref(rawBucket, 'Arn')}/${stack.settings.sourceArchivePrefix}*]`,
+      objectsOf(rawBucket, `${stack.settings.sourceArchivePrefix}*`),
       'sourceAfterSuccess move: the worker copies a processed raw object to the same key under the archive prefix (PutObject, PutObjectTagging), and writes nowhere else in the raw bucket.',
     );
   }
   acknowledge(
     taskRole,
-    `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,
+    objectsOf(processedBucket, '*'),
     'Output keys mirror the raw keys: the worker writes any object of the processed bucket (PutObject, AbortMultipartUpload), and nothing at bucket level.',
   );
   if (stack.settings.outputFormat === 'parquet') {
     acknowledge(
       taskRole,
-      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/parquet/*]`,
+      objectsOf(processedBucket, 'parquet/*'),
       'When a file fails after some of its Parquet partitions were stored, the worker deletes them: any object under parquet/ only.',
     );
   }
@@ -78,6 +102,14 @@ export function acknowledgeNagFindings(stack: IngestStack): void {
   );
 
   if (stack.reconcile) acknowledgeReconcileFindings(stack, stack.reconcile);
+
+  if (stack.settings.existingRawBucket !== undefined && stack.settings.existingProcessedBucket !== undefined) {
+    acknowledge(
+      stack.storage.accessLogsBucket,
+      'AwsSolutions-S1',
+      'The log bucket itself (VPC flow logs, and access logs of the buckets the stack creates): logging its own access would need one more bucket. With existing raw and processed buckets no bucket of the stack logs into it, so cdk-nag no longer sees it as a log bucket.',
+    );
+  }
 
   const notificationsHandler = bucketNotificationsHandler(stack);
   if (notificationsHandler) {
@@ -96,13 +128,13 @@ function acknowledgeReconcileFindings(stack: IngestStack, reconcile: ReconcileSc
   if (stack.settings.outputFormat === 'jsonl') {
     acknowledge(
       taskDefinition.taskRole,
-      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/*]`,
+      objectsOf(processedBucket, '*'),
       'Output keys mirror the raw keys, and the processed outputs are at the top level of the processed bucket (PROCESSED_PREFIX empty): reconcile reads their metadata (HeadObject, i.e. s3:GetObject) anywhere in it, and writes nothing.',
     );
   } else {
     acknowledge(
       taskDefinition.taskRole,
-      `AwsSolutions-IAM5[Resource::${ref(processedBucket, 'Arn')}/${REJECTED_PREFIX}*]`,
+      objectsOf(processedBucket, `${REJECTED_PREFIX}*`),
       'Output keys mirror the raw keys: reconcile reads the metadata (HeadObject, i.e. s3:GetObject) of any rejected output, the one every file has with Parquet output, and writes nothing.',
     );
   }

@@ -9,12 +9,14 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type { aws_s3 as s3Refs } from 'aws-cdk-lib/interfaces';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ObjectCreatedEvents } from './object-created-events.ts';
 import type { NotificationMode } from './settings.ts';
 import { projectPath } from './project-path.ts';
 
 export interface NotificationsProps {
   readonly mode: NotificationMode;
-  readonly rawBucket: s3.Bucket;
+  /** In direct and trigger mode, a bucket the stack creates: those modes write its notification configuration. */
+  readonly rawBucket: s3.IBucket;
   readonly queue: sqs.Queue;
   /** Where the trigger's events go when Lambda's own retries are exhausted; the worker reads them after a redrive. */
   readonly deadLetterQueue: sqs.Queue;
@@ -49,13 +51,23 @@ class QueueDestination implements s3.IBucketNotificationDestination {
   }
 }
 
-/** Announces every new raw object on the queue: directly (S3 → SQS) or through the trigger Lambda. */
+/** Announces every new raw object on the queue: directly (S3 → SQS), through the trigger Lambda, or through EventBridge. */
 export class Notifications extends Construct {
   readonly trigger: NodejsFunction | undefined;
   readonly triggerLogGroup: logs.LogGroup | undefined;
+  readonly objectCreatedEvents: ObjectCreatedEvents | undefined;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
+    if (props.mode === 'eventbridge') {
+      this.objectCreatedEvents = new ObjectCreatedEvents(this, 'ObjectCreated', {
+        rawBucket: props.rawBucket,
+        queue: props.queue,
+        deadLetterQueue: props.deadLetterQueue,
+        suffixes: props.suffixes,
+      });
+      return;
+    }
     let destination: s3.IBucketNotificationDestination;
     if (props.mode === 'direct') {
       destination = new QueueDestination(props.queue);

@@ -5,7 +5,7 @@
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from '../worker/freshness.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from '../worker/queue/adaptive-concurrency.ts';
 
-export const NOTIFICATION_MODES = ['direct', 'trigger'] as const;
+export const NOTIFICATION_MODES = ['direct', 'trigger', 'eventbridge'] as const;
 export type NotificationMode = (typeof NOTIFICATION_MODES)[number];
 
 export const ARCHITECTURES = ['arm64', 'x86_64'] as const;
@@ -27,8 +27,15 @@ export interface ReconcileSchedule {
 }
 
 export interface IngestSettings {
-  /** direct: S3 → SQS; trigger: S3 → Lambda → SQS. */
+  /**
+   * direct: S3 → SQS; trigger: S3 → Lambda → SQS; eventbridge: S3 → EventBridge rule → SQS.
+   * @default direct, or eventbridge with existingRawBucket (the only mode that leaves its notification configuration alone)
+   */
   readonly notificationMode: NotificationMode;
+  /** Name or ARN of an existing raw bucket, used instead of creating one and never reconfigured (existing-buckets.ts). */
+  readonly existingRawBucket: string | undefined;
+  /** Name or ARN of an existing processed bucket, used instead of creating one and never reconfigured. */
+  readonly existingProcessedBucket: string | undefined;
   readonly suffixes: readonly string[];
   readonly architecture: Architecture;
   readonly cpu: number;
@@ -83,6 +90,8 @@ export interface IngestSettings {
 
 export const DEFAULT_SETTINGS: IngestSettings = {
   notificationMode: 'direct',
+  existingRawBucket: undefined,
+  existingProcessedBucket: undefined,
   suffixes: ['.jsonl', '.jsonl.gz'],
   architecture: 'arm64',
   cpu: 1024,
@@ -264,6 +273,30 @@ function reconcileSchedule(context: Context): ReconcileSchedule | undefined {
   throw new SettingsError('reconcileSchedule', expectation, value);
 }
 
+// S3's rules for general purpose bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, a letter or digit at
+// each end, no two dots in a row, not an IP address.
+const BUCKET_NAME = /(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.source;
+const BUCKET_REFERENCE = new RegExp(`^(arn:aws[a-z-]*:s3:::)?${BUCKET_NAME}$`);
+
+function existingBucket(context: Context, key: string): string | undefined {
+  return optionalString(context, key, BUCKET_REFERENCE, 'an S3 bucket name or ARN (arn:PARTITION:s3:::NAME)');
+}
+
+/** The bucket name in a bucket reference as existingBucket accepts it: the name itself, or an ARN's last field. */
+export function bucketNameOf(reference: string): string {
+  return reference.slice(reference.lastIndexOf(':') + 1);
+}
+
+/** An existing raw bucket's notifications may belong to something else: the stack only reads S3's EventBridge events. */
+function notificationMode(context: Context, existingRawBucket: string | undefined): NotificationMode {
+  if (existingRawBucket === undefined) return oneOf(context, 'notificationMode', DEFAULT_SETTINGS.notificationMode, NOTIFICATION_MODES);
+  const mode = oneOf(context, 'notificationMode', 'eventbridge', NOTIFICATION_MODES);
+  if (mode !== 'eventbridge') {
+    throw new SettingsError('notificationMode', "eventbridge when existingRawBucket is set (the stack never writes an existing bucket's notification configuration)", context('notificationMode'));
+  }
+  return mode;
+}
+
 export function readSettings(context: Context): IngestSettings {
   const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 0, Number.MAX_SAFE_INTEGER);
   const memoryChoices = fargateMemoryMiB(cpu);
@@ -292,13 +325,21 @@ export function readSettings(context: Context): IngestSettings {
   if (sourceExpireDays !== undefined && sourceAfterSuccess !== 'tag' && sourceAfterSuccess !== 'move') {
     throw new SettingsError('sourceExpireDays', 'unset unless sourceAfterSuccess is tag or move (it expires tagged or archived raw objects)', context('sourceExpireDays'));
   }
+  const existingRawBucket = existingBucket(context, 'existingRawBucket');
+  const existingProcessedBucket = existingBucket(context, 'existingProcessedBucket');
+  if (existingRawBucket !== undefined && existingProcessedBucket !== undefined && bucketNameOf(existingRawBucket) === bucketNameOf(existingProcessedBucket)) {
+    // Outputs mirror the raw keys, suffix included: each output would be announced as a new raw object, without end.
+    throw new SettingsError('existingProcessedBucket', 'a bucket other than existingRawBucket (outputs keep the raw keys and suffixes)', existingProcessedBucket);
+  }
   const schedule = reconcileSchedule(context);
   const reconcileWindowHours = integer(context, 'reconcileWindowHours', DEFAULT_SETTINGS.reconcileWindowHours, 1, 24 * 366);
   if (schedule?.intervalSeconds !== undefined && reconcileWindowHours * 3600 < schedule.intervalSeconds) {
     throw new SettingsError('reconcileWindowHours', `at least the time between reconcile runs (${schedule.expression}), or objects written between two windows are never checked`, reconcileWindowHours);
   }
   return {
-    notificationMode: oneOf(context, 'notificationMode', DEFAULT_SETTINGS.notificationMode, NOTIFICATION_MODES),
+    notificationMode: notificationMode(context, existingRawBucket),
+    existingRawBucket,
+    existingProcessedBucket,
     suffixes: suffixes(context),
     architecture: oneOf(context, 'architecture', DEFAULT_SETTINGS.architecture, ARCHITECTURES),
     cpu,

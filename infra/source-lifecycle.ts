@@ -15,8 +15,8 @@ export interface SourceLifecycleOptions {
 
 /**
  * What the worker's task role needs on the raw bucket for the mode, beyond reading (GetObject, GetObjectVersion)
- * and listing it, which every mode has. The raw bucket is versioned, so the worker names the version it
- * processed: the *Version* actions are what S3 checks for a request with a versionId.
+ * and listing it, which every mode has. The raw bucket the stack creates is versioned (an existing one may be), so
+ * the worker names the version it processed: the *Version* actions are what S3 checks for a request with a versionId.
  * - keep: nothing.
  * - tag: read the object's tags (kept, at most 10 in all) and write them back with the worker's.
  * - delete: delete that version.
