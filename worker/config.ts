@@ -7,6 +7,7 @@
 import { parseRegistrySource, type RegistrySource } from './records/device-registry.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from './queue/adaptive-concurrency.ts';
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from './freshness.ts';
+import { parseSources, type Source } from './sources.ts';
 import { prefixesOverlap, SOURCE_AFTER_SUCCESS_MODES, type OutputPrefix, type SourceActionSettings } from './after-success/source-action.ts';
 import {
   ConfigError,
@@ -64,6 +65,15 @@ export interface WorkerConfig {
    * @default - read from the queue's redrive policy at start
    */
   readonly deadLetterQueueUrl: string | undefined;
+  /**
+   * SOURCES: a JSON array of {bucket, prefix?, outputPrefix?, expectedBucketOwner?}, the raw buckets and prefixes
+   * that feed the queue. An object belongs to the source of its bucket with the longest prefix of its key; its
+   * outputs go under outputPrefix (after PROCESSED_PREFIX, REJECTED_PREFIX, or a Parquet object's dt= partition);
+   * with expectedBucketOwner every S3 call on its raw objects names that account. An object in no source fails for
+   * good as unknown_source.
+   * @default - unset: any bucket an event names, outputs at the raw key
+   */
+  readonly sources: readonly Source[] | undefined;
   readonly output: {
     /**
      * PROCESSED_BUCKET.
@@ -303,6 +313,20 @@ const snsTopicArn: SettingKind<string> = {
   parse: (value) => (/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value) ? value : undefined),
 };
 
+const SOURCES_EXPECTATION = 'a JSON array of {bucket, prefix?, outputPrefix?, expectedBucketOwner?}';
+
+/** Says which entry and which field is wrong, where other kinds only say what the value must be. */
+const sourceList: SettingKind<readonly Source[]> = {
+  expectation: SOURCES_EXPECTATION,
+  parse: (value) => {
+    try {
+      return parseSources(value);
+    } catch (error) {
+      throw new ConfigError('SOURCES', `${SOURCES_EXPECTATION} (${(error as Error).message})`, value);
+    }
+  },
+};
+
 const registrySource: SettingKind<RegistrySource> = {
   expectation: '"builtin", a JSON file path or s3://bucket/key',
   parse: (value) => (value.startsWith('s3:') && !/^s3:\/\/[^/]+\/.+$/.test(value) ? undefined : parseRegistrySource(value)),
@@ -321,6 +345,7 @@ export const WORKER_SETTINGS = {
   },
   queueUrl: setting('QUEUE_URL', httpUrl('the ingest queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)'), { required: true }),
   deadLetterQueueUrl: setting('DLQ_URL', httpUrl('the dead-letter queue URL')),
+  sources: setting('SOURCES', sourceList),
   output: {
     processedBucket: setting('PROCESSED_BUCKET', text('the name of the bucket for processed output'), { required: true }),
     processedPrefix: setting('PROCESSED_PREFIX', keyPrefix(), { default: '' }),
@@ -406,6 +431,16 @@ function checkOutputsApart(output: OutputSettings): void {
   }
 }
 
+/** A source whose every processed key would land among the rejected output; a source only some of whose keys would is refused key by key (outputKeys). */
+function checkSourcesApartFromRejected(sources: readonly Source[] | undefined, output: OutputSettings): void {
+  if (sources === undefined || output.format !== 'jsonl' || output.processedBucket !== output.rejectedBucket) return;
+  const inside = sources.find((source) => (output.processedPrefix + source.outputPrefix + source.prefix).startsWith(output.rejectedPrefix));
+  if (inside !== undefined) {
+    const expectation = `${SOURCES_EXPECTATION} whose processed outputs do not land under REJECTED_PREFIX "${output.rejectedPrefix}" (bucket "${inside.bucket}", prefix "${inside.prefix}", outputPrefix "${inside.outputPrefix}")`;
+    throw new ConfigError('SOURCES', expectation, JSON.stringify(sources));
+  }
+}
+
 type AfterSuccessSettings = SettingValues<typeof WORKER_SETTINGS.afterSuccess>;
 
 /** Where outputs are written: the processed objects (JSON Lines or Parquet) and the rejected lines. */
@@ -442,13 +477,14 @@ function sourceActionSettings(settings: AfterSuccessSettings, output: OutputSett
 
 /** Reads and validates every setting, each on its own and then how they agree; throws `ConfigError` on the first bad one. */
 export function parseConfig(env: Environment): WorkerConfig {
-  const { aws, output, consumer, upload, afterSuccess, ...rest } = readSettings(env, WORKER_SETTINGS);
+  const { aws, output, consumer, upload, afterSuccess, sources, ...rest } = readSettings(env, WORKER_SETTINGS);
   const heartbeatIntervalSeconds = heartbeatIntervalSetting(consumer.visibilityTimeoutSeconds).read(env);
   const retryBackoffMaxSeconds = retryBackoffMaxSetting(consumer.retryBackoffBaseSeconds).read(env);
   const minFilesInFlight = minFilesInFlightSetting(consumer.maxFilesInFlight).read(env);
 
   const outputs = { ...output, rejectedBucket: output.rejectedBucket ?? output.processedBucket };
   checkOutputsApart(outputs);
+  checkSourcesApartFromRejected(sources, outputs);
   const source = sourceActionSettings(afterSuccess, outputs);
   if (aws.idleTimeoutSeconds <= consumer.waitTimeSeconds) {
     const expectation = `more seconds than WAIT_TIME_SECONDS (${consumer.waitTimeSeconds}), or long polls would time out`;
@@ -458,6 +494,7 @@ export function parseConfig(env: Environment): WorkerConfig {
   const { maxBytesInFlightMiB, ...consumerRest } = consumer;
   return {
     ...rest,
+    sources,
     aws: { ...aws, forcePathStyle: aws.forcePathStyle ?? aws.endpoint !== undefined },
     output: outputs,
     consumer: { ...consumerRest, maxBytesInFlight: maxBytesInFlightMiB * MEBIBYTE, minFilesInFlight, heartbeatIntervalSeconds, retryBackoffMaxSeconds },

@@ -16,6 +16,8 @@ export const PERMANENT_REASONS = {
   tooManyRecords: 'too_many_records',
   /** The event names a bucket that does not exist (S3 answered NoSuchBucket): a bad event, or the worker pointed at the wrong account or endpoint. */
   bucketNotFound: 'bucket_not_found',
+  /** SOURCES is set and lists no source for the object's bucket and key: an event from a bucket or prefix the worker was not given. */
+  unknownSource: 'unknown_source',
   /** An error the worker cannot classify: a bug or an unforeseen input; the log line has its stack. */
   unexpectedError: 'unexpected_error',
 } as const;

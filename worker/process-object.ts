@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isBucketMissing, isObjectMissing, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
+import type { Source } from './sources.ts';
 import { isFromNewerUpload } from './common/newer-upload.ts';
 import { provenanceMetadata, type ProvenanceSource } from './common/provenance.ts';
 import { workerVersion } from './common/worker-version.ts';
-import { COMPRESSIONS, compressionOfKey, type Compression } from './input/compression.ts';
+import { COMPRESSIONS, type Compression } from './input/compression.ts';
 import { corruptInputDetail, isCorruptInputError, openDecodedBody } from './input/decompression.ts';
 import { LineOutcomeRouter, type FileTally } from './records/line-outcomes.ts';
 import { LineSplitter } from './records/line-splitter.ts';
@@ -71,16 +72,21 @@ class NewerUploadStored extends Error {
   }
 }
 
-/** Processes one S3 object end to end. */
-export type ObjectProcessor = (ref: ObjectRef, signal: AbortSignal) => Promise<FileResult>;
+/** Processes one S3 object of `source` (SOURCES; message-handler.ts resolves it) end to end. */
+export type ObjectProcessor = (ref: ObjectRef, source: Source, signal: AbortSignal) => Promise<FileResult>;
 
 function unquote(eTag: string): string {
   return eTag.replace(/"/g, '');
 }
 
-async function getObject(s3: S3Client, ref: ObjectRef, signal: AbortSignal): Promise<GetObjectCommandOutput | undefined> {
+async function getObject(s3: S3Client, ref: ObjectRef, expectedBucketOwner: string | undefined, signal: AbortSignal): Promise<GetObjectCommandOutput | undefined> {
   try {
-    const command = new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) });
+    const command = new GetObjectCommand({
+      Bucket: ref.bucket,
+      Key: ref.key,
+      ...(ref.versionId ? { VersionId: ref.versionId } : {}),
+      ...(expectedBucketOwner === undefined ? {} : { ExpectedBucketOwner: expectedBucketOwner }),
+    });
     return await s3.send(command, { abortSignal: signal });
   } catch (error) {
     // Unlike a missing object, no later event fixes a missing bucket: the event is wrong, or the worker looks in the wrong place.
@@ -94,11 +100,6 @@ async function getObject(s3: S3Client, ref: ObjectRef, signal: AbortSignal): Pro
     if (isObjectMissing(error)) return undefined;
     throw error;
   }
-}
-
-/** A key that says gzip; the worker also recognises gzip by its magic bytes once the body starts. */
-export function hasGzipKey(key: string): boolean {
-  return compressionOfKey(key) === COMPRESSIONS.gzip;
 }
 
 function tooLarge(bytes: number, limits: FileLimits, what = 'is'): PermanentFileError {
@@ -138,9 +139,9 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
   const openOutputs = fileOutputsOpener(deps.s3, deps.output, deps.upload);
   const version = deps.workerVersion ?? workerVersion();
 
-  return async function processObject(ref, signal) {
-    const keys = outputKeys(deps.output, ref.key);
-    const response = await getObject(deps.s3, ref, signal);
+  return async function processObject(ref, rawSource, signal) {
+    const keys = outputKeys(deps.output, ref.key, rawSource.outputPrefix);
+    const response = await getObject(deps.s3, ref, rawSource.expectedBucketOwner, signal);
     if (response?.Body === undefined) return { outcome: 'missing' };
     const body = response.Body as Readable;
     const currentETag = unquote(response.ETag ?? '');
@@ -182,7 +183,6 @@ export function createObjectProcessor(deps: ObjectProcessorDeps): ObjectProcesso
       compression = opened.compression;
       // Every output carries the provenance from its start; the counts, known at the end, are added by finish.
       outputs = openOutputs({
-        inputKey: ref.key,
         keys,
         compression,
         metadata: provenanceMetadata(source, undefined, version),

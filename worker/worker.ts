@@ -29,6 +29,7 @@ import { createAfterSuccess, type AfterSuccess } from './after-success/after-suc
 import { createFileEventPublisher } from './after-success/file-event-publisher.ts';
 import { isArchiveCopy } from './after-success/source-action.ts';
 import { workerVersion } from './common/worker-version.ts';
+import { sourceOf } from './sources.ts';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -123,6 +124,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     nowMs,
     afterSuccess: afterSuccessOf(deps, telemetry),
     isArchiveCopy: (ref) => isArchiveCopy(ref, config.afterSuccess.source),
+    sourceOf: (ref) => sourceOf(config.sources, ref.bucket, ref.key),
   });
 
   // While any message is held, ECS must not pick this task to stop when the service scales in.
@@ -193,6 +195,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       maxReceiveCount: maxReceiveCount ?? 'no redrive policy',
       filesInFlight: { mode: consumer.filesInFlightMode, min: consumer.minFilesInFlight, max: consumer.maxFilesInFlight },
       maxBytesInFlightMiB: consumer.maxBytesInFlight / 1024 ** 2,
+      sources: config.sources ?? 'any bucket an event names',
       sourceAfterSuccess: config.afterSuccess.source.mode,
       fileEventsTopicArn: config.afterSuccess.fileEventsTopicArn ?? 'none',
       httpAddress,

@@ -43,6 +43,8 @@ export interface AfterSuccessDeps {
 export interface SucceededFile {
   /** The raw object version read. */
   readonly source: SourceVersion;
+  /** Its source's expectedBucketOwner (SOURCES): every S3 call on the raw object names it. */
+  readonly expectedBucketOwner?: string;
   readonly outputs: StoredOutputs;
   readonly tally: FileTally;
   /** Stored bytes of the raw object. */
@@ -70,7 +72,8 @@ export function createAfterSuccess(deps: AfterSuccessDeps): AfterSuccess {
 
   async function runSteps(file: SucceededFile, action: SourceAction, steps: Parameters<typeof runSourceSteps>[0], signal: AbortSignal) {
     try {
-      return await runSourceSteps(steps, { s3: deps.s3, signal, sourceBytes: file.bytesRead });
+      const owner = file.expectedBucketOwner === undefined ? {} : { expectedBucketOwner: file.expectedBucketOwner };
+      return await runSourceSteps(steps, { s3: deps.s3, signal, sourceBytes: file.bytesRead, ...owner });
     } catch (error) {
       events.sourceActionFailed(file.source, action, error);
       throw error;

@@ -64,17 +64,23 @@ export interface SourceStepRunnerOptions {
   readonly signal: AbortSignal;
   /** Stored bytes of the raw object, when known: a copy beyond MAX_SINGLE_COPY_BYTES is skipped. */
   readonly sourceBytes?: number;
+  /**
+   * The account that must own the raw bucket (SOURCES' expectedBucketOwner): S3 refuses a call on a bucket of
+   * another account (403) instead of acting on it.
+   */
+  readonly expectedBucketOwner?: string;
 }
 
 /** Runs `steps` in order; the first one that does not end in `done` ends the action with its result. */
 export async function runSourceSteps(steps: readonly SourceStep[], options: SourceStepRunnerOptions): Promise<SourceActionResult> {
-  const { s3, signal } = options;
+  const { s3, signal, expectedBucketOwner: owner } = options;
+  const rawBucketOwner = owner === undefined ? {} : { ExpectedBucketOwner: owner };
   let tagsRead: readonly ObjectTag[] = [];
   let outcome: SourceActionResult = { result: 'done' };
 
   async function run(step: SourceStep): Promise<SourceActionResult> {
     const { source } = step;
-    const object = { Bucket: source.bucket, Key: source.key };
+    const object = { Bucket: source.bucket, Key: source.key, ...rawBucketOwner };
     switch (step.op) {
       case 'checkCurrent':
         await s3.send(new HeadObjectCommand({ ...object, IfMatch: entityTag(source.eTag) }), { abortSignal: signal });
@@ -101,6 +107,9 @@ export async function runSourceSteps(steps: readonly SourceStep[], options: Sour
           Key: step.to.key,
           CopySource: copySourceOf(source),
           CopySourceIfMatch: entityTag(source.eTag),
+          // The archive's owner is named only when it is the raw bucket itself: another bucket's owner is not known.
+          ...(step.to.bucket === source.bucket ? rawBucketOwner : {}),
+          ...(owner === undefined ? {} : { ExpectedSourceBucketOwner: owner }),
         });
         await s3.send(copy, { abortSignal: signal });
         return { result: 'done' };

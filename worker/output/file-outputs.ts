@@ -26,7 +26,6 @@ export interface FinishedOutputs {
 
 /** What the outputs of one raw object depend on. */
 export interface OutputFile {
-  readonly inputKey: string;
   readonly keys: OutputKeys;
   /** The input's compression: the JSON Lines outputs have it too. */
   readonly compression: Compression;
@@ -79,11 +78,11 @@ export type OpenFileOutputs = (file: OutputFile) => FileOutputs;
 export function fileOutputsOpener(s3: S3Client, location: OutputLocation, upload: UploadSettings): OpenFileOutputs {
   const openProcessed: (file: OutputFile) => ProcessedOutput =
     location.format === 'parquet'
-      ? ({ inputKey, keys, metadata, beforeEarlyStore }) =>
+      ? ({ keys, metadata, beforeEarlyStore }) =>
           new ParquetOutput(s3, {
             bucket: keys.processed.bucket,
             prefix: location.parquetPrefix ?? 'parquet/',
-            inputKey,
+            inputKey: keys.outputName,
             metadata,
             ...(beforeEarlyStore ? { beforeEarlyStore } : {}),
             ...upload,

@@ -19,6 +19,11 @@ export interface ObjectLocation {
 }
 
 export interface OutputKeys {
+  /**
+   * The raw key with the source's output prefix before it (SOURCES): what every output key ends with. The JSON
+   * Lines outputs put their prefix before it; the Parquet objects put it after their `dt=` partition (partition.ts).
+   */
+  readonly outputName: string;
   /** Where JSON Lines output goes; with Parquet the objects go under the Parquet prefix instead. */
   readonly processed: ObjectLocation;
   readonly rejected: ObjectLocation;
@@ -27,12 +32,14 @@ export interface OutputKeys {
 const MAX_S3_KEY_BYTES = 1024;
 
 /**
- * Where the outputs of `key` go; refuses a key whose processed output would land among rejected output,
- * or whose output key would be longer than S3 allows (the prefixes add to the raw key).
+ * Where the outputs of `key` go, `outputPrefix` (its source's, SOURCES) between the output's prefix and the raw
+ * key; refuses a key whose processed output would land among rejected output, or whose output key would be
+ * longer than S3 allows (the prefixes add to the raw key).
  */
-export function outputKeys(output: OutputLocation, key: string): OutputKeys {
-  const processed = { bucket: output.processedBucket, key: output.processedPrefix + key };
-  const rejected = { bucket: output.rejectedBucket, key: output.rejectedPrefix + key };
+export function outputKeys(output: OutputLocation, key: string, outputPrefix = ''): OutputKeys {
+  const outputName = outputPrefix + key;
+  const processed = { bucket: output.processedBucket, key: output.processedPrefix + outputName };
+  const rejected = { bucket: output.rejectedBucket, key: output.rejectedPrefix + outputName };
   if (processed.bucket === rejected.bucket && processed.key.startsWith(output.rejectedPrefix)) {
     throw new PermanentFileError(
       PERMANENT_REASONS.outputKeyCollision,
@@ -47,5 +54,5 @@ export function outputKeys(output: OutputLocation, key: string): OutputKeys {
       );
     }
   }
-  return { processed, rejected };
+  return { outputName, processed, rejected };
 }

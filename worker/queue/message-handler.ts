@@ -4,10 +4,11 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { LimitFunction } from 'p-limit';
-import { isTransientFailure, PermanentFileError } from '../errors.ts';
+import { isTransientFailure, PERMANENT_REASONS, PermanentFileError } from '../errors.ts';
 import { errorMessage } from '../common/error-message.ts';
 import { parseMessageBody, type ObjectRef } from '../common/events.ts';
 import type { FileResult } from '../process-object.ts';
+import { sourceOf, type Source } from '../sources.ts';
 import type { AfterSuccess } from '../after-success/after-success.ts';
 import { processedSourceOf } from '../after-success/processed-source.ts';
 import type { FileOutcome, Telemetry } from '../telemetry.ts';
@@ -17,7 +18,7 @@ import { decideFate, receiveCountOf, type MessageFate, type MessageHandling, typ
 
 export interface MessageHandlerDeps {
   readonly telemetry: Telemetry;
-  readonly processFile: (ref: ObjectRef, signal: AbortSignal) => Promise<FileResult>;
+  readonly processFile: (ref: ObjectRef, source: Source, signal: AbortSignal) => Promise<FileResult>;
   /** The one bound on files in flight, shared by every message: a file first takes a slot … */
   readonly limit: LimitFunction;
   /** … then reserves the memory it may hold (byte-budget.ts); rejects with the signal's reason if aborted while waiting. */
@@ -43,6 +44,11 @@ export interface MessageHandlerDeps {
    * @default - none
    */
   readonly isArchiveCopy?: (ref: ObjectRef) => boolean;
+  /**
+   * The source (SOURCES) an object belongs to, undefined when none: such an object fails for good as unknown_source.
+   * @default - every object belongs to its whole bucket, without an output prefix (SOURCES unset)
+   */
+  readonly sourceOf?: (ref: ObjectRef) => Source | undefined;
 }
 
 /** Handles one message and resolves to its fate; never rejects. */
@@ -50,8 +56,14 @@ export type MessageHandler = (message: Message) => Promise<MessageFate>;
 
 const NOT_STARTED: ObjectAttempt = { kind: 'notStarted' };
 
+function unknownSource(ref: ObjectRef): ObjectAttempt {
+  const detail = `s3://${ref.bucket}/${ref.key} is not in SOURCES: no source lists the bucket ${ref.bucket} with a prefix of the key`;
+  return { kind: 'failed', error: new PermanentFileError(PERMANENT_REASONS.unknownSource, detail) };
+}
+
 export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
   const { telemetry, drainSignal } = deps;
+  const resolveSource = deps.sourceOf ?? ((ref: ObjectRef) => sourceOf(undefined, ref.bucket, ref.key));
   /** What ends a wait for memory: shutdown beginning, or (should it come first) the grace period ending. */
   const stopWaiting = AbortSignal.any([drainSignal, deps.releaseSignal]);
   const drained = new Promise<void>((resolve) => {
@@ -59,7 +71,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     else drainSignal.addEventListener('abort', () => resolve(), { once: true });
   });
 
-  async function run(ref: ObjectRef): Promise<ObjectAttempt> {
+  async function run(ref: ObjectRef, source: Source): Promise<ObjectAttempt> {
     telemetry.fileStarted();
     deps.load.fileStarted();
     const started = deps.nowMs();
@@ -70,7 +82,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     };
     let result: FileResult;
     try {
-      result = await deps.processFile(ref, deps.releaseSignal);
+      result = await deps.processFile(ref, source, deps.releaseSignal);
     } catch (error) {
       const outcome: FileOutcome = deps.releaseSignal.aborted ? 'released' : isTransientFailure(error) ? 'failed_transient' : 'failed_permanent';
       // An error nobody foresaw is a bug to find: its stack goes with it.
@@ -84,15 +96,16 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     if (result.outcome !== 'succeeded' || deps.afterSuccess === undefined) return { kind: 'done' };
     // The outputs are stored and counted; what follows reports itself (telemetry.afterSuccess) and only decides the message's fate.
     try {
-      const source = processedSourceOf(ref, result);
-      await deps.afterSuccess({ ...result, source, durationMs: durationSeconds * 1000 }, deps.releaseSignal);
+      const version = processedSourceOf(ref, result);
+      const owner = source.expectedBucketOwner === undefined ? {} : { expectedBucketOwner: source.expectedBucketOwner };
+      await deps.afterSuccess({ ...result, source: version, ...owner, durationMs: durationSeconds * 1000 }, deps.releaseSignal);
       return { kind: 'done' };
     } catch (error) {
       return { kind: 'failed', error };
     }
   }
 
-  async function processOne(ref: ObjectRef): Promise<ObjectAttempt> {
+  async function processOne(ref: ObjectRef, source: Source): Promise<ObjectAttempt> {
     if (drainSignal.aborted) return NOT_STARTED;
     let reservation: ByteReservation;
     try {
@@ -103,7 +116,7 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
     }
     try {
       // Shutdown may have begun as the memory was granted.
-      return stopWaiting.aborted ? NOT_STARTED : await run(ref);
+      return stopWaiting.aborted ? NOT_STARTED : await run(ref, source);
     } finally {
       reservation.release();
     }
@@ -111,10 +124,13 @@ export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
 
   /** A file waits for a slot, then for memory; when shutdown begins first, it does not start and its message goes back at once. */
   async function attemptOne(ref: ObjectRef): Promise<ObjectAttempt> {
+    // The one place an object is resolved to its source; one in none takes neither a slot nor memory.
+    const source = resolveSource(ref);
+    if (source === undefined) return unknownSource(ref);
     let holdsSlot = false;
     const attempt = deps.limit(() => {
       holdsSlot = true;
-      return processOne(ref);
+      return processOne(ref, source);
     });
     const first = await Promise.race([attempt, drained.then(() => undefined)]);
     if (first !== undefined) return first;

@@ -20,6 +20,7 @@ describe('parseConfig', () => {
       aws: { region: 'eu-west-1', endpoint: undefined, forcePathStyle: false, idleTimeoutSeconds: 60 },
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: undefined,
+      sources: undefined,
       output: {
         processedBucket: 'processed',
         processedPrefix: '',
@@ -261,6 +262,47 @@ describe('parseConfig', () => {
       'arn:aws:sns:eu-west-1:1234:events',
     ])('refuses FILE_EVENTS_TOPIC_ARN=%s', (arn) => {
       expect(() => parseConfig({ ...BASE, FILE_EVENTS_TOPIC_ARN: arn })).toThrow(/^FILE_EVENTS_TOPIC_ARN must be a standard SNS topic ARN/);
+    });
+  });
+  describe('SOURCES', () => {
+    const SOURCES = [
+      { bucket: 'raw-a', prefix: 'east/', outputPrefix: 'a-east/', expectedBucketOwner: '111122223333' },
+      { bucket: 'raw-b', outputPrefix: 'b/' },
+    ];
+
+    it('reads the sources, prefixes defaulting to empty', () => {
+      expect(parseConfig({ ...BASE, SOURCES: JSON.stringify(SOURCES) }).sources).toStrictEqual([
+        { bucket: 'raw-a', prefix: 'east/', outputPrefix: 'a-east/', expectedBucketOwner: '111122223333' },
+        { bucket: 'raw-b', prefix: '', outputPrefix: 'b/' },
+      ]);
+    });
+
+    it('is unset when empty or blank: any bucket an event names', () => {
+      expect(parseConfig({ ...BASE, SOURCES: '  ' }).sources).toBeUndefined();
+    });
+
+    it('refuses a bad value in one line naming SOURCES, the entry and the field', () => {
+      const value = JSON.stringify([{ bucket: 'raw-a' }, { bucket: 'raw-b', prefix: 'east' }]);
+      const error = configError({ ...BASE, SOURCES: value });
+      expect(error.variable).toBe('SOURCES');
+      expect(error.message).toBe(
+        `SOURCES must be a JSON array of {bucket, prefix?, outputPrefix?, expectedBucketOwner?} (source 2 of 2: prefix must be empty or end with "/"; got "east"); got ${JSON.stringify(value)}`,
+      );
+      expect(error.message).not.toContain('\n');
+    });
+
+    it.each([['not json'], ['[]'], ['[{"bucket":"raw","owner":"111122223333"}]'], ['[{"bucket":"raw","expectedBucketOwner":"1234"}]']])(
+      'refuses SOURCES=%s',
+      (value) => {
+        expect(configError({ ...BASE, SOURCES: value }).message).toMatch(/^SOURCES must be a JSON array of \{bucket, prefix\?, outputPrefix\?, expectedBucketOwner\?\} \(.+\); got /);
+      },
+    );
+
+    it('refuses a source whose every processed output would land under REJECTED_PREFIX, the outputs sharing a bucket', () => {
+      const value = JSON.stringify([{ bucket: 'raw', outputPrefix: 'rejected/' }]);
+      expect(configError({ ...BASE, SOURCES: value }).message).toMatch(/^SOURCES must be .* whose processed outputs do not land under REJECTED_PREFIX "rejected\/" \(bucket "raw", prefix "", outputPrefix "rejected\/"\)/);
+      expect(parseConfig({ ...BASE, SOURCES: value, REJECTED_BUCKET: 'rejected' }).sources).toHaveLength(1);
+      expect(parseConfig({ ...BASE, SOURCES: value, OUTPUT_FORMAT: 'parquet' }).sources).toHaveLength(1);
     });
   });
 });

@@ -9,11 +9,14 @@ import { describe, expect, it } from '@jest/globals';
 import { PermanentFileError, TransientFileError } from '../../../worker/errors.ts';
 import { createObjectProcessor, type FileResult } from '../../../worker/process-object.ts';
 import type { OutputLocation } from '../../../worker/output/output-keys.ts';
+import type { Source } from '../../../worker/sources.ts';
 import { readProvenance } from '../../../worker/common/provenance.ts';
 import { InMemoryS3 } from '../../support/in-memory-s3.ts';
 
 const RAW = 'raw';
 const OUT = 'processed';
+/** The source of every object when SOURCES is unset: its whole bucket, no output prefix. */
+const WHOLE_RAW_BUCKET: Source = { bucket: RAW, prefix: '', outputPrefix: '' };
 const LOCATION: OutputLocation = { processedBucket: OUT, processedPrefix: '', rejectedBucket: OUT, rejectedPrefix: 'rejected/', parquetPrefix: 'parquet/' };
 const RULES = { temperatureThresholdCelsius: 10, locations: new Map([['sensor-alpha', 'loc-a']]), unknownLocationId: 'unknown' };
 
@@ -50,7 +53,8 @@ function setUp({ format = 'jsonl', partSizeBytes = 5 * 1024 * 1024, getObjectChu
     rules: () => RULES,
     workerVersion: 'test-version',
   });
-  const processKey = (key: string, eTag?: string) => processFile({ bucket: RAW, key, ...(eTag === undefined ? {} : { eTag }) }, new AbortController().signal);
+  const processKey = (key: string, eTag?: string, source = WHOLE_RAW_BUCKET) =>
+    processFile({ bucket: RAW, key, ...(eTag === undefined ? {} : { eTag }) }, source, new AbortController().signal);
   return { s3, processKey };
 }
 
@@ -296,6 +300,95 @@ describe('the object processor, Parquet', () => {
   });
 });
 
+describe('the object processor, with a source from SOURCES', () => {
+  const EAST: Source = { bucket: RAW, prefix: 'site-1/', outputPrefix: 'east/', expectedBucketOwner: '111122223333' };
+
+  /** Every request's ExpectedBucketOwner, by operation and bucket, as the SDK sends it (x-amz-expected-bucket-owner). */
+  function recordOwners(s3: InMemoryS3) {
+    const client = s3.client();
+    const seen: Array<{ operation: string; bucket: string; owner: string | undefined }> = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Bucket?: string; ExpectedBucketOwner?: string };
+        seen.push({ operation: String(context.commandName).replace(/Command$/, ''), bucket: input.Bucket ?? '', owner: input.ExpectedBucketOwner });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordOwners' },
+    );
+    return { client, seen };
+  }
+
+  it('puts the output prefix between each output prefix and the raw key, JSON Lines', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'site-1/readings.jsonl', INPUT);
+
+    const result = succeeded(await processKey('site-1/readings.jsonl', undefined, EAST));
+
+    expect(result.outputs.processed.map(({ key }) => key)).toStrictEqual(['east/site-1/readings.jsonl']);
+    expect(result.outputs.rejected.key).toBe('rejected/east/site-1/readings.jsonl');
+    expect(s3.get(OUT, 'east/site-1/readings.jsonl')?.body.toString('utf8')).toBe(PROCESSED_TEXT);
+    expect(rejectedRecords(s3.get(OUT, 'rejected/east/site-1/readings.jsonl')?.body ?? Buffer.alloc(0))).toStrictEqual(REJECTED);
+    expectOutputsStored(s3, result);
+  });
+
+  it('keeps the dt= partition right after the Parquet prefix and puts the output prefix before the raw key after it', async () => {
+    const { s3, processKey } = setUp({ format: 'parquet' });
+    s3.put(RAW, 'site-1/readings.jsonl', INPUT);
+
+    const result = succeeded(await processKey('site-1/readings.jsonl', undefined, EAST));
+
+    expect(result.parquetObjects?.map(({ key }) => key)).toStrictEqual([
+      'parquet/dt=2025-07-11/east/site-1/readings.parquet',
+      'parquet/dt=2025-07-12/east/site-1/readings.parquet',
+    ]);
+    expect(result.outputs.rejected.key).toBe('rejected/east/site-1/readings.jsonl');
+    expectOutputsStored(s3, result);
+  });
+
+  /** A processor on an in-memory S3 whose client records the owner each command names. */
+  function ownerRecordingProcessor() {
+    const s3 = new InMemoryS3();
+    const { client, seen } = recordOwners(s3);
+    const processFile = createObjectProcessor({
+      s3: client,
+      output: LOCATION,
+      upload: { partSizeBytes: 5 * 1024 * 1024, queueSize: 2 },
+      maxLineBytes: 1024,
+      limits: { maxObjectBytes: 1024 * 1024, maxRecordsPerFile: 100 },
+      rules: () => RULES,
+    });
+    return { s3, seen, processFile };
+  }
+
+  it("reads the raw object with ExpectedBucketOwner set to the source's owner, and names no owner on the outputs", async () => {
+    const { s3, seen, processFile } = ownerRecordingProcessor();
+    s3.put(RAW, 'site-1/a.jsonl', INPUT);
+
+    succeeded(await processFile({ bucket: RAW, key: 'site-1/a.jsonl' }, EAST, new AbortController().signal));
+
+    expect(seen.filter(({ bucket }) => bucket === RAW)).toStrictEqual([{ operation: 'GetObject', bucket: RAW, owner: '111122223333' }]);
+    expect(seen.filter(({ bucket }) => bucket === OUT).length).toBeGreaterThan(0);
+    expect(seen.filter(({ bucket }) => bucket === OUT).every(({ owner }) => owner === undefined)).toBe(true);
+  });
+
+  it('names no owner when the source has none', async () => {
+    const { s3, seen, processFile } = ownerRecordingProcessor();
+    s3.put(RAW, 'a.jsonl', INPUT);
+
+    succeeded(await processFile({ bucket: RAW, key: 'a.jsonl' }, WHOLE_RAW_BUCKET, new AbortController().signal));
+
+    expect(seen.find(({ operation }) => operation === 'GetObject')).toStrictEqual({ operation: 'GetObject', bucket: RAW, owner: undefined });
+  });
+
+  it('refuses, before reading, a raw key whose processed output the output prefix would put under the rejected prefix', async () => {
+    const { s3, processKey } = setUp();
+    s3.put(RAW, 'x.jsonl', INPUT);
+
+    await expect(processKey('x.jsonl', undefined, { bucket: RAW, prefix: '', outputPrefix: 'rejected/' })).rejects.toMatchObject({ reason: 'output_key_collision' });
+    expect(s3.sizes(OUT).size).toBe(0);
+  });
+});
+
 describe('the object processor, provenance', () => {
   it('gives a Parquet partition stored before the file ended its counts by a copy, so every output ends with the same provenance', async () => {
     const { s3, processKey } = setUp({ format: 'parquet', getObjectChunkBytes: 512 });
@@ -330,7 +423,7 @@ describe('the object processor, provenance', () => {
       limits: { maxObjectBytes: 1024 * 1024, maxRecordsPerFile: 100 },
       rules: () => RULES,
     });
-    const named = succeeded(await processFile({ bucket: RAW, key: 'v.jsonl', versionId: 'version-named' }, new AbortController().signal));
+    const named = succeeded(await processFile({ bucket: RAW, key: 'v.jsonl', versionId: 'version-named' }, WHOLE_RAW_BUCKET, new AbortController().signal));
     expect(named.source.versionId).toBe('version-named');
     const provenance = readProvenance(s3.get(OUT, 'rejected/v.jsonl')?.metadata);
     expect(provenance?.sourceVersionId).toBe('version-named');

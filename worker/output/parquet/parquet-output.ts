@@ -11,7 +11,7 @@ export interface ParquetOutputOptions extends UploadSettings {
   readonly bucket: string;
   /** The Parquet table's key prefix, under which the `dt=` partitions sit. */
   readonly prefix: string;
-  /** The raw object's key, from which the Parquet keys are derived. */
+  /** The raw object's key, its source's output prefix before it (OutputKeys.outputName): the Parquet keys are derived from it. */
   readonly inputKey: string;
   /** Every object carries it from its start; `finish` gives the metadata they end with. */
   readonly metadata: Record<string, string>;

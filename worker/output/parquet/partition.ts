@@ -4,14 +4,18 @@
  *   PREFIX + dt=2025-07-11/ + site-1/readings.parquet         for the raw key site-1/readings.jsonl
  *   PREFIX + dt=2025-07-11/ + site-1/readings-part2.parquet   the same partition's second object
  *   PREFIX + dt=unknown/    + site-1/readings.parquet         records without a usable timestamp
+ *   PREFIX + dt=2025-07-11/ + east/site-1/readings.parquet    from a source whose outputPrefix is east/ (SOURCES)
+ *
+ * The partition stays right after PREFIX, where the table's partitions are read; a source's output prefix
+ * goes before the raw key, as it does in the JSON Lines keys.
  *
  * Records whose timestamp is missing or unparseable go to `dt=unknown` instead of being rejected:
  * the JSON Lines contract processes them (it does not validate `timestamp`), and the Parquet table
  * must hold the same records as the JSON Lines output, not fewer. In Athena they are the table
  * `readings_undated` (infra/data-lake.ts): a date projection cannot reach `dt=unknown`.
  *
- * Keys are a function of the raw key alone, so processing an object again overwrites its Parquet
- * objects instead of adding copies. Raw keys that differ only in their extension
+ * Keys are a function of the raw key (and its source's output prefix) alone, so processing an object again
+ * overwrites its Parquet objects instead of adding copies. Raw keys that differ only in their extension
  * (`readings.jsonl`, `readings.jsonl.gz`) share their Parquet keys: the last one processed wins.
  */
 

@@ -29,7 +29,7 @@ export const DEFAULT_IDLE_ROWS_BEFORE_CLOSE = 16_384;
 const IDLE_CHECK_EVERY_ROWS = 1024;
 
 export interface PartitionedParquetWriterOptions {
-  /** The raw object's key; the Parquet keys are derived from it (partition.ts). */
+  /** The raw object's key, its source's output prefix before it; the Parquet keys are derived from it (partition.ts). */
   readonly inputKey: string;
   /** The Parquet table's key prefix, e.g. `parquet/`, under which the `dt=` partitions sit. */
   readonly prefix: string;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { fileMemoryCapBytes, fileReservationBytes, READ_BUFFER_BYTES, ZLIB_STATE_BYTES, type FileMemorySettings } from '../../../../worker/queue/file-reservation.ts';
+import {
+  fileMemoryCapBytes,
+  fileReservationBytes,
+  READ_BUFFER_BYTES,
+  ZLIB_STATE_BYTES,
+  ZSTD_STATE_BYTES,
+  type FileMemorySettings,
+} from '../../../../worker/queue/file-reservation.ts';
 
 const MIB = 1024 * 1024;
 const DEFAULTS: FileMemorySettings = { partSizeBytes: 5 * MIB, queueSize: 2, maxLineBytes: MIB, format: 'jsonl' };
@@ -7,6 +14,11 @@ const DEFAULTS: FileMemorySettings = { partSizeBytes: 5 * MIB, queueSize: 2, max
 describe('fileMemoryCapBytes', () => {
   it('is the read buffer, zlib, one line and two outputs of UPLOAD_QUEUE_SIZE + 1 parts each', () => {
     expect(fileMemoryCapBytes(DEFAULTS)).toBe(READ_BUFFER_BYTES + ZLIB_STATE_BYTES + MIB + 2 * 3 * 5 * MIB);
+    expect(fileMemoryCapBytes(DEFAULTS, 'gzip')).toBe(fileMemoryCapBytes(DEFAULTS));
+  });
+
+  it("holds zstd's state instead of zlib's for a zstd object", () => {
+    expect(fileMemoryCapBytes(DEFAULTS, 'zstd')).toBe(READ_BUFFER_BYTES + ZSTD_STATE_BYTES + MIB + 2 * 3 * 5 * MIB);
   });
 
   it('grows with the part size and the parts in flight', () => {
@@ -19,8 +31,9 @@ describe('fileMemoryCapBytes', () => {
 });
 
 describe('fileReservationBytes', () => {
-  it('reserves the cap when the message does not say how large the object is', () => {
+  it('reserves the cap when the message does not say how large the object is, by the compression its key says', () => {
     expect(fileReservationBytes({ key: 'a.jsonl' }, DEFAULTS)).toBe(fileMemoryCapBytes(DEFAULTS));
+    expect(fileReservationBytes({ key: 'a.jsonl.zst' }, DEFAULTS)).toBe(fileMemoryCapBytes(DEFAULTS, 'zstd'));
   });
 
   it('reserves a small file little more than its read buffer and outputs', () => {
@@ -41,6 +54,19 @@ describe('fileReservationBytes', () => {
     const plain = fileReservationBytes({ key: 'a.jsonl', size: 10_000 }, DEFAULTS);
     const gzip = fileReservationBytes({ key: 'a.jsonl.gz', size: 10_000 }, DEFAULTS);
     expect(gzip - plain).toBe(ZLIB_STATE_BYTES + MIB - 10_000);
+  });
+
+  it('reserves a zstd object its decompressor window of up to 8 MiB with its buffers, its compressors and a line of any length', () => {
+    const plain = fileReservationBytes({ key: 'a.jsonl', size: 10_000 }, DEFAULTS);
+    const zstd = fileReservationBytes({ key: 'a.jsonl.zst', size: 10_000 }, DEFAULTS);
+    expect(ZSTD_STATE_BYTES).toBeGreaterThanOrEqual(16 * MIB);
+    expect(zstd - plain).toBe(ZSTD_STATE_BYTES + MIB - 10_000);
+  });
+
+  it("reserves even a tiny zstd object the decompressor's 16 MiB, a huge one no more than the cap", () => {
+    const tiny = fileReservationBytes({ key: 'a.zst', size: 100 }, DEFAULTS);
+    expect(tiny).toBeGreaterThan(16 * MIB);
+    expect(fileReservationBytes({ key: 'a.zst', size: 10_000_000_000 }, DEFAULTS)).toBe(fileMemoryCapBytes(DEFAULTS, 'zstd'));
   });
 
   it('reserves whole bytes', () => {

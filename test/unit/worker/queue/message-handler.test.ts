@@ -11,6 +11,7 @@ import { FATE_KINDS } from '../../../../worker/queue/message-fate.ts';
 import type { FileResult } from '../../../../worker/process-object.ts';
 import { createTelemetry } from '../../../../worker/telemetry.ts';
 import { emptySucceededFile } from '../../../support/file-results.ts';
+import { parseSources, sourceOf, type Source } from '../../../../worker/sources.ts';
 
 const POLICY = { backoffBaseSeconds: 10, backoffMaxSeconds: 300 };
 
@@ -188,7 +189,7 @@ describe('createMessageHandler', () => {
     const { handle } = setup({
       telemetry: createTelemetry(logger, { defaultMetrics: false }),
       releaseSignal: release.signal,
-      processFile: (_, signal) => {
+      processFile: (_, _source, signal) => {
         release.abort(new Error('shutdown grace period over'));
         return Promise.reject(signal.reason as Error);
       },
@@ -417,6 +418,82 @@ describe('createMessageHandler', () => {
       expect(fate).toMatchObject({ kind: FATE_KINDS.retry, error: 'TransientFileError: publish failed' });
       const files = await telemetry.registry.getSingleMetric('iot_ingest_files_total')?.get();
       expect(files?.values.find((value) => value.labels.outcome === 'succeeded')?.value).toBe(1);
+    });
+  });
+  describe('with SOURCES', () => {
+    const SOURCES = parseSources(
+      JSON.stringify([
+        { bucket: 'raw', prefix: 'east/', outputPrefix: 'e/', expectedBucketOwner: '111122223333' },
+        { bucket: 'raw', prefix: 'east/old/', outputPrefix: 'e-old/' },
+      ]),
+    );
+    const sourceOfRef = (ref: ObjectRef) => sourceOf(SOURCES, ref.bucket, ref.key);
+
+    it('hands each object its source, the longest listed prefix of its key', async () => {
+      const seen: Array<[string, Source]> = [];
+      const { handle } = setup({
+        sourceOf: sourceOfRef,
+        processFile: (ref, source) => {
+          seen.push([ref.key, source]);
+          return Promise.resolve(succeeded(ref));
+        },
+      });
+
+      await expect(handle(messageFor(['east/a.jsonl', 'east/old/b.jsonl']))).resolves.toStrictEqual(DELETE);
+      expect(seen).toStrictEqual([
+        ['east/a.jsonl', SOURCES[0]],
+        ['east/old/b.jsonl', SOURCES[1]],
+      ]);
+    });
+
+    it('dead-letters, as unknown_source, an object in no source, without reserving memory or reading it; the others are processed', async () => {
+      let reservations = 0;
+      const { handle, processed } = setup({
+        sourceOf: sourceOfRef,
+        reserveMemory: () => {
+          reservations += 1;
+          return Promise.resolve({ bytes: 0, release: () => undefined });
+        },
+      });
+
+      const fate = await handle(messageFor(['west/a.jsonl', 'east/b.jsonl']));
+
+      expect(fate).toStrictEqual({
+        kind: FATE_KINDS.deadLetter,
+        reason: 'unknown_source',
+        detail: 's3://raw/west/a.jsonl is not in SOURCES: no source lists the bucket raw with a prefix of the key',
+      });
+      expect(processed).toStrictEqual(['east/b.jsonl']);
+      expect(reservations).toBe(1);
+    });
+
+    it("gives the after-success steps the source's expected bucket owner, and none when it has none", async () => {
+      const owners: Array<string | undefined> = [];
+      const { handle } = setup({
+        sourceOf: sourceOfRef,
+        processFile: (ref) => Promise.resolve({ ...succeeded(ref), source: { bucket: 'raw', key: ref.key, eTag: 'e' } }),
+        afterSuccess: (file) => {
+          owners.push(file.expectedBucketOwner);
+          return Promise.resolve();
+        },
+      });
+
+      await expect(handle(messageFor(['east/a.jsonl']))).resolves.toStrictEqual(DELETE);
+      await expect(handle(messageFor(['east/old/b.jsonl']))).resolves.toStrictEqual(DELETE);
+      expect(owners).toStrictEqual(['111122223333', undefined]);
+    });
+
+    it('without SOURCES, gives every object its whole bucket as its source', async () => {
+      const seen: Source[] = [];
+      const { handle } = setup({
+        processFile: (ref, source) => {
+          seen.push(source);
+          return Promise.resolve(succeeded(ref));
+        },
+      });
+
+      await expect(handle(messageFor(['any/where.jsonl']))).resolves.toStrictEqual(DELETE);
+      expect(seen).toStrictEqual([{ bucket: 'raw', prefix: '', outputPrefix: '' }]);
     });
   });
 });
