@@ -10,6 +10,7 @@ const ARGUMENT_NAMES: Record<SettingName, string> = {
   rawBucket: 'bucket',
   processedBucket: 'bucket',
   processedPrefix: 'prefix',
+  sources: 'json',
 };
 
 /** Adds --local, --endpoint, --region and the given settings' flags, each naming its environment variable. */
@@ -23,6 +24,14 @@ export function addConnectionOptions(command: Command, settings: readonly Settin
     command.option(`${flag} <${ARGUMENT_NAMES[name]}>`, `${what} (env ${variable})`);
   }
   return command;
+}
+
+/** --expected-bucket-owner: the owner of the bucket `reconcile` or `backfill` is given with --raw-bucket. */
+export function addExpectedOwnerOption(command: Command): Command {
+  return command.option(
+    '--expected-bucket-owner <account>',
+    'the 12-digit account that must own the --raw-bucket (ExpectedBucketOwner on every call to it; a source in SOURCES names its own)',
+  );
 }
 
 export function addJsonOption(command: Command): Command {

@@ -8,9 +8,11 @@ import { ConfigError, portNumber, setting, type Setting } from '../../worker/com
 import { WORKER_SETTINGS } from '../../worker/config.ts';
 import type { SourceActionSettings } from '../../worker/after-success/source-action.ts';
 import type { OutputLocation } from '../../worker/output/output-keys.ts';
+import { parseSources, type Source } from '../../worker/sources.ts';
 import { DEFAULT_LOCAL_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
+import type { RawSide } from './object-sweep/sweep-plan.ts';
 
 /** Each setting's flag and variable; a flag wins over its variable. */
 export const SETTINGS = {
@@ -21,6 +23,7 @@ export const SETTINGS = {
   rawBucket: { flag: '--raw-bucket', variable: 'RAW_BUCKET', what: 'raw bucket' },
   processedBucket: { flag: '--processed-bucket', variable: 'PROCESSED_BUCKET', what: 'processed bucket' },
   processedPrefix: { flag: '--processed-prefix', variable: 'PROCESSED_PREFIX', what: 'processed key prefix' },
+  sources: { flag: '--sources', variable: 'SOURCES', what: 'raw sources, a JSON array of {bucket, prefix?, outputPrefix?, expectedBucketOwner?}' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -136,6 +139,32 @@ function prefixSetting(value: string | undefined, label: string, fallback: strin
   if (value === undefined) return fallback;
   if (value.startsWith('/')) throw new UsageError(`${label} must be an S3 key prefix that does not start with "/"; got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** SOURCES (or --sources) as the worker reads it; undefined when unset. */
+export function resolveSources(flags: ConnectionFlags, env: Environment): readonly Source[] | undefined {
+  const json = lookup(flags, env, 'sources');
+  if (json === undefined) return undefined;
+  try {
+    return parseSources(json);
+  } catch (error) {
+    throw new UsageError(`${SETTINGS.sources.flag} / ${SETTINGS.sources.variable}: ${(error as Error).message}`);
+  }
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * The raw side of a sweep: SOURCES, and the bucket named for this run with its owner. With SOURCES only
+ * --raw-bucket names a bucket (RAW_BUCKET is the single-bucket setting SOURCES replaces); without, the raw bucket as always.
+ */
+export function resolveRawSide(flags: ConnectionFlags & { readonly expectedBucketOwner?: string }, env: Environment): RawSide {
+  const sources = resolveSources(flags, env);
+  const owner = flags.expectedBucketOwner?.trim();
+  if (owner !== undefined && !ACCOUNT_ID.test(owner)) throw new UsageError(`--expected-bucket-owner must be a 12-digit AWS account id; got ${JSON.stringify(owner)}`);
+  const flagged = flags.rawBucket?.trim();
+  const bucket = sources === undefined ? resolveBucket(flags, env, 'rawBucket') : flagged === '' ? undefined : flagged;
+  return { sources, bucket, expectedBucketOwner: owner };
 }
 
 /** Where the worker writes a raw key's outputs, with the worker's defaults (README: Running the worker). */

@@ -36,6 +36,7 @@ export async function planUploads(paths: readonly string[], prefix: string): Pro
 
 export function contentTypeOf(key: string): string {
   if (key.endsWith('.gz')) return 'application/gzip';
+  if (key.endsWith('.zst')) return 'application/zstd';
   if (key.endsWith('.jsonl') || key.endsWith('.ndjson')) return 'application/x-ndjson';
   return 'application/octet-stream';
 }

@@ -11,8 +11,10 @@ export interface ListOptions {
   readonly prefix: string;
   /** ListObjectsV2 MaxKeys (1..1000). */
   readonly pageSize: number;
-  /** List only keys after this one (ListObjectsV2 StartAfter). */
+  /** List only keys after this one (ListObjectsV2 StartAfter); '' is from the start. */
   readonly startAfter: string | undefined;
+  /** The account that must own the bucket (ExpectedBucketOwner). */
+  readonly expectedBucketOwner?: string | undefined;
 }
 
 export async function* listedPages(s3: S3Client, options: ListOptions): AsyncGenerator<SourcePage> {
@@ -23,8 +25,9 @@ export async function* listedPages(s3: S3Client, options: ListOptions): AsyncGen
         Bucket: options.bucket,
         Prefix: options.prefix,
         MaxKeys: options.pageSize,
+        ...(options.expectedBucketOwner === undefined ? {} : { ExpectedBucketOwner: options.expectedBucketOwner }),
         ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
-        ...(continuationToken === undefined && options.startAfter !== undefined ? { StartAfter: options.startAfter } : {}),
+        ...(continuationToken === undefined && options.startAfter !== undefined && options.startAfter !== '' ? { StartAfter: options.startAfter } : {}),
       }),
     );
     yield { objects: (page.Contents ?? []).map(fromListing) };

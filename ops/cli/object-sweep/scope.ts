@@ -1,7 +1,7 @@
 /** Which listed objects a sweep considers: a wanted suffix, not a folder marker, the latest version, modified after --since. Pure. */
 import type { SweepObject } from './sweep-object.ts';
 
-export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz'] as const;
+export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz', '.jsonl.zst'] as const;
 
 /** A key the worker would process: ends in a wanted suffix, and is not a folder marker. */
 export function wantedKey(key: string, suffixes: readonly string[]): boolean {

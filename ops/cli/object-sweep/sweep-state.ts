@@ -16,6 +16,8 @@ export interface SweepState {
   readonly sweep: string;
   /** The --since instant the sweep started with (kept on resume, so a relative window does not move). */
   readonly modifiedAfter?: string;
+  /** With several listings (SOURCES), the index of the one `after` is in: those before it are done. */
+  readonly source?: number;
   readonly after: SweepPosition;
 }
 
@@ -41,7 +43,13 @@ export function readSweepState(path: string): SweepState | undefined {
     throw new UsageError(`--state ${path} is not JSON; remove it to start afresh`);
   }
   const state = parsed as Partial<SweepState> | null;
-  if (state?.version !== STATE_VERSION || typeof state.sweep !== 'string' || !isPosition(state.after) || (state.modifiedAfter !== undefined && typeof state.modifiedAfter !== 'string')) {
+  if (
+    state?.version !== STATE_VERSION ||
+    typeof state.sweep !== 'string' ||
+    !isPosition(state.after) ||
+    (state.modifiedAfter !== undefined && typeof state.modifiedAfter !== 'string') ||
+    (state.source !== undefined && !(Number.isSafeInteger(state.source) && state.source >= 0))
+  ) {
     throw new UsageError(`--state ${path} is not a reconcile state file; remove it to start afresh`);
   }
   return state as SweepState;

@@ -5,6 +5,7 @@
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isBucketMissing } from '../../../worker/errors.ts';
+import { NO_OWNERS, ownerOf, type BucketOwners } from '../object-sweep/bucket-owners.ts';
 
 export interface CheckedBucket {
   readonly bucket: string;
@@ -18,10 +19,10 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** Throws an error naming the first bucket that does not exist and its setting; any other failure as it came. */
-export async function requireBucketsExist(s3: S3Client, buckets: readonly CheckedBucket[]): Promise<void> {
+export async function requireBucketsExist(s3: S3Client, buckets: readonly CheckedBucket[], owners: BucketOwners = NO_OWNERS): Promise<void> {
   for (const { bucket, setting } of buckets) {
     try {
-      await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      await s3.send(new HeadBucketCommand({ Bucket: bucket, ...ownerOf(owners, bucket) }));
     } catch (error) {
       if (isNotFound(error)) throw new Error(`the output bucket ${bucket} (${setting}) does not exist; nothing was checked or sent`, { cause: error });
       throw error;

@@ -22,9 +22,18 @@ export interface ReconcileReport {
   readonly modifiedAfter?: string;
   readonly stoppedBy: 'done' | 'interrupted' | 'failed';
   readonly error?: string;
+  /** With SOURCES: each source swept (those after an interruption or failure are absent), its own counts; the counts above are their sums. */
+  readonly sources?: readonly SourceCounts[];
 }
 
-export function reportCounts(tally: SweepTally): Pick<ReconcileReport, 'listed' | 'excluded' | 'matched' | 'current' | 'missing' | 'stale' | 'incomplete' | 'unprocessable' | 'sent'> {
+export type ReportCounts = Pick<ReconcileReport, 'listed' | 'excluded' | 'matched' | 'current' | 'missing' | 'stale' | 'incomplete' | 'unprocessable' | 'sent'>;
+
+/** One source's counts: `source` is what was listed, s3://bucket/prefix. */
+export interface SourceCounts extends ReportCounts {
+  readonly source: string;
+}
+
+export function reportCounts(tally: SweepTally): ReportCounts {
   const count = (outcome: string) => tally.outcomes[outcome] ?? 0;
   const [missing, stale, incomplete] = RECONCILE_REASONS.map(count);
   return {
@@ -54,6 +63,10 @@ export function summaryLines(report: ReconcileReport, stateFile: string | undefi
     ? `dry run: ${counts}; would send ${needing}${needing > 0 ? ' (the keys above)' : ''}; nothing was sent`
     : `${counts}; sent ${report.sent}${report.sent > 0 ? ' (the keys above)' : ''}`;
   const lines = [first, `checked ${report.source}${report.modifiedAfter === undefined ? '' : ` modified after ${report.modifiedAfter}`}`];
+  for (const source of report.sources ?? []) {
+    const sent = report.dryRun ? `would send ${source.missing + source.stale + source.incomplete}` : `sent ${source.sent}`;
+    lines.push(`  ${source.source}: listed ${source.listed}${source.excluded > 0 ? `, excluded ${source.excluded}` : ''}, matched ${source.matched}, ${sent}`);
+  }
   if (report.stoppedBy !== 'done') {
     lines.push(stateFile === undefined ? `${report.stoppedBy}: run the same command again (objects already re-enqueued are checked again; add --state FILE to go on where it stopped)` : `${report.stoppedBy}: run the same command again to go on after the last key handled (${stateFile})`);
   }

@@ -3,8 +3,8 @@ import { DEFAULT_SUFFIXES, messageFor, wantedKey } from '../../../../ops/cli/bac
 
 describe('backfill selection', () => {
   it('keeps keys with a wanted suffix, never folder markers', () => {
-    const keys = ['a.jsonl', 'b.jsonl.gz', 'c.json', 'd.jsonl.bak', 'e.gz', 'folder.jsonl/'];
-    expect(keys.filter((key) => wantedKey(key, DEFAULT_SUFFIXES))).toEqual(['a.jsonl', 'b.jsonl.gz']);
+    const keys = ['a.jsonl', 'b.jsonl.gz', 'c.json', 'd.jsonl.bak', 'e.gz', 'folder.jsonl/', 'f.jsonl.zst', 'g.zst'];
+    expect(keys.filter((key) => wantedKey(key, DEFAULT_SUFFIXES))).toEqual(['a.jsonl', 'b.jsonl.gz', 'f.jsonl.zst']);
     expect(keys.filter((key) => wantedKey(key, ['.gz']))).toEqual(['b.jsonl.gz', 'e.gz']);
   });
 

@@ -6,6 +6,7 @@ import {
   resolveDeadLetterQueue,
   resolveOutputLocation,
   resolveQueue,
+  resolveRawSide,
 } from '../../../../ops/cli/settings.ts';
 
 const AWS_ENV = {
@@ -121,5 +122,28 @@ describe('resolveOutputLocation', () => {
       'REJECTED_PREFIX must be an S3 key prefix that does not start with "/"; got "/r/"',
     );
     expect(resolveOutputLocation({}, { ...env, REJECTED_PREFIX: '' }).rejectedPrefix).toBe('');
+  });
+});
+
+describe('resolveRawSide', () => {
+  const SOURCES = '[{"bucket":"raw-a","prefix":"fleet/","outputPrefix":"a/"},{"bucket":"partner","outputPrefix":"p/","expectedBucketOwner":"111122223333"}]';
+
+  it('without SOURCES: the raw bucket as always, with --expected-bucket-owner if given', () => {
+    expect(resolveRawSide({}, AWS_ENV)).toEqual({ sources: undefined, bucket: 'raw-env', expectedBucketOwner: undefined });
+    expect(resolveRawSide({ rawBucket: 'raw-flag', expectedBucketOwner: '111122223333' }, AWS_ENV)).toEqual({ sources: undefined, bucket: 'raw-flag', expectedBucketOwner: '111122223333' });
+  });
+
+  it('with SOURCES (or --sources, which wins): the sources, and a bucket only when --raw-bucket names one', () => {
+    const fromEnv = resolveRawSide({}, { ...AWS_ENV, SOURCES });
+    expect(fromEnv.bucket).toBeUndefined();
+    expect(fromEnv.sources?.map((source) => source.bucket)).toEqual(['raw-a', 'partner']);
+    expect(resolveRawSide({ sources: '[{"bucket":"only"}]' }, { ...AWS_ENV, SOURCES }).sources).toEqual([{ bucket: 'only', prefix: '', outputPrefix: '' }]);
+    expect(resolveRawSide({ rawBucket: 'partner' }, { ...AWS_ENV, SOURCES }).bucket).toBe('partner');
+  });
+
+  it('names the flag and the variable of a bad SOURCES, and refuses an owner that is not an account id', () => {
+    expect(usageMessage(() => resolveRawSide({}, { ...AWS_ENV, SOURCES: '{' }))).toMatch(/^--sources \/ SOURCES: not JSON/);
+    expect(usageMessage(() => resolveRawSide({ sources: '[]' }, AWS_ENV))).toBe('--sources / SOURCES: must be a non-empty JSON array of sources');
+    expect(usageMessage(() => resolveRawSide({ expectedBucketOwner: '1234' }, AWS_ENV))).toBe('--expected-bucket-owner must be a 12-digit AWS account id; got "1234"');
   });
 });

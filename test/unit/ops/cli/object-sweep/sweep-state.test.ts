@@ -19,6 +19,15 @@ describe('--state file', () => {
     expect(readSweepState(path)).toBeUndefined();
   });
 
+  it('keeps which of several listings (SOURCES) the position is in', () => {
+    const path = join(folder, 'sources.json');
+    const state = { version: 1 as const, sweep: 's3://a/x/, s3://b/', source: 1, after: { key: 'b.jsonl' } };
+    writeSweepState(path, state);
+    expect(readSweepState(path)).toEqual(state);
+    writeFileSync(path, '{"version":1,"sweep":"x","source":-1,"after":{"key":"k"}}');
+    expect(() => readSweepState(path)).toThrow(/not a reconcile state file/);
+  });
+
   it('refuses a file that is not a state', () => {
     const path = join(folder, 'other.json');
     writeFileSync(path, '{"version":1,"sweep":"x","after":{"file":1}}');
