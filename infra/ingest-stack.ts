@@ -1,10 +1,12 @@
-import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PRODUCTION_HTTP_PORT } from '../worker/production-runtime.ts';
+import { crossAccountDocuments, readableValue } from './cross-account.ts';
 import { DataLake } from './data-lake.ts';
+import { Encryption, type DataKeys } from './encryption.ts';
 import { FileEvents } from './file-events.ts';
 import { ingestMetrics } from './metrics.ts';
 import { Monitoring } from './monitoring.ts';
@@ -13,8 +15,9 @@ import { ManagedPrometheus } from './prometheus.ts';
 import { Queues } from './queues.ts';
 import { ReconcileSchedule } from './reconcile-schedule.ts';
 import { QueueScaling } from './scaling.ts';
-import { filesInFlightEveryTaskTakes, type IngestSettings } from './settings.ts';
+import { bucketNameOf, filesInFlightEveryTaskTakes, type IngestSettings } from './settings.ts';
 import { sourceExpiryRule } from './source-lifecycle.ts';
+import { sourceBuckets, Sources } from './sources.ts';
 import { Storage } from './storage.ts';
 import { PARQUET_PREFIX, REJECTED_PREFIX, WorkerService } from './worker-service.ts';
 
@@ -32,6 +35,9 @@ export const INGEST_STACK_FEATURE_FLAGS = {
   '@aws-cdk/aws-ec2:restrictDefaultSecurityGroup': true,
 } as const;
 
+/** Where the README tells the owner of a bucket in another account what to run. */
+export const CROSS_ACCOUNT_SECTION = 'README, "Several sources, another account, KMS"';
+
 export interface IngestStackProps extends StackProps {
   readonly settings: IngestSettings;
   /** Overrides the worker image built from the Dockerfile (tests use a registry image). */
@@ -41,7 +47,9 @@ export interface IngestStackProps extends StackProps {
 
 /** The whole pipeline: buckets (created or existing ones), queue and DLQ, notifications, the worker service and its scaling, alarms, dashboard. */
 export class IngestStack extends Stack {
+  readonly encryption: Encryption;
   readonly storage: Storage;
+  readonly sources: Sources;
   readonly queues: Queues;
   readonly notifications: Notifications;
   readonly workers: WorkerService;
@@ -59,6 +67,7 @@ export class IngestStack extends Stack {
     const { settings } = props;
     this.settings = settings;
 
+    this.encryption = new Encryption(this, 'Encryption', { setting: settings.encryptionKey });
     this.storage = new Storage(this, 'Storage', {
       rejectedRetentionDays: settings.rejectedRetentionDays,
       rejectedPrefix: REJECTED_PREFIX,
@@ -67,24 +76,31 @@ export class IngestStack extends Stack {
       rawEventBridgeEnabled: settings.notificationMode === 'eventbridge',
       existingRawBucket: settings.existingRawBucket,
       existingProcessedBucket: settings.existingProcessedBucket,
+      encryptionKey: this.encryption.key,
     });
     this.queues = new Queues(this, 'Queues', {
       maxReceiveCount: settings.maxReceiveCount,
       visibilityTimeoutSeconds: settings.longestFileSeconds,
+      encryptionKey: this.encryption.key,
     });
+    this.sources = new Sources(this, 'Sources', { settings: settings.sources, rawBucket: this.storage.rawBucket });
     this.notifications = new Notifications(this, 'Notifications', {
       mode: settings.notificationMode,
-      rawBucket: this.storage.rawBucket,
+      sources: this.sources.all,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
       suffixes: settings.suffixes,
       logRetentionDays: settings.logRetentionDays,
+      queueKey: this.encryption.key,
     });
+    this.encryption.allowDelivery(this.notifications.deliveringServices);
+    const keys = this.dataKeys();
     this.fileEvents = new FileEvents(this, 'FileEvents');
     this.workers = new WorkerService(this, 'Workers', {
       settings,
-      rawBucket: this.storage.rawBucket,
+      sources: this.sources.all,
       processedBucket: this.storage.processedBucket,
+      keys,
       accessLogsBucket: this.storage.accessLogsBucket,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
@@ -132,10 +148,11 @@ export class IngestStack extends Stack {
         assignPublicIp: this.workers.assignPublicIp,
         securityGroup: this.workers.securityGroup,
         image: this.workers.image,
-        rawBucket: this.storage.rawBucket,
+        sources: this.sources.all,
         processedBucket: this.storage.processedBucket,
         rejectedPrefix: REJECTED_PREFIX,
         queue: this.queues.queue,
+        keys,
         alarmTopic: this.monitoring.topic,
       });
       this.monitoring.dashboard.addWidgets(...this.reconcile.widgets());
@@ -155,11 +172,72 @@ export class IngestStack extends Stack {
     // ops smoke sets this alarm to ALARM and back, so the operator sees an alarm e-mail arrive.
     new CfnOutput(this, 'DeadLetterQueueAlarmName', { value: this.monitoring.alarms.deadLetterQueueNotEmpty.alarmName });
     if (this.prometheus) new CfnOutput(this, 'PrometheusWorkspaceId', { value: this.prometheus.workspace.attrWorkspaceId });
+    this.publishCrossAccountDocuments();
     if (this.dataLake) {
       new CfnOutput(this, 'GlueDatabaseName', { value: this.dataLake.database.ref });
       new CfnOutput(this, 'AthenaWorkGroupName', { value: this.dataLake.workGroup.ref });
       new CfnOutput(this, 'AthenaResultsBucketName', { value: this.dataLake.resultsBucket.bucketName });
     }
+  }
+
+  /** Which customer keys guard the queues and the raw and processed objects, for the roles' grants. */
+  private dataKeys(): DataKeys {
+    const stackKeyArn = this.encryption.key?.keyArn;
+    const rawObjectKeyArns = this.sources.all.flatMap((source) => {
+      if (source.kmsKeyArn !== undefined) return [source.kmsKeyArn];
+      const createdRawBucket = source.reference === undefined && this.settings.existingRawBucket === undefined;
+      return createdRawBucket && stackKeyArn !== undefined ? [stackKeyArn] : [];
+    });
+    return {
+      queueKey: this.encryption.key,
+      rawObjectKeyArns: [...new Set(rawObjectKeyArns)],
+      processedObjectKeyArn: this.settings.existingProcessedBucket === undefined ? stackKeyArn : this.settings.existingProcessedBucketKmsKeyArn,
+    };
+  }
+
+  /**
+   * For each source bucket of another account, what its owner must add (cross-account.ts), in outputs that
+   * CloudFormation completes with the roles' and the queue's ARNs at deploy, and said at synth as Info with those
+   * values as <LogicalId.Arn> (an annotation cannot wait for the deploy; the values literal at synth are printed as such).
+   */
+  private publishCrossAccountDocuments(): void {
+    const stackPrincipals = {
+      workerRoleArn: this.workers.taskDefinition.taskRole.roleArn,
+      reconcileRoleArn: this.reconcile?.taskDefinition.taskRole.roleArn,
+      queueArn: this.queues.queue.queueArn,
+    };
+    const options = { suffixes: this.settings.suffixes, sourceAfterSuccess: this.settings.sourceAfterSuccess, archivePrefix: this.settings.sourceArchivePrefix };
+    const buckets = sourceBuckets(this.sources.all).filter((group) => group.account !== undefined);
+    buckets.forEach((group, index) => {
+      const name = `CrossAccountBucket${index + 1}`;
+      const bucketName = bucketNameOf(group.reference!);
+      const documents = crossAccountDocuments(
+        {
+          bucketArn: group.bucket.bucketArn,
+          account: group.account!,
+          prefixes: group.sources.map((source) => source.prefix),
+          kmsKeyArns: [...new Set(group.sources.flatMap((source) => (source.kmsKeyArn === undefined ? [] : [source.kmsKeyArn])))],
+        },
+        stackPrincipals,
+        options,
+      );
+      const outputs: Array<[string, string, unknown]> = [
+        [`${name}Policy`, `Statements to add to the bucket policy of ${bucketName} (account ${group.account})`, documents.bucketPolicy],
+        [`${name}Notifications`, `Notification configuration for ${bucketName}, merged with what it has`, documents.notificationConfiguration],
+        ...documents.keyPolicyStatements.map(({ keyArn, statement }, keyIndex): [string, string, unknown] => [
+          `${name}KeyPolicy${keyIndex + 1}`,
+          `Statement to add to the key policy of ${keyArn}`,
+          statement,
+        ]),
+      ];
+      for (const [id, description, document] of outputs) new CfnOutput(this, id, { description, value: this.toJsonString(document) });
+      const printed = outputs.map(([id, , document]) => `${id}: ${JSON.stringify(readableValue(this.resolve(document)))}`);
+      Annotations.of(group.bucket).addInfo(
+        `Bucket ${bucketName} is in account ${group.account}: its owner must add what the stack outputs ${outputs.map(([id]) => id).join(', ')} hold ` +
+          `(aws cloudformation describe-stacks --stack-name ${this.stackName} shows them with every value filled in; ${CROSS_ACCOUNT_SECTION}). ` +
+          `<...> below is filled in at deploy. ${printed.join(' ')}`,
+      );
+    });
   }
 
   /**

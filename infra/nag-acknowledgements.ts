@@ -64,20 +64,22 @@ function bucketNotificationsHandler(stack: Stack): Construct | undefined {
  */
 export function acknowledgeNagFindings(stack: IngestStack): void {
   const { taskDefinition, cluster } = stack.workers;
-  const { rawBucket, processedBucket } = stack.storage;
+  const { processedBucket } = stack.storage;
 
   const taskRole = taskDefinition.taskRole;
-  acknowledge(
-    taskRole,
-    objectsOf(rawBucket, '*'),
-    'Raw object keys are chosen by the devices: the worker reads any object of the raw bucket (GetObject, GetObjectVersion), and with sourceAfterSuccess tag, delete or move tags, deletes or copies the tags of the version it processed; at bucket level only s3:ListBucket, so that a missing key answers 404.',
-  );
-  if (stack.settings.sourceAfterSuccess === 'move') {
+  for (const source of stack.sources.all) {
     acknowledge(
       taskRole,
-      objectsOf(rawBucket, `${stack.settings.sourceArchivePrefix}*`),
-      'sourceAfterSuccess move: the worker copies a processed raw object to the same key under the archive prefix (PutObject, PutObjectTagging), and writes nowhere else in the raw bucket.',
+      objectsOf(source.bucket, `${source.prefix}*`),
+      'Raw object keys are chosen by the devices: the worker reads any object of a source, its bucket under its prefix (GetObject, GetObjectVersion), and with sourceAfterSuccess tag, delete or move tags, deletes or copies the tags of the version it processed; at bucket level only s3:ListBucket, so that a missing key answers 404.',
     );
+    if (stack.settings.sourceAfterSuccess === 'move') {
+      acknowledge(
+        taskRole,
+        objectsOf(source.bucket, `${stack.settings.sourceArchivePrefix}${source.prefix}*`),
+        "sourceAfterSuccess move: the worker copies a processed raw object to the same key under the archive prefix of its source's bucket (PutObject, PutObjectTagging), and writes nowhere else in that bucket.",
+      );
+    }
   }
   acknowledge(
     taskRole,

@@ -5,11 +5,29 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface ObjectCreatedEventsProps {
-  readonly rawBucket: s3.IBucket;
+  readonly bucket: s3.IBucket;
+  /** The source prefixes in the bucket; [''] for the whole bucket. */
+  readonly prefixes: readonly string[];
   readonly queue: sqs.IQueue;
   /** Where EventBridge puts an event it could not deliver to the queue after its retries; the worker reads it after a redrive. */
   readonly deadLetterQueue: sqs.IQueue;
   readonly suffixes: readonly string[];
+}
+
+/** A literal in an EventBridge wildcard pattern: * and \ stand for themselves. */
+function wildcardLiteral(text: string): string {
+  return text.replace(/[\\*]/g, (character) => `\\${character}`);
+}
+
+/**
+ * The object keys announced: the suffixes anywhere in the bucket, or with prefixes the keys that start with one and
+ * end with a suffix, which only a wildcard pattern matches (a prefix and a suffix matcher on one field are an OR).
+ */
+export function announcedKeys(prefixes: readonly string[], suffixes: readonly string[]): string[] {
+  if (prefixes.length === 1 && prefixes[0] === '') return events.Match.anyOf(...suffixes.map((suffix) => events.Match.suffix(suffix)));
+  return events.Match.anyOf(
+    ...prefixes.flatMap((prefix) => suffixes.map((suffix) => events.Match.wildcard(`${wildcardLiteral(prefix)}*${wildcardLiteral(suffix)}`))),
+  );
 }
 
 /** The queue policy statement that lets the rule, and only the rule, send to a queue. */
@@ -26,7 +44,7 @@ function sendFromRule(queue: sqs.IQueue, rule: events.IRuleRef): iam.PolicyState
 /**
  * The ingest queue as the rule's target, as aws-events-targets' SqsQueue does it with a deadLetterQueue, but the
  * queue policy allows the events service sqs:SendMessage only: SqsQueue grants GetQueueAttributes and GetQueueUrl
- * too, which EventBridge does not use. No key policy to extend: the queues use SQS-managed encryption (queues.ts).
+ * too, which EventBridge does not use. A customer queue key lets EventBridge use it in its key policy (encryption.ts).
  */
 class IngestQueueTarget implements events.IRuleTarget {
   private readonly queue: sqs.IQueue;
@@ -45,8 +63,8 @@ class IngestQueueTarget implements events.IRuleTarget {
 }
 
 /**
- * S3's "Object Created" events of the raw bucket on the account's default event bus, filtered on the announced key
- * suffixes, to the ingest queue. The worker reads the EventBridge event as it comes (worker/common/events.ts).
+ * S3's "Object Created" events of a source bucket on the account's default event bus, filtered on the announced keys
+ * (source prefixes and suffixes), to the ingest queue. The worker reads the EventBridge event as it comes (worker/common/events.ts).
  * S3 sends them only from a bucket with EventBridge notifications on (storage.ts for a bucket the stack creates;
  * the bucket's owner for an existing one).
  */
@@ -61,8 +79,8 @@ export class ObjectCreatedEvents extends Construct {
         source: ['aws.s3'],
         detailType: ['Object Created'],
         detail: {
-          bucket: { name: [props.rawBucket.bucketName] },
-          object: { key: events.Match.anyOf(...props.suffixes.map((suffix) => events.Match.suffix(suffix))) },
+          bucket: { name: [props.bucket.bucketName] },
+          object: { key: announcedKeys(props.prefixes, props.suffixes) },
         },
       },
     });

@@ -11,8 +11,10 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { reconcileKeyStatements, type DataKeys } from './encryption.ts';
 import { nodeOptionsFor } from '../worker/production-runtime.ts';
 import { DEFAULT_SETTINGS, type IngestSettings, type ReconcileSchedule as ScheduleSetting } from './settings.ts';
+import { listSourcesStatements, sourcesEnvironment, type IngestSource } from './sources.ts';
 
 /** `ops reconcile` in the worker's image (the Dockerfile compiles ops/cli next to the worker). */
 export const RECONCILE_ENTRY = 'dist/ops/cli/main.js';
@@ -49,11 +51,14 @@ export interface ReconcileScheduleProps {
   readonly securityGroup: ec2.ISecurityGroup;
   /** The worker's image: the same asset, so the task runs the CLI of the deployed worker version. */
   readonly image: ecs.ContainerImage;
-  readonly rawBucket: s3.IBucket;
+  /** Where raw objects come from (sources.ts): reconcile lists each. */
+  readonly sources: readonly IngestSource[];
   /** Holds the processed (PROCESSED_PREFIX '') and the rejected (REJECTED_PREFIX) outputs. */
   readonly processedBucket: s3.IBucket;
   readonly rejectedPrefix: string;
   readonly queue: sqs.IQueue;
+  /** The queue's customer key, if any, which sending needs (encryption.ts). */
+  readonly keys: DataKeys;
   readonly alarmTopic: sns.ITopic;
 }
 
@@ -92,7 +97,9 @@ export class ReconcileSchedule extends Construct {
       command: reconcileCommand(settings),
       environment: {
         AWS_REGION: stack.region,
-        RAW_BUCKET: props.rawBucket.bucketName,
+        // The first source's bucket for an ops CLI that reads RAW_BUCKET only; SOURCES names every source.
+        RAW_BUCKET: props.sources[0]!.bucket.bucketName,
+        SOURCES: sourcesEnvironment(this, props.sources),
         QUEUE_URL: props.queue.queueUrl,
         PROCESSED_BUCKET: props.processedBucket.bucketName,
         PROCESSED_PREFIX: '',
@@ -191,7 +198,7 @@ export class ReconcileSchedule extends Construct {
   }
 
   /**
-   * Exactly what reconcile does: list the raw bucket (ListObjectsV2), read its outputs' metadata (HeadObject is
+   * Exactly what reconcile does: list each source (ListObjectsV2 with its prefix), read its outputs' metadata (HeadObject is
    * s3:GetObject) and send object messages to the ingest queue. s3:ListBucket on the output bucket too: without it
    * S3 answers HeadObject on a missing output with 403 instead of 404, and a deleted output (the case reconcile is
    * for) would look like an access error.
@@ -204,10 +211,11 @@ export class ReconcileSchedule extends Construct {
         : // Parquet outputs are per partition, not per source: reconcile checks the rejected output, always written.
           props.processedBucket.arnForObjects(`${props.rejectedPrefix}*`);
     const statements = [
-      new iam.PolicyStatement({ sid: 'ListRawBucket', actions: ['s3:ListBucket'], resources: [props.rawBucket.bucketArn] }),
+      ...listSourcesStatements('ListRawBucket', props.sources),
       new iam.PolicyStatement({ sid: 'ListOutputBucket', actions: ['s3:ListBucket'], resources: [props.processedBucket.bucketArn] }),
       new iam.PolicyStatement({ sid: 'ReadOutputMetadata', actions: ['s3:GetObject'], resources: [outputObjects] }),
       new iam.PolicyStatement({ sid: 'SendToIngestQueue', actions: ['sqs:SendMessage'], resources: [props.queue.queueArn] }),
+      ...reconcileKeyStatements(props.keys),
     ];
     for (const statement of statements) this.taskDefinition.taskRole.addToPrincipalPolicy(statement);
   }

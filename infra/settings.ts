@@ -3,6 +3,7 @@
  * Pure: context values in, validated settings out; a bad value throws naming the key.
  */
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from '../worker/freshness.ts';
+import { outputsMayMeet } from '../worker/sources.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from '../worker/queue/adaptive-concurrency.ts';
 
 export const NOTIFICATION_MODES = ['direct', 'trigger', 'eventbridge'] as const;
@@ -26,6 +27,26 @@ export interface ReconcileSchedule {
   readonly intervalSeconds: number | undefined;
 }
 
+/**
+ * One place raw objects come from (context `sources`): a bucket, or a key prefix in it, with the prefix its outputs
+ * take. Sources never overlap: an object belongs to one source, and S3 refuses overlapping notification filters.
+ */
+export interface SourceSetting {
+  /** Bucket name or ARN; undefined: the stack's raw bucket (created, or existingRawBucket). */
+  readonly bucket: string | undefined;
+  /** Raw key prefix, '' or ending with "/"; '' is the whole bucket. */
+  readonly prefix: string;
+  /** Put before the raw key in every output key, '' or ending with "/". */
+  readonly outputPrefix: string;
+  /** The account that owns the bucket when it is not the stack's: it sends the bucket's notifications itself. */
+  readonly account: string | undefined;
+  /** The KMS key that encrypts the source's objects (SSE-KMS). */
+  readonly kmsKeyArn: string | undefined;
+}
+
+/** What the buckets the stack creates and its queues are encrypted with: AWS managed keys, a key the stack creates, or this key ARN. */
+export type EncryptionKeySetting = 'aws-managed' | 'create' | `arn:${string}`;
+
 export interface IngestSettings {
   /**
    * direct: S3 → SQS; trigger: S3 → Lambda → SQS; eventbridge: S3 → EventBridge rule → SQS.
@@ -37,6 +58,15 @@ export interface IngestSettings {
   /** Name or ARN of an existing processed bucket, used instead of creating one and never reconfigured. */
   readonly existingProcessedBucket: string | undefined;
   readonly suffixes: readonly string[];
+  /**
+   * Where raw objects come from; one queue and one worker service for all of them.
+   * @default one source: the stack's raw bucket, whole, with no output prefix
+   */
+  readonly sources: readonly SourceSetting[];
+  /** @default aws-managed */
+  readonly encryptionKey: EncryptionKeySetting;
+  /** The KMS key of an existing processed bucket's default encryption (only with existingProcessedBucket). */
+  readonly existingProcessedBucketKmsKeyArn: string | undefined;
   readonly architecture: Architecture;
   readonly cpu: number;
   readonly memoryMiB: number;
@@ -92,7 +122,10 @@ export const DEFAULT_SETTINGS: IngestSettings = {
   notificationMode: 'direct',
   existingRawBucket: undefined,
   existingProcessedBucket: undefined,
-  suffixes: ['.jsonl', '.jsonl.gz'],
+  suffixes: ['.jsonl', '.jsonl.gz', '.jsonl.zst'],
+  sources: [{ bucket: undefined, prefix: '', outputPrefix: '', account: undefined, kmsKeyArn: undefined }],
+  encryptionKey: 'aws-managed',
+  existingProcessedBucketKmsKeyArn: undefined,
   architecture: 'arm64',
   cpu: 1024,
   memoryMiB: 2048,
@@ -273,6 +306,10 @@ function reconcileSchedule(context: Context): ReconcileSchedule | undefined {
   throw new SettingsError('reconcileSchedule', expectation, value);
 }
 
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const KMS_KEY_ARN_EXPECTATION = 'a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID; IAM does not match alias ARNs)';
+const ACCOUNT_ID = /^\d{12}$/;
+
 // S3's rules for general purpose bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, a letter or digit at
 // each end, no two dots in a row, not an IP address.
 const BUCKET_NAME = /(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.source;
@@ -297,6 +334,108 @@ function notificationMode(context: Context, existingRawBucket: string | undefine
   return mode;
 }
 
+const SOURCE_FIELDS = ['bucket', 'prefix', 'outputPrefix', 'account', 'kmsKeyArn'] as const;
+const SOURCES_EXPECTATION =
+  'a non-empty JSON array of {"bucket"?: name or ARN, "prefix"?: "p/", "outputPrefix"?: "o/", "account"?: "123456789012", "kmsKeyArn"?: "arn:aws:kms:…:key/…"}';
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A key prefix as IAM resources, S3 filter rules and EventBridge wildcards take it literally: '' or ending with "/", no * ? or control characters. */
+function keyPrefix(entry: Readonly<Record<string, unknown>>, field: 'prefix' | 'outputPrefix', at: string): string {
+  const value = entry[field] ?? '';
+  // eslint-disable-next-line no-control-regex
+  if (typeof value !== 'string' || value.length > 512 || (value !== '' && !/^[^*?\u0000-\u001f\u007f]*\/$/.test(value))) {
+    throw new SettingsError('sources', `${at}: ${field} empty or ending with "/", with no * ? or control characters`, value);
+  }
+  return value;
+}
+
+function optionalField(entry: Readonly<Record<string, unknown>>, field: 'bucket' | 'account' | 'kmsKeyArn', pattern: RegExp, expectation: string, at: string): string | undefined {
+  const value = entry[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value)) throw new SettingsError('sources', `${at}: ${field} ${expectation}`, value);
+  return value;
+}
+
+function sourceSetting(entry: unknown, at: string, existingRawBucket: string | undefined): SourceSetting {
+  if (!isRecord(entry)) throw new SettingsError('sources', `${at}: an object`, entry);
+  const unknown = Object.keys(entry).filter((field) => !(SOURCE_FIELDS as readonly string[]).includes(field));
+  if (unknown.length > 0) throw new SettingsError('sources', `${at}: an object with only the fields ${SOURCE_FIELDS.join(', ')} (not ${unknown.join(', ')})`, entry);
+  const bucket = optionalField(entry, 'bucket', BUCKET_REFERENCE, 'an S3 bucket name or ARN (arn:PARTITION:s3:::NAME)', at);
+  const account = optionalField(entry, 'account', ACCOUNT_ID, 'a 12-digit account id', at);
+  if (account !== undefined && bucket === undefined) {
+    throw new SettingsError('sources', `${at}: account only with a bucket (the stack's raw bucket is in the stack's account)`, entry);
+  }
+  const sameAsRaw = bucket !== undefined && account === undefined && existingRawBucket !== undefined && bucketNameOf(bucket) === bucketNameOf(existingRawBucket);
+  return {
+    // existingRawBucket named again is the stack's raw bucket: one bucket, one set of notifications and grants.
+    bucket: sameAsRaw ? undefined : bucket,
+    prefix: keyPrefix(entry, 'prefix', at),
+    outputPrefix: keyPrefix(entry, 'outputPrefix', at),
+    account,
+    kmsKeyArn: optionalField(entry, 'kmsKeyArn', KMS_KEY_ARN, KMS_KEY_ARN_EXPECTATION, at),
+  };
+}
+
+/** Which bucket a source reads: one name for the stack's raw bucket however it is written. */
+function sourceBucketName(source: SourceSetting): string {
+  return source.bucket === undefined ? "the stack's raw bucket" : bucketNameOf(source.bucket);
+}
+
+function nested(a: string, b: string): boolean {
+  return a.startsWith(b) || b.startsWith(a);
+}
+
+/** Sources that could share an object, or an output key by the worker's own rule (worker/sources.ts). */
+function checkApart(sources: readonly SourceSetting[], value: unknown): void {
+  sources.forEach((a, i) => {
+    sources.slice(0, i).forEach((b, j) => {
+      const pair = `sources ${j + 1} and ${i + 1}`;
+      const sameBucket = sourceBucketName(a) === sourceBucketName(b);
+      if (sameBucket && nested(a.prefix, b.prefix)) {
+        throw new SettingsError('sources', `sources with prefixes apart in one bucket (${pair} overlap in ${sourceBucketName(a)}: S3 refuses overlapping notification filters)`, value);
+      }
+      if (outputsMayMeet({ ...a, bucket: sourceBucketName(a) }, { ...b, bucket: sourceBucketName(b) })) {
+        throw new SettingsError('sources', `sources whose outputs cannot meet (${pair} could write the same output key: give them outputPrefixes apart)`, value);
+      }
+      if (sameBucket && a.account !== b.account) throw new SettingsError('sources', `one account per bucket (${pair} disagree)`, value);
+    });
+  });
+}
+
+function sources(context: Context, existingRawBucket: string | undefined, existingProcessedBucket: string | undefined): readonly SourceSetting[] {
+  const value = context('sources');
+  if (value === undefined || value === '') return DEFAULT_SETTINGS.sources;
+  let list: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      throw new SettingsError('sources', SOURCES_EXPECTATION, value);
+    }
+  }
+  if (!Array.isArray(list) || list.length === 0) throw new SettingsError('sources', SOURCES_EXPECTATION, value);
+  const parsed = list.map((entry: unknown, index) => sourceSetting(entry, `source ${index + 1}`, existingRawBucket));
+  const processed = existingProcessedBucket === undefined ? undefined : bucketNameOf(existingProcessedBucket);
+  const readsProcessed = parsed.findIndex((source) => source.bucket !== undefined && bucketNameOf(source.bucket) === processed);
+  if (readsProcessed >= 0) {
+    // Outputs mirror the raw keys, suffix included: each output would be announced as a new raw object, without end.
+    throw new SettingsError('sources', `sources other than existingProcessedBucket (source ${readsProcessed + 1} reads it)`, value);
+  }
+  checkApart(parsed, value);
+  return parsed;
+}
+
+function encryptionKey(context: Context): EncryptionKeySetting {
+  const value = context('encryptionKey');
+  if (value === undefined || value === '') return DEFAULT_SETTINGS.encryptionKey;
+  if (value === 'aws-managed' || value === 'create') return value;
+  if (typeof value === 'string' && KMS_KEY_ARN.test(value)) return value as `arn:${string}`;
+  throw new SettingsError('encryptionKey', `aws-managed, create, or ${KMS_KEY_ARN_EXPECTATION}`, value);
+}
+
 export function readSettings(context: Context): IngestSettings {
   const cpu = integer(context, 'cpu', DEFAULT_SETTINGS.cpu, 0, Number.MAX_SAFE_INTEGER);
   const memoryChoices = fargateMemoryMiB(cpu);
@@ -308,12 +447,7 @@ export function readSettings(context: Context): IngestSettings {
   const outputFormat = oneOf(context, 'outputFormat', DEFAULT_SETTINGS.outputFormat, OUTPUT_FORMATS);
   const dataLake = flag(context, 'dataLake', DEFAULT_SETTINGS.dataLake);
   const deviceRegistryUri = optionalString(context, 'deviceRegistryUri', /^s3:\/\/[^/]+\/.+$/, 's3://bucket/key');
-  const deviceRegistryKmsKeyArn = optionalString(
-    context,
-    'deviceRegistryKmsKeyArn',
-    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
-    'a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID; IAM does not match alias ARNs)',
-  );
+  const deviceRegistryKmsKeyArn = optionalString(context, 'deviceRegistryKmsKeyArn', KMS_KEY_ARN, KMS_KEY_ARN_EXPECTATION);
   if (deviceRegistryKmsKeyArn !== undefined && deviceRegistryUri === undefined) {
     throw new SettingsError('deviceRegistryKmsKeyArn', 'unset unless deviceRegistryUri is set (it decrypts that object)', deviceRegistryKmsKeyArn);
   }
@@ -331,6 +465,10 @@ export function readSettings(context: Context): IngestSettings {
     // Outputs mirror the raw keys, suffix included: each output would be announced as a new raw object, without end.
     throw new SettingsError('existingProcessedBucket', 'a bucket other than existingRawBucket (outputs keep the raw keys and suffixes)', existingProcessedBucket);
   }
+  const existingProcessedBucketKmsKeyArn = optionalString(context, 'existingProcessedBucketKmsKeyArn', KMS_KEY_ARN, KMS_KEY_ARN_EXPECTATION);
+  if (existingProcessedBucketKmsKeyArn !== undefined && existingProcessedBucket === undefined) {
+    throw new SettingsError('existingProcessedBucketKmsKeyArn', 'unset unless existingProcessedBucket is set (the stack creates its own processed bucket)', existingProcessedBucketKmsKeyArn);
+  }
   const schedule = reconcileSchedule(context);
   const reconcileWindowHours = integer(context, 'reconcileWindowHours', DEFAULT_SETTINGS.reconcileWindowHours, 1, 24 * 366);
   if (schedule?.intervalSeconds !== undefined && reconcileWindowHours * 3600 < schedule.intervalSeconds) {
@@ -341,6 +479,9 @@ export function readSettings(context: Context): IngestSettings {
     existingRawBucket,
     existingProcessedBucket,
     suffixes: suffixes(context),
+    sources: sources(context, existingRawBucket, existingProcessedBucket),
+    encryptionKey: encryptionKey(context),
+    existingProcessedBucketKmsKeyArn,
     architecture: oneOf(context, 'architecture', DEFAULT_SETTINGS.architecture, ARCHITECTURES),
     cpu,
     memoryMiB,

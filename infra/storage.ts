@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { announceLeftAlone, importBucket } from './existing-buckets.ts';
@@ -15,6 +16,8 @@ export interface StorageProps {
   readonly existingRawBucket: string | undefined;
   /** Name or ARN of an existing processed bucket to use instead of creating one; the stack leaves its configuration alone. */
   readonly existingProcessedBucket: string | undefined;
+  /** A customer key (encryption.ts) for the raw and processed buckets the stack creates, or none for SSE-S3. */
+  readonly encryptionKey?: kms.IKey | undefined;
 }
 
 /** What the stack sets on every bucket it creates, and so skips on an existing one. */
@@ -41,6 +44,7 @@ export class Storage extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     } as const;
 
+    // S3 server access logs can be delivered only to an SSE-S3 bucket, whatever key the data buckets use.
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
       ...secure,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
@@ -51,9 +55,13 @@ export class Storage extends Construct {
       { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ...(props.sourceExpiryRule ? [props.sourceExpiryRule] : []),
     ];
+    // An S3 Bucket Key: one KMS request per bucket and key every so often instead of one per object.
+    const encrypted = props.encryptionKey
+      ? { ...secure, encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+      : secure;
     if (props.existingRawBucket === undefined) {
       this.rawBucket = new s3.Bucket(this, 'Raw', {
-        ...secure,
+        ...encrypted,
         versioned: true,
         serverAccessLogsBucket: this.accessLogsBucket,
         serverAccessLogsPrefix: 'raw/',
@@ -76,7 +84,7 @@ export class Storage extends Construct {
     ];
     if (props.existingProcessedBucket === undefined) {
       this.processedBucket = new s3.Bucket(this, 'Processed', {
-        ...secure,
+        ...encrypted,
         serverAccessLogsBucket: this.accessLogsBucket,
         serverAccessLogsPrefix: 'processed/',
         lifecycleRules: processedLifecycleRules,

@@ -12,7 +12,9 @@ import { HEALTH_CHECK, nodeOptionsFor, PRODUCTION_HTTP_PORT } from '../worker/pr
 import { projectPath } from './project-path.ts';
 import { COLLECTOR_MEMORY_MIB } from './prometheus.ts';
 import type { IngestSettings } from './settings.ts';
+import { workerKeyStatements, type DataKeys } from './encryption.ts';
 import { sourceLifecycleStatements } from './source-lifecycle.ts';
+import { listSourcesStatements, sourceObjects, sourcesEnvironment, type IngestSource } from './sources.ts';
 
 export const REJECTED_PREFIX = 'rejected/';
 /** Where Parquet output goes in the processed bucket: the Glue tables' location. */
@@ -20,8 +22,11 @@ export const PARQUET_PREFIX = 'parquet/';
 
 export interface WorkerServiceProps {
   readonly settings: IngestSettings;
-  readonly rawBucket: s3.IBucket;
+  /** Where raw objects come from (sources.ts): the worker reads exactly these. */
+  readonly sources: readonly IngestSource[];
   readonly processedBucket: s3.IBucket;
+  /** The customer keys of the queues and of the raw and processed objects (encryption.ts). */
+  readonly keys: DataKeys;
   readonly accessLogsBucket: s3.IBucket;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -130,6 +135,7 @@ export class WorkerService extends Construct {
         FILE_EVENTS_TOPIC_ARN: props.fileEventsTopic.topicArn,
         SOURCE_AFTER_SUCCESS: settings.sourceAfterSuccess,
         SOURCE_ARCHIVE_PREFIX: settings.sourceArchivePrefix,
+        SOURCES: sourcesEnvironment(this, props.sources),
       },
       portMappings: [{ containerPort: PRODUCTION_HTTP_PORT, name: 'http' }],
       // The Dockerfile's HEALTHCHECK is the same (the artifact check compares them); ECS runs only this one.
@@ -174,8 +180,7 @@ export class WorkerService extends Construct {
 
   /**
    * Written out rather than with grant* helpers, which add bucket-level actions the worker never uses:
-   * read raw objects, list the raw bucket (without it S3 answers a missing key with 403 instead of 404,
-   * and the worker would dead-letter the file instead of skipping it), write output objects,
+   * read the objects of exactly the sources, list their buckets (sources.ts), write output objects,
    * consume the queue, dead-letter poison messages, report both queues' depth as metrics, protect
    * its own task from scale-in while it holds messages, publish completion events, and what the
    * source mode does to a processed raw object (source-lifecycle.ts).
@@ -187,14 +192,9 @@ export class WorkerService extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadRawObjects',
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [props.rawBucket.arnForObjects('*')],
+        resources: props.sources.map((source) => sourceObjects(source)),
       }),
-      // The raw bucket has no source prefixes (notifications filter on key suffixes): the whole bucket.
-      new iam.PolicyStatement({
-        sid: 'ListRawBucket',
-        actions: ['s3:ListBucket'],
-        resources: [props.rawBucket.bucketArn],
-      }),
+      ...listSourcesStatements('ListRawBucket', props.sources),
       // GetObject: an output stored in parts gets its final provenance metadata by a copy onto itself, and
       // before a file stores anything the worker reads its rejected output's provenance (a newer upload's?).
       new iam.PolicyStatement({
@@ -235,7 +235,7 @@ export class WorkerService extends Construct {
       }),
       ...sourceLifecycleStatements({
         mode: props.settings.sourceAfterSuccess,
-        rawBucket: props.rawBucket,
+        sources: props.sources,
         archivePrefix: props.settings.sourceArchivePrefix,
       }),
     ];
@@ -269,6 +269,7 @@ export class WorkerService extends Construct {
         }),
       );
     }
+    statements.push(...workerKeyStatements(props.keys, props.settings.sourceAfterSuccess === 'move'));
     for (const statement of statements) role.addToPrincipalPolicy(statement);
   }
 }

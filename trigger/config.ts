@@ -17,11 +17,11 @@ export interface TriggerSettings {
   readonly suffixes: readonly string[];
 }
 
-export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz'] as const;
+export const DEFAULT_SUFFIXES = ['.jsonl', '.jsonl.gz', '.jsonl.zst'] as const;
 
 const TRIGGER_SETTINGS = {
   queueUrl: setting('QUEUE_URL', httpUrl('the ingest queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)'), { required: true }),
-  suffixes: setting('SUFFIXES', itemList('comma-separated key suffixes such as ".jsonl,.jsonl.gz", none empty or with spaces'), { default: DEFAULT_SUFFIXES }),
+  suffixes: setting('SUFFIXES', itemList('comma-separated key suffixes such as ".jsonl,.jsonl.gz,.jsonl.zst", none empty or with spaces'), { default: DEFAULT_SUFFIXES }),
 } as const;
 
 /** Whether the SDK will send to an endpoint named in the environment (an emulator) rather than AWS's own. */

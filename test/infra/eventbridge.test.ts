@@ -38,7 +38,7 @@ describe('notificationMode eventbridge', () => {
         'detail-type': ['Object Created'],
         detail: {
           bucket: { name: [{ Ref: logicalId(stack, stack.storage.rawBucket) }] },
-          object: { key: [{ suffix: '.jsonl' }, { suffix: '.jsonl.gz' }] },
+          object: { key: [{ suffix: '.jsonl' }, { suffix: '.jsonl.gz' }, { suffix: '.jsonl.zst' }] },
         },
       },
     });
@@ -52,7 +52,7 @@ describe('notificationMode eventbridge', () => {
 
   it('targets the ingest queue, with the DLQ for events EventBridge could not deliver', () => {
     const { stack, template } = eventbridge;
-    const rule = stack.notifications.objectCreatedEvents!.rule;
+    const rule = stack.notifications.objectCreatedEvents[0]!.rule;
     expect(Object.values(template.findResources('AWS::Events::Rule'))[0]?.Properties.Targets).toEqual([
       { Id: 'Target0', Arn: arnOf(eventbridge, stack.queues.queue), DeadLetterConfig: { Arn: arnOf(eventbridge, stack.queues.deadLetterQueue) } },
     ]);
@@ -61,7 +61,7 @@ describe('notificationMode eventbridge', () => {
 
   it('lets that rule alone send to the ingest queue and the DLQ, and only sqs:SendMessage', () => {
     const { stack } = eventbridge;
-    const rule = stack.notifications.objectCreatedEvents!.rule;
+    const rule = stack.notifications.objectCreatedEvents[0]!.rule;
     for (const queue of [stack.queues.queue, stack.queues.deadLetterQueue]) {
       expect(statementsFor(eventbridge, queue, 'events.amazonaws.com')).toEqual([
         {

@@ -99,7 +99,7 @@ describe('a stack with existing raw and processed buckets', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
-        detail: { bucket: { name: ['acme-sensor-uploads'] }, object: { key: [{ suffix: '.jsonl' }, { suffix: '.jsonl.gz' }] } },
+        detail: { bucket: { name: ['acme-sensor-uploads'] }, object: { key: [{ suffix: '.jsonl' }, { suffix: '.jsonl.gz' }, { suffix: '.jsonl.zst' }] } },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] } })],
     });

@@ -76,7 +76,7 @@ describe('notifications', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: logicalId(stack, stack.storage.rawBucket) },
       NotificationConfiguration: {
-        QueueConfigurations: ['.jsonl', '.jsonl.gz'].map((suffix) => ({
+        QueueConfigurations: ['.jsonl', '.jsonl.gz', '.jsonl.zst'].map((suffix) => ({
           Events: ['s3:ObjectCreated:*'],
           Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
           QueueArn: { 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] },
@@ -91,7 +91,7 @@ describe('notifications', () => {
     const triggerFunction = stack.notifications.trigger!;
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: ['.jsonl', '.jsonl.gz'].map((suffix) => ({
+        LambdaFunctionConfigurations: ['.jsonl', '.jsonl.gz', '.jsonl.zst'].map((suffix) => ({
           Events: ['s3:ObjectCreated:*'],
           Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: suffix }] } },
           LambdaFunctionArn: { 'Fn::GetAtt': [logicalId(stack, triggerFunction), 'Arn'] },
@@ -101,7 +101,7 @@ describe('notifications', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
-      Environment: { Variables: { QUEUE_URL: { Ref: logicalId(stack, stack.queues.queue) }, SUFFIXES: '.jsonl,.jsonl.gz' } },
+      Environment: { Variables: { QUEUE_URL: { Ref: logicalId(stack, stack.queues.queue) }, SUFFIXES: '.jsonl,.jsonl.gz,.jsonl.zst' } },
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 2,
@@ -111,7 +111,7 @@ describe('notifications', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Action: 'sqs:SendMessage',
             Resource: Match.arrayWith([{ 'Fn::GetAtt': [logicalId(stack, stack.queues.queue), 'Arn'] }]),
           }),
         ]),
@@ -130,14 +130,10 @@ describe('the trigger role', () => {
       (policy.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === logicalId(stack, role)),
     );
     const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(stack, construct), 'Arn'] });
-    // One statement for both queues: cdk.json's @aws-cdk/aws-iam:minimizePolicies merges CDK's two grants.
+    // SendMessage alone: the trigger has the queue URL, and Lambda's on-failure delivery to SQS needs nothing else.
     expect(policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as unknown[])).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack.notifications.triggerLogGroup!) },
-      {
-        Effect: 'Allow',
-        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-        Resource: [arnOf(stack.queues.deadLetterQueue), arnOf(stack.queues.queue)],
-      },
+      { Sid: 'SendToQueues', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [arnOf(stack.queues.deadLetterQueue), arnOf(stack.queues.queue)] },
     ]);
   });
 });

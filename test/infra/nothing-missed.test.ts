@@ -227,6 +227,10 @@ describe('scheduled reconcile', () => {
     expect(environmentOf(template, 'reconcile')).toEqual({
       AWS_REGION: { Ref: 'AWS::Region' },
       RAW_BUCKET: { Ref: logicalId(stack, stack.storage.rawBucket) },
+      // The one default source, the whole raw bucket, owner-checked against the stack's account.
+      SOURCES: {
+        'Fn::Join': ['', ['[{"bucket":"', { Ref: logicalId(stack, stack.storage.rawBucket) }, '","expectedBucketOwner":"', { Ref: 'AWS::AccountId' }, '"}]']],
+      },
       QUEUE_URL: { Ref: logicalId(stack, stack.queues.queue) },
       PROCESSED_BUCKET: processed,
       PROCESSED_PREFIX: '',

@@ -111,6 +111,66 @@ describe('deployment settings from CDK context', () => {
     expect(settingsFrom({ reconcileSchedule: 'off' }).reconcileSchedule).toBeUndefined();
   });
 
+  it('reads one source by default, the stack\'s raw bucket whole; sources as -c gives them (a JSON string) or as cdk.json does (an array)', () => {
+    expect(settingsFrom({}).sources).toEqual([{ bucket: undefined, prefix: '', outputPrefix: '', account: undefined, kmsKeyArn: undefined }]);
+    const list = [
+      { prefix: 'fleet-a/', outputPrefix: 'a/' },
+      { bucket: 'arn:aws:s3:::partner-uploads', prefix: 'iot/', account: '444455556666', kmsKeyArn: 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab' },
+    ];
+    const expected = [
+      { bucket: undefined, prefix: 'fleet-a/', outputPrefix: 'a/', account: undefined, kmsKeyArn: undefined },
+      { bucket: 'arn:aws:s3:::partner-uploads', prefix: 'iot/', outputPrefix: '', account: '444455556666', kmsKeyArn: 'arn:aws:kms:eu-west-1:444455556666:key/1234abcd-12ab' },
+    ];
+    expect(settingsFrom({ sources: JSON.stringify(list) }).sources).toEqual(expected);
+    expect(settingsFrom({ sources: list }).sources).toEqual(expected);
+    // existingRawBucket named again is the stack's raw bucket.
+    expect(settingsFrom({ existingRawBucket: 'acme-raw', sources: [{ bucket: 'arn:aws:s3:::acme-raw', prefix: 'a/' }] }).sources[0]?.bucket).toBeUndefined();
+    // One bucket with prefixes apart, and outputs apart across buckets.
+    expect(settingsFrom({ sources: [{ prefix: 'a/' }, { prefix: 'b/' }, { bucket: 'other-raw', prefix: 'a/', outputPrefix: 'other/' }] }).sources).toHaveLength(3);
+  });
+
+  it('encrypts with AWS managed keys by default; a key the stack creates or a key ARN on request', () => {
+    expect(settingsFrom({})).toMatchObject({ encryptionKey: 'aws-managed', existingProcessedBucketKmsKeyArn: undefined });
+    expect(settingsFrom({ encryptionKey: 'create' }).encryptionKey).toBe('create');
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(settingsFrom({ encryptionKey: key }).encryptionKey).toBe(key);
+    expect(settingsFrom({ existingProcessedBucket: 'acme-processed', existingProcessedBucketKmsKeyArn: key }).existingProcessedBucketKmsKeyArn).toBe(key);
+  });
+
+  it.each([
+    [{ sources: '[' }, 'sources must be a non-empty JSON array of {"bucket"?'],
+    [{ sources: '[]' }, 'sources must be a non-empty JSON array'],
+    [{ sources: '{"bucket":"acme-raw"}' }, 'sources must be a non-empty JSON array'],
+    [{ sources: ['acme-raw'] }, 'sources must be source 1: an object'],
+    [{ sources: [{ bucket: 'acme-raw', prefx: 'a/' }] }, 'sources must be source 1: an object with only the fields bucket, prefix, outputPrefix, account, kmsKeyArn (not prefx)'],
+    [{ sources: [{ bucket: 'Acme_Raw' }] }, 'sources must be source 1: bucket an S3 bucket name or ARN'],
+    [{ sources: [{ prefix: 'a/' }, { bucket: 'arn:aws:s3:::acme/raw' }] }, 'sources must be source 2: bucket an S3 bucket name or ARN'],
+    [{ sources: [{ prefix: 'a' }] }, 'sources must be source 1: prefix empty or ending with "/"'],
+    [{ sources: [{ prefix: 'a*/' }] }, 'sources must be source 1: prefix empty or ending with "/", with no * ? or control characters'],
+    [{ sources: [{ prefix: 'a?/' }] }, 'sources must be source 1: prefix empty or ending with "/"'],
+    [{ sources: [{ prefix: 'a\n/' }] }, 'sources must be source 1: prefix empty or ending with "/"'],
+    [{ sources: [{ prefix: 3 }] }, 'sources must be source 1: prefix empty or ending with "/"'],
+    [{ sources: [{ outputPrefix: 'out' }] }, 'sources must be source 1: outputPrefix empty or ending with "/"'],
+    [{ sources: [{ account: '444455556666' }] }, "sources must be source 1: account only with a bucket (the stack's raw bucket is in the stack's account)"],
+    [{ sources: [{ bucket: 'partner', account: '4444' }] }, 'sources must be source 1: account a 12-digit account id'],
+    [{ sources: [{ kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/raw' }] }, 'sources must be source 1: kmsKeyArn a KMS key ARN'],
+    [{ sources: [{ prefix: 'a/' }, { prefix: 'a/b/', outputPrefix: 'b/' }] }, "sources must be sources with prefixes apart in one bucket (sources 1 and 2 overlap in the stack's raw bucket"],
+    [{ sources: [{}, { prefix: 'b/' }] }, 'sources must be sources with prefixes apart in one bucket'],
+    [{ sources: [{ bucket: 'acme-a', prefix: 'x/' }, { bucket: 'arn:aws:s3:::acme-a', prefix: 'x/' }] }, 'sources must be sources with prefixes apart in one bucket (sources 1 and 2 overlap in acme-a'],
+    [{ sources: [{ bucket: 'acme-a' }, { bucket: 'acme-b' }] }, 'sources must be sources whose outputs cannot meet (sources 1 and 2 could write the same output key'],
+    [{ sources: [{ bucket: 'acme-a', prefix: 'x/' }, { bucket: 'acme-b', prefix: 'x/y/', outputPrefix: '' }] }, 'sources must be sources whose outputs cannot meet'],
+    [{ sources: [{ bucket: 'acme-a', outputPrefix: 'x/' }, { bucket: 'acme-b', prefix: 'x/' }] }, 'sources must be sources whose outputs cannot meet'],
+    [{ sources: [{ prefix: 'y/', outputPrefix: 'x/' }, { prefix: 'x/y/' }] }, 'sources must be sources whose outputs cannot meet'],
+    [{ sources: [{ bucket: 'acme-a', prefix: 'a/', account: '444455556666' }, { bucket: 'acme-a', prefix: 'b/' }] }, 'sources must be one account per bucket'],
+    [{ existingProcessedBucket: 'acme-processed', sources: [{ bucket: 'acme-processed' }] }, 'sources must be sources other than existingProcessedBucket (source 1 reads it)'],
+    [{ encryptionKey: 'kms' }, 'encryptionKey must be aws-managed, create, or a KMS key ARN'],
+    [{ encryptionKey: 'arn:aws:kms:eu-west-1:111122223333:alias/ingest' }, 'encryptionKey must be aws-managed, create, or a KMS key ARN'],
+    [{ existingProcessedBucket: 'acme-processed', existingProcessedBucketKmsKeyArn: 'key-1' }, 'existingProcessedBucketKmsKeyArn must be a KMS key ARN'],
+    [{ existingProcessedBucketKmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/abc' }, 'existingProcessedBucketKmsKeyArn must be unset unless existingProcessedBucket is set'],
+  ])('refuses sources and keys %j, naming the key', (context, message) => {
+    expect(() => settingsFrom(context)).toThrow(message);
+  });
+
   it.each([
     [{ notificationMode: 'sns' }, 'notificationMode must be one of direct, trigger'],
     [{ cpu: 768 }, 'cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384'],

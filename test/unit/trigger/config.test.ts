@@ -16,8 +16,8 @@ function configError(env: Environment): ConfigError {
 
 describe('parseTriggerConfig', () => {
   it('defaults SUFFIXES to .jsonl and .jsonl.gz', () => {
-    expect(parseTriggerConfig({ QUEUE_URL })).toStrictEqual({ queueUrl: QUEUE_URL, suffixes: ['.jsonl', '.jsonl.gz'] });
-    expect(parseTriggerConfig({ QUEUE_URL, SUFFIXES: ' ' }).suffixes).toEqual(['.jsonl', '.jsonl.gz']);
+    expect(parseTriggerConfig({ QUEUE_URL })).toStrictEqual({ queueUrl: QUEUE_URL, suffixes: ['.jsonl', '.jsonl.gz', '.jsonl.zst'] });
+    expect(parseTriggerConfig({ QUEUE_URL, SUFFIXES: ' ' }).suffixes).toEqual(['.jsonl', '.jsonl.gz', '.jsonl.zst']);
   });
 
   it('reads comma-separated SUFFIXES, trimmed and without repeats', () => {
