@@ -88,7 +88,7 @@ describe('the task count', () => {
     for (const { template } of [direct, fromZero]) {
       template.hasResourceProperties('AWS::ECS::Service', { LaunchType: 'FARGATE', DesiredCount: Match.absent() });
     }
-    direct.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 10 });
+    direct.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 15 });
     fromZero.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 20 });
   });
 });

@@ -311,14 +311,14 @@ describe('scaling on queue depth', () => {
     const { stack, template } = direct;
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 1,
-      MaxCapacity: 10,
+      MaxCapacity: 15,
       ScalableDimension: 'ecs:service:DesiredCount',
       ServiceNamespace: 'ecs',
     });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
-        TargetValue: 100,
+        TargetValue: 10000,
         DisableScaleIn: true,
         ScaleOutCooldown: 60,
         CustomizedMetricSpecification: {
@@ -362,7 +362,7 @@ describe('scaling on queue depth', () => {
     });
   });
 
-  it('shrinks to the minimum only after 10 minutes with nothing visible or in flight', () => {
+  it('shrinks to the minimum only after 5 minutes with nothing visible or in flight', () => {
     const { template } = direct;
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'StepScaling',
@@ -375,8 +375,8 @@ describe('scaling on queue depth', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ComparisonOperator: 'LessThanOrEqualToThreshold',
       Threshold: 0,
-      EvaluationPeriods: 10,
-      DatapointsToAlarm: 10,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
       Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(visible, 0) + FILL(inFlight, 0)' })]),
     });
   });
@@ -384,7 +384,7 @@ describe('scaling on queue depth', () => {
   it('starts one task from zero when messages wait and none runs, only when the minimum is zero', () => {
     direct.template.resourcePropertiesCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', { StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity' }) }, 0);
     const { template } = trigger;
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 10 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 15 });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       StepScalingPolicyConfiguration: {
         AdjustmentType: 'ChangeInCapacity',

@@ -8,7 +8,7 @@ function settingsFrom(context: Record<string, unknown>) {
 describe('deployment settings from CDK context', () => {
   it('defaults to direct notifications, arm64, 1 vCPU / 2 GiB, 1 to 10 tasks', () => {
     expect(settingsFrom({})).toEqual(DEFAULT_SETTINGS);
-    expect(DEFAULT_SETTINGS).toMatchObject({ notificationMode: 'direct', architecture: 'arm64', cpu: 1024, memoryMiB: 2048, minTasks: 1, maxTasks: 10 });
+    expect(DEFAULT_SETTINGS).toMatchObject({ notificationMode: 'direct', architecture: 'arm64', cpu: 1024, memoryMiB: 2048, minTasks: 1, maxTasks: 15 });
   });
 
   it('reads strings as -c key=value gives them', () => {
