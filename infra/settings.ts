@@ -3,7 +3,8 @@
  * Pure: context values in, validated settings out; a bad value throws naming the key.
  */
 import { DEFAULT_FRESHNESS_OBJECTIVE_SECONDS } from '../worker/freshness.ts';
-import { outputsMayMeet } from '../worker/sources.ts';
+import { isJsonObject } from '../worker/common/json-object.ts';
+import { ACCOUNT_ID, BUCKET_NAME_PATTERN, isSourcePrefix, outputsMayMeet } from '../worker/sources.ts';
 import { FILES_IN_FLIGHT_MODES, type FilesInFlightMode } from '../worker/queue/adaptive-concurrency.ts';
 
 export const NOTIFICATION_MODES = ['direct', 'trigger', 'eventbridge'] as const;
@@ -308,12 +309,7 @@ function reconcileSchedule(context: Context): ReconcileSchedule | undefined {
 
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const KMS_KEY_ARN_EXPECTATION = 'a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID; IAM does not match alias ARNs)';
-const ACCOUNT_ID = /^\d{12}$/;
-
-// S3's rules for general purpose bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, a letter or digit at
-// each end, no two dots in a row, not an IP address.
-const BUCKET_NAME = /(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.source;
-const BUCKET_REFERENCE = new RegExp(`^(arn:aws[a-z-]*:s3:::)?${BUCKET_NAME}$`);
+const BUCKET_REFERENCE = new RegExp(`^(arn:aws[a-z-]*:s3:::)?${BUCKET_NAME_PATTERN}$`);
 
 function existingBucket(context: Context, key: string): string | undefined {
   return optionalString(context, key, BUCKET_REFERENCE, 'an S3 bucket name or ARN (arn:PARTITION:s3:::NAME)');
@@ -338,15 +334,10 @@ const SOURCE_FIELDS = ['bucket', 'prefix', 'outputPrefix', 'account', 'kmsKeyArn
 const SOURCES_EXPECTATION =
   'a non-empty JSON array of {"bucket"?: name or ARN, "prefix"?: "p/", "outputPrefix"?: "o/", "account"?: "123456789012", "kmsKeyArn"?: "arn:aws:kms:…:key/…"}';
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A key prefix as IAM resources, S3 filter rules and EventBridge wildcards take it literally: '' or ending with "/", no * ? or control characters. */
+/** A source's key prefix, by the worker's rule (worker/sources.ts), and short enough for an IAM resource. */
 function keyPrefix(entry: Readonly<Record<string, unknown>>, field: 'prefix' | 'outputPrefix', at: string): string {
   const value = entry[field] ?? '';
-  // eslint-disable-next-line no-control-regex
-  if (typeof value !== 'string' || value.length > 512 || (value !== '' && !/^[^*?\u0000-\u001f\u007f]*\/$/.test(value))) {
+  if (typeof value !== 'string' || value.length > 512 || !isSourcePrefix(value)) {
     throw new SettingsError('sources', `${at}: ${field} empty or ending with "/", with no * ? or control characters`, value);
   }
   return value;
@@ -360,7 +351,7 @@ function optionalField(entry: Readonly<Record<string, unknown>>, field: 'bucket'
 }
 
 function sourceSetting(entry: unknown, at: string, existingRawBucket: string | undefined): SourceSetting {
-  if (!isRecord(entry)) throw new SettingsError('sources', `${at}: an object`, entry);
+  if (!isJsonObject(entry)) throw new SettingsError('sources', `${at}: an object`, entry);
   const unknown = Object.keys(entry).filter((field) => !(SOURCE_FIELDS as readonly string[]).includes(field));
   if (unknown.length > 0) throw new SettingsError('sources', `${at}: an object with only the fields ${SOURCE_FIELDS.join(', ')} (not ${unknown.join(', ')})`, entry);
   const bucket = optionalField(entry, 'bucket', BUCKET_REFERENCE, 'an S3 bucket name or ARN (arn:PARTITION:s3:::NAME)', at);

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { isBucketMissing, isObjectMissing, PERMANENT_REASONS, PermanentFileError, TransientFileError } from './errors.ts';
 import type { ObjectRef } from './common/events.ts';
-import type { Source } from './sources.ts';
+import { expectedOwnerParameter, type Source } from './sources.ts';
 import { isFromNewerUpload } from './common/newer-upload.ts';
 import { provenanceMetadata, type ProvenanceSource } from './common/provenance.ts';
 import { workerVersion } from './common/worker-version.ts';
@@ -85,7 +85,7 @@ async function getObject(s3: S3Client, ref: ObjectRef, expectedBucketOwner: stri
       Bucket: ref.bucket,
       Key: ref.key,
       ...(ref.versionId ? { VersionId: ref.versionId } : {}),
-      ...(expectedBucketOwner === undefined ? {} : { ExpectedBucketOwner: expectedBucketOwner }),
+      ...expectedOwnerParameter(expectedBucketOwner),
     });
     return await s3.send(command, { abortSignal: signal });
   } catch (error) {

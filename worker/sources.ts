@@ -3,6 +3,7 @@
  * take and the account that must own it. Pure: the SOURCES value in, sources out; an object's bucket and key
  * in, its source out.
  */
+import { isJsonObject } from './common/json-object.ts';
 
 export interface Source {
   /** A bucket name. */
@@ -17,16 +18,26 @@ export interface Source {
 
 const FIELDS = ['bucket', 'prefix', 'outputPrefix', 'expectedBucketOwner'] as const;
 
-// S3's rules for general purpose bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, a letter or digit at
-// each end, no two dots in a row, not an IP address.
-const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const ACCOUNT_ID = /^\d{12}$/;
-// Wildcards are refused because a reader may take them for patterns; control characters hide in logs.
+/**
+ * S3's rules for general purpose bucket names, unanchored (the CDK settings also accept it inside an ARN): 3 to 63
+ * lowercase letters, digits, dots and hyphens, a letter or digit at each end, no two dots in a row, not an IP address.
+ */
+export const BUCKET_NAME_PATTERN = /(?!\d+\.\d+\.\d+\.\d+$)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.source;
+const BUCKET_NAME = new RegExp(`^${BUCKET_NAME_PATTERN}$`);
+export const ACCOUNT_ID = /^\d{12}$/;
+// Wildcards are refused because a reader may take them for patterns (IAM resources, S3 filter rules and EventBridge
+// wildcards take a prefix literally); control characters hide in logs.
 // eslint-disable-next-line no-control-regex
 const UNSAFE_PREFIX_CHARACTERS = /[*?\u0000-\u001f\u007f]/;
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A key prefix as a source may have one: '' (the whole bucket), or ending with "/", without * ? or control characters. */
+export function isSourcePrefix(value: string): boolean {
+  return !UNSAFE_PREFIX_CHARACTERS.test(value) && (value === '' || value.endsWith('/'));
+}
+
+/** The ExpectedBucketOwner parameter of an S3 call on a bucket that must be `owner`'s; spread it into the command's input. */
+export function expectedOwnerParameter(owner: string | undefined): { readonly ExpectedBucketOwner?: string } {
+  return owner === undefined ? {} : { ExpectedBucketOwner: owner };
 }
 
 /** Where an entry is in the list, for messages: "source 2 of 3 (bucket "b", prefix "p/")". */
@@ -47,7 +58,7 @@ function prefixField(entry: Readonly<Record<string, unknown>>, field: 'prefix' |
 
 function parseEntry(entry: unknown, index: number, count: number): Source {
   const at = describe(index, count);
-  if (!isRecord(entry)) throw new Error(`${at} must be an object {bucket, prefix?, outputPrefix?, expectedBucketOwner?}; got ${JSON.stringify(entry)}`);
+  if (!isJsonObject(entry)) throw new Error(`${at} must be an object {bucket, prefix?, outputPrefix?, expectedBucketOwner?}; got ${JSON.stringify(entry)}`);
   const unknown = Object.keys(entry).filter((field) => !(FIELDS as readonly string[]).includes(field));
   if (unknown.length > 0) throw new Error(`${at}: unknown field ${unknown.map((field) => `"${field}"`).join(', ')}; the fields are ${FIELDS.join(', ')}`);
   const { bucket, expectedBucketOwner } = entry;

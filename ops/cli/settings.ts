@@ -8,7 +8,7 @@ import { ConfigError, portNumber, setting, type Setting } from '../../worker/com
 import { WORKER_SETTINGS } from '../../worker/config.ts';
 import type { SourceActionSettings } from '../../worker/after-success/source-action.ts';
 import type { OutputLocation } from '../../worker/output/output-keys.ts';
-import { parseSources, type Source } from '../../worker/sources.ts';
+import { ACCOUNT_ID, parseSources, type Source } from '../../worker/sources.ts';
 import { DEFAULT_LOCAL_NAMES } from '../local/resources.ts';
 import type { Environment } from './context.ts';
 import { UsageError } from './exit-codes.ts';
@@ -151,8 +151,6 @@ export function resolveSources(flags: ConnectionFlags, env: Environment): readon
     throw new UsageError(`${SETTINGS.sources.flag} / ${SETTINGS.sources.variable}: ${(error as Error).message}`);
   }
 }
-
-const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * The raw side of a sweep: SOURCES, and the bucket named for this run with its owner. With SOURCES only

@@ -16,6 +16,7 @@ import { isObjectMissing, TransientFileError } from '../errors.ts';
 import type { SourceStep } from './source-action.ts';
 import type { SourceVersion } from './source-version.ts';
 import { mergeTags, PROCESSED_TAG, type ObjectTag } from './source-tags.ts';
+import { expectedOwnerParameter } from '../sources.ts';
 
 export const SOURCE_ACTION_RESULTS = ['done', 'gone', 'superseded', 'skipped'] as const;
 
@@ -74,7 +75,7 @@ export interface SourceStepRunnerOptions {
 /** Runs `steps` in order; the first one that does not end in `done` ends the action with its result. */
 export async function runSourceSteps(steps: readonly SourceStep[], options: SourceStepRunnerOptions): Promise<SourceActionResult> {
   const { s3, signal, expectedBucketOwner: owner } = options;
-  const rawBucketOwner = owner === undefined ? {} : { ExpectedBucketOwner: owner };
+  const rawBucketOwner = expectedOwnerParameter(owner);
   let tagsRead: readonly ObjectTag[] = [];
   let outcome: SourceActionResult = { result: 'done' };
 

@@ -5,6 +5,7 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { fromListing } from './sweep-object.ts';
 import type { SourcePage } from './sweep.ts';
+import { expectedOwnerParameter } from '../../../worker/sources.ts';
 
 export interface ListOptions {
   readonly bucket: string;
@@ -25,7 +26,7 @@ export async function* listedPages(s3: S3Client, options: ListOptions): AsyncGen
         Bucket: options.bucket,
         Prefix: options.prefix,
         MaxKeys: options.pageSize,
-        ...(options.expectedBucketOwner === undefined ? {} : { ExpectedBucketOwner: options.expectedBucketOwner }),
+        ...expectedOwnerParameter(options.expectedBucketOwner),
         ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
         ...(continuationToken === undefined && options.startAfter !== undefined && options.startAfter !== '' ? { StartAfter: options.startAfter } : {}),
       }),
