@@ -89,7 +89,10 @@ export function simulate(
   };
   const store = new MetricStore(options.publishDelaySeconds ?? {});
   const controller = new ScalingController(policy, DEFAULT_PUBLISH_DELAY_SECONDS);
-  const alarms = policy.alarms.map((alarm) => ({ id: alarm.id, model: new AlarmModel(alarm, DEFAULT_PUBLISH_DELAY_SECONDS) }));
+  // The scaling alarms are the controller's own, evaluated by it; the operator's alarms are evaluated here.
+  const operatorAlarms = policy.alarms.filter((alarm) => alarm.scalingActions.length === 0).map((alarm) => new AlarmModel(alarm, DEFAULT_PUBLISH_DELAY_SECONDS));
+  const templateAlarmIds = new Set(policy.alarms.map((alarm) => alarm.id));
+  const alarms = [...controller.alarms.filter((model) => templateAlarmIds.has(model.policy.id)), ...operatorAlarms];
   const arrivals = new ArrivalClock(profile);
 
   const minutes: MinuteSample[] = [];
@@ -151,7 +154,7 @@ export function simulate(
     }
 
     const minuteEnd = (minute + 1) * SECONDS_PER_MINUTE;
-    for (const alarm of alarms) alarm.model.evaluate(store, minuteEnd);
+    for (const alarm of operatorAlarms) alarm.evaluate(store, minuteEnd);
     const decision = controller.tick(minuteEnd, store, ecs.desired);
     ecs.setDesired(decision.desired, minuteEnd);
     minutes.push({
@@ -170,7 +173,7 @@ export function simulate(
   return {
     profile,
     minutes,
-    alarmsFired: Object.fromEntries(alarms.map((alarm) => [alarm.id, [...alarm.model.transitions]])),
+    alarmsFired: Object.fromEntries(alarms.map((alarm) => [alarm.policy.id, [...alarm.transitions]])),
     // Fargate bills from the image pull to the task's stop: pending and stopping tasks count.
     taskHours: billedTaskSeconds / 3600,
     sqsRequests: queue.totalRequests,
