@@ -15,6 +15,7 @@ import type { ScalingPolicy, TrafficProfile } from '../../../ops/simulate/types.
 import { createTestStack } from '../../support/emulator.ts';
 import { useFaultTest } from '../../support/fault-test.ts';
 import { processEnvironment, startWorkerProcess, type WorkerProcess } from '../../support/worker-process.ts';
+import { fixedTaskPolicy } from '../../support/scaling-policy.ts';
 
 const TASKS = 2;
 const FILES_IN_FLIGHT = 2;
@@ -29,16 +30,7 @@ const fault = useFaultTest();
 
 /** A policy that holds the task count still: the local stack has no autoscaling to compare with. */
 function fixedPolicy(): ScalingPolicy {
-  return {
-    minTasks: TASKS,
-    maxTasks: TASKS,
-    targetTracking: [],
-    stepPolicies: [],
-    alarms: [],
-    oldestMessageAlarm: { id: 'OldestMessageTooOld', thresholdSeconds: 900 },
-    queue: { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: 3, receiveWaitSeconds: 1 },
-    task: { cpu: 1024, memoryMiB: 2048, architecture: 'arm64', minFilesInFlight: FILES_IN_FLIGHT, maxFilesInFlight: FILES_IN_FLIGHT, shutdownGraceSeconds: 25 },
-  };
+  return fixedTaskPolicy(TASKS, FILES_IN_FLIGHT, { queue: { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: 3, receiveWaitSeconds: 1 } });
 }
 
 function meanSecondsPerFile(workers: readonly WorkerProcess[]): number {

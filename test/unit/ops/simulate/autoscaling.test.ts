@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { percentChange, ScalingController, stepFor, type ScalingActivity } from '../../../../ops/simulate/models/autoscaling.ts';
 import { MetricStore } from '../../../../ops/simulate/models/cloudwatch.ts';
 import type { AlarmPolicy, MetricQuery, ScalingPolicy, SeriesName, StepScalingPolicy, TargetTrackingPolicy } from '../../../../ops/simulate/types.ts';
+import { testPolicy } from '../../../support/scaling-policy.ts';
 
 const BACKLOG_PER_TASK: readonly MetricQuery[] = [
   { id: 'visible', metric: { series: 'visible', statistic: 'Maximum' }, returnData: false },
@@ -14,17 +15,7 @@ function targetTracking(overrides: Partial<TargetTrackingPolicy> = {}): TargetTr
 }
 
 function policy(overrides: Partial<ScalingPolicy>): ScalingPolicy {
-  return {
-    minTasks: 0,
-    maxTasks: 50,
-    targetTracking: [],
-    stepPolicies: [],
-    alarms: [],
-    oldestMessageAlarm: { id: 'OldestMessage', thresholdSeconds: 900 },
-    queue: { visibilityTimeoutSeconds: 300, maxReceiveCount: 5, receiveWaitSeconds: 20 },
-    task: { cpu: 1024, memoryMiB: 2048, architecture: 'arm64', minFilesInFlight: 8, maxFilesInFlight: 64, shutdownGraceSeconds: 120 },
-    ...overrides,
-  };
+  return testPolicy({ minTasks: 0, maxTasks: 50, queue: { visibilityTimeoutSeconds: 300 }, task: { maxFilesInFlight: 64, shutdownGraceSeconds: 120 }, ...overrides });
 }
 
 /** A store with no publish delay, so the minutes in a test are the minutes the alarms see. */

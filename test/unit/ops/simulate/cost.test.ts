@@ -1,18 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { costOf, FARGATE_USD_PER_HOUR, SQS_USD_PER_MILLION_REQUESTS } from '../../../../ops/simulate/cost.ts';
 import type { ScalingPolicy, SimulationResult } from '../../../../ops/simulate/types.ts';
+import { testPolicy } from '../../../support/scaling-policy.ts';
 
 function policy(architecture: 'arm64' | 'x86_64', cpu: number, memoryMiB: number): ScalingPolicy {
-  return {
-    minTasks: 1,
-    maxTasks: 10,
-    targetTracking: [],
-    stepPolicies: [],
-    alarms: [],
-    oldestMessageAlarm: { id: 'Oldest', thresholdSeconds: 900 },
-    queue: { visibilityTimeoutSeconds: 900, maxReceiveCount: 5, receiveWaitSeconds: 20 },
-    task: { cpu, memoryMiB, architecture, minFilesInFlight: 8, maxFilesInFlight: 128, shutdownGraceSeconds: 25 },
-  };
+  return testPolicy({ task: { cpu, memoryMiB, architecture } });
 }
 
 function result(taskHours: number, sqsRequests: number): SimulationResult {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { simulate } from '../../../../ops/simulate/engine.ts';
 import { BENCH_WORKER_MODEL, secondsPerFile } from '../../../../ops/simulate/models/worker.ts';
 import type { AlarmPolicy, ScalingPolicy, TrafficProfile, WorkerModel } from '../../../../ops/simulate/types.ts';
+import { fixedTaskPolicy } from '../../../support/scaling-policy.ts';
 
 const OLDEST_ALARM: AlarmPolicy = {
   id: 'OldestMessageTooOld',
@@ -17,16 +18,11 @@ const OLDEST_ALARM: AlarmPolicy = {
 
 /** A service fixed at `tasks` tasks: no scaling policy can move it. */
 function fixedPolicy(tasks: number, filesInFlight: number): ScalingPolicy {
-  return {
-    minTasks: tasks,
-    maxTasks: tasks,
-    targetTracking: [],
-    stepPolicies: [],
+  return fixedTaskPolicy(tasks, filesInFlight, {
     alarms: [OLDEST_ALARM],
     oldestMessageAlarm: { id: OLDEST_ALARM.id, thresholdSeconds: 300 },
-    queue: { visibilityTimeoutSeconds: 300, maxReceiveCount: 5, receiveWaitSeconds: 20 },
-    task: { cpu: 1024, memoryMiB: 2048, architecture: 'arm64', minFilesInFlight: filesInFlight, maxFilesInFlight: filesInFlight, shutdownGraceSeconds: 25 },
-  };
+    queue: { visibilityTimeoutSeconds: 300 },
+  });
 }
 
 function steady(perMinute: number, minutes: number, overrides: Partial<TrafficProfile> = {}): TrafficProfile {

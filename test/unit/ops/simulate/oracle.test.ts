@@ -1,22 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { filesPerTaskMinute, oracleTasks, slackMinutes } from '../../../../ops/simulate/oracle.ts';
 import type { ScalingPolicy, TrafficProfile, WorkerModel } from '../../../../ops/simulate/types.ts';
+import { testPolicy } from '../../../support/scaling-policy.ts';
 
 /** 2 files in flight on one vCPU: half a vCPU each, 0.5 s + 500 B ÷ (1000 B/s × 0.5) = 1.5 s a file, 80 files a minute. */
 const WORKER: WorkerModel = { secondsPerFileFixed: 0.5, cpuSecondsPerFile: 0, bytesPerCpuSecond: 1000, taskStartSeconds: 90 };
 const FILE_BYTES = 500;
 
 function policy(minTasks: number): ScalingPolicy {
-  return {
-    minTasks,
-    maxTasks: 2,
-    targetTracking: [],
-    stepPolicies: [],
-    alarms: [],
-    oldestMessageAlarm: { id: 'Oldest', thresholdSeconds: 900 },
-    queue: { visibilityTimeoutSeconds: 900, maxReceiveCount: 5, receiveWaitSeconds: 20 },
-    task: { cpu: 1024, memoryMiB: 2048, architecture: 'arm64', minFilesInFlight: 2, maxFilesInFlight: 2, shutdownGraceSeconds: 25 },
-  };
+  return testPolicy({ minTasks, maxTasks: 2, task: { minFilesInFlight: 2, maxFilesInFlight: 2 } });
 }
 
 function profile(arrivalsPerMinute: number[], drainMinutes: number): TrafficProfile {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { fargateCost } from '../../../../ops/simulate/cost.ts';
 import { ageSummary, alarmName, formatReport, percentile, profileReport, REPORT_COLUMNS } from '../../../../ops/simulate/report.ts';
-import type { MinuteSample, ScalingPolicy, SimulationResult } from '../../../../ops/simulate/types.ts';
+import type { MinuteSample, SimulationResult } from '../../../../ops/simulate/types.ts';
+import { testPolicy } from '../../../support/scaling-policy.ts';
 
-const POLICY: ScalingPolicy = {
-  minTasks: 1,
-  maxTasks: 10,
-  targetTracking: [],
-  stepPolicies: [],
-  alarms: [],
-  oldestMessageAlarm: { id: 'MonitoringOldestMessageTooOld16170C83', thresholdSeconds: 900 },
-  queue: { visibilityTimeoutSeconds: 900, maxReceiveCount: 5, receiveWaitSeconds: 20 },
-  task: { cpu: 1024, memoryMiB: 2048, architecture: 'arm64', minFilesInFlight: 8, maxFilesInFlight: 128, shutdownGraceSeconds: 25 },
-};
+const POLICY = testPolicy({ oldestMessageAlarm: { id: 'MonitoringOldestMessageTooOld16170C83', thresholdSeconds: 900 } });
 
 function sample(minute: number, fields: Partial<MinuteSample>): MinuteSample {
   return { minute, arrivals: 0, visible: 0, inFlight: 0, oldestAgeSeconds: 0, runningTasks: 1, desiredTasks: 1, deleted: 0, deadLettered: 0, ...fields };
